@@ -1,0 +1,52 @@
+"""The ``qualcode`` command: parse, call the Study API, print, exit.
+
+Errors a user can fix (:class:`QualcodeError`, bad arguments) end in ONE line on
+stderr and exit code 2; anything else is a bug and keeps its traceback.
+Heavy modules are imported inside the commands so that ``qualcode --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from qualcode import __version__
+from qualcode.errors import QualcodeError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from qualcode.cli import study_commands as sc
+
+    parser = _Parser(prog="qualcode", description=(
+        "Qualitative coding of interview transcripts, on this computer only. "
+        "Typical use: qualcode init STUDY --codebook CODEBOOK.yaml; "
+        "qualcode import STUDY transcripts/ --participants participants.csv; "
+        "qualcode code STUDY; qualcode report STUDY --out report.md; qualcode app STUDY."))
+    parser.add_argument("--version", action="version", version=f"qualcode {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sc.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except QualcodeError as exc:
+        print(f"qualcode {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qualcode: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

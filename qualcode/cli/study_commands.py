@@ -1,0 +1,339 @@
+"""Study commands: init, import, codebook, code, segments, report, demo, app."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from qualcode.errors import InputError, UsageError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="create a study folder and its database",
+                       description="Create STUDY (a new folder) with its database and, optionally, a codebook.")
+    p.add_argument("study", metavar="STUDY", help="folder to create")
+    p.add_argument("--codebook", metavar="FILE", help="codebook YAML (or code,definition CSV) to start with")
+    p.add_argument("--db", metavar="URL", help="database URL (default: SQLite file in STUDY; "
+                   "or QUALCODE_DATABASE_URL), e.g. postgresql://user@localhost/qualcode")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("import", help="import transcripts and/or a participants sheet",
+                       description="Import transcripts (.txt .docx .vtt .srt .csv, or folders of them) "
+                       "in one transaction: if any file is bad, nothing is imported. Unchanged files "
+                       "already in the study are skipped.")
+    p.add_argument("study", metavar="STUDY")
+    p.add_argument("files", metavar="FILE", nargs="*", help="transcript files or folders")
+    p.add_argument("--participants", metavar="CSV", help="participants sheet (see data_templates/participants.csv)")
+    p.add_argument("--max-words", type=_positive_int, default=None,
+                   help="longest segment in words (default 80, or QUALCODE_SEGMENT_WORDS)")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("codebook", help="show the study's codebook, or load a new version",
+                       description="Without FILE, print the current codebook as YAML. With FILE, "
+                       "check it and store it as the study's next codebook version.")
+    p.add_argument("study", metavar="STUDY")
+    p.add_argument("file", metavar="FILE", nargs="?")
+    p.add_argument("--note", default="", help="why this version (kept in the audit log)")
+    p.set_defaults(handler=cmd_codebook)
+
+    p = sub.add_parser("code", help="suggest codes for every segment (learning from coders' decisions)",
+                       description="Embed the study's segments (cached: unchanged text is never "
+                       "embedded twice), learn from every human decision, and store machine suggestions.")
+    p.add_argument("study", metavar="STUDY")
+    p.add_argument("--model", metavar="NAME_OR_PATH", default=None,
+                   help="sentence-transformers model name or local folder (default: the bundled "
+                   "all-MiniLM-L6-v2; 'hash' for a model-free lexical embedder)")
+    p.add_argument("--floor", type=_fraction, default=0.3, help="store suggestions with at least this confidence")
+    p.set_defaults(handler=cmd_code)
+
+    p = sub.add_parser("segments", help="write the study's segments to stdout (CSV or JSON)")
+    p.add_argument("study", metavar="STUDY")
+    p.add_argument("--format", choices=("csv", "json"), default="json")
+    p.add_argument("--transcript", metavar="NAME", help="only this transcript")
+    p.add_argument("--codeable", action="store_true", help="leave out interviewer turns and procedural lines")
+    p.set_defaults(handler=cmd_segments)
+
+    p = sub.add_parser("report", help="write a theme report (Markdown)")
+    p.add_argument("study", metavar="STUDY")
+    p.add_argument("--out", metavar="FILE", required=True, help="report file, e.g. report.md")
+    p.add_argument("--source", choices=("auto", "final", "human", "machine"), default="auto",
+                   help="which coding to count (default: final, else coders', else machine)")
+    p.add_argument("--threshold", type=_fraction, default=0.5, help="lowest machine confidence counted")
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser("demo", help="build, code and report the example study, then open the app")
+    p.add_argument("dir", metavar="DIR", nargs="?", default="qualcode-demo")
+    p.add_argument("--no-app", action="store_true", help="do not start the app")
+    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--port", type=_positive_int, default=8501)
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("app", help="open the coding app in your browser (local only)")
+    p.add_argument("study", metavar="STUDY")
+    p.add_argument("--port", type=_positive_int, default=8501)
+    p.set_defaults(handler=cmd_app)
+
+
+def _settings():
+    from qualcode.settings import Settings
+
+    return Settings.from_env()
+
+
+def _open(path: str):
+    from qualcode.store import Study
+
+    return Study.open(path)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from qualcode.io.codebook import load_codebook
+    from qualcode.store import Study
+
+    codebook = load_codebook(args.codebook) if args.codebook else None
+    url = args.db or _settings().database_url
+    with Study.init(args.study, codebook=codebook, db_url=url):
+        pass
+    where = "PostgreSQL/URL database" if url else f"{Path(args.study) / 'study.sqlite'}"
+    print(f"created study {args.study} ({where})" +
+          (f" with codebook '{codebook.name}' ({len(codebook)} codes)" if codebook else ""))
+    return 0
+
+
+def expand_files(items: list[str]) -> list[Path]:
+    from qualcode.io.transcripts import SUPPORTED_SUFFIXES
+
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES)
+            if not found:
+                raise InputError(path, "a folder with transcripts (" + ", ".join(SUPPORTED_SUFFIXES) + ")",
+                                 "none")
+            out.extend(found)
+        elif not path.exists():
+            raise InputError(path, "an existing file", "no such file")
+        else:
+            out.append(path)
+    return out
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from qualcode.io.participants import read_participants
+    from qualcode.io.transcripts import read_transcript
+
+    if not args.files and not args.participants:
+        raise UsageError("expected transcript files and/or --participants CSV, got neither")
+    study = _open(args.study)  # fail early on an unknown study, before reading anything
+    with study:
+        people = read_participants(args.participants) if args.participants else None
+        transcripts = [read_transcript(p) for p in expand_files(args.files)]
+        report = study.import_transcripts(transcripts, people,
+                                          max_words=args.max_words or _settings().segment_words)
+    print(f"imported {len(report.imported)} transcript(s), {report.segments} segments; "
+          f"{len(report.unchanged)} unchanged" +
+          (f"; {report.participants} participant(s) added or updated" if people else ""))
+    return 0
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    from qualcode.io.codebook import dump_codebook, load_codebook
+
+    with _open(args.study) as study:
+        if args.file:
+            codebook = load_codebook(args.file)
+            version = study.set_codebook(codebook, note=args.note or f"loaded from {args.file}")
+            print(f"codebook '{codebook.name}' stored as version {version} ({len(codebook)} codes)")
+        else:
+            sys.stdout.write(dump_codebook(study.codebook()))
+    return 0
+
+
+def make_study_embedder(model: str | None):
+    from qualcode.pipeline.embed import make_embedder
+
+    settings = _settings()
+    return make_embedder(model or settings.model, cache_dir=settings.cache_dir / "embeddings")
+
+
+def _progress_bar(desc: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=desc, unit="seg", file=sys.stderr, disable=None)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def run_coding(study, model: str | None) -> str:  # noqa: ANN001
+    from qualcode.workflow import code_study
+
+    embedder = make_study_embedder(model)
+    bar, update = _progress_bar("embedding")
+    try:
+        result = code_study(study, embedder, update)
+    finally:
+        bar.close()
+    return (f"coded {result.segments} segments: {result.suggestions} suggestions stored, "
+            f"{result.embedded} newly embedded ({result.segments - result.embedded} from cache), "
+            f"{result.codes_learned} code(s) learned from coders' decisions")
+
+
+def cmd_code(args: argparse.Namespace) -> int:
+    with _open(args.study) as study:
+        study.codebook()  # a clear message if the study has no codebook yet
+        print(run_coding(study, args.model))
+    return 0
+
+
+def segment_rows(study, transcript: str | None, codeable: bool) -> list[dict]:  # noqa: ANN001
+    tid = study.transcript_id(transcript) if transcript else None
+    segs = study.segments(transcript_id=tid, codeable_only=codeable)
+    codes: dict[int, list[dict]] = {}
+    suggestions: dict[int, list[dict]] = {}
+    for app in study.applications(segment_ids=None):
+        if app.source == "machine":
+            suggestions.setdefault(app.segment_id, []).append(
+                {"code": app.code_id, "confidence": app.confidence, "reason": app.reason})
+        elif app.present:
+            codes.setdefault(app.segment_id, []).append({"code": app.code_id, "source": app.source,
+                                                        "coder": app.coder})
+    rows = []
+    for s in segs:
+        rows.append({
+            "id": s.id, "transcript": s.transcript, "participant": s.participant_id, "group": s.group,
+            "role": s.role, "site": s.site, "speaker": s.speaker, "start": s.start, "end": s.end,
+            "start_time": s.start_time, "end_time": s.end_time, "interviewer": s.is_interviewer,
+            "text": s.text, "codes": codes.get(s.id, []),
+            "suggestions": sorted(suggestions.get(s.id, []), key=lambda x: -(x["confidence"] or 0)),
+        })
+    return rows
+
+
+def cmd_segments(args: argparse.Namespace) -> int:
+    with _open(args.study) as study:
+        rows = segment_rows(study, args.transcript, args.codeable)
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    fields = ["id", "transcript", "participant", "group", "role", "site", "speaker", "start", "end",
+              "start_time", "end_time", "interviewer", "text", "codes", "suggestions"]
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        row = dict(row)
+        row["codes"] = ";".join(sorted({c["code"] for c in row["codes"]}))
+        row["suggestions"] = ";".join(f"{x['code']}:{x['confidence']:.2f}" for x in row["suggestions"])
+        writer.writerow(row)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from qualcode.reports.theme_report import write_markdown_report
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".md", ".markdown"):
+        raise UsageError(f"--out {out}: expected a Markdown file ending in .md, got '{out.suffix or 'no extension'}'")
+    if not out.parent.exists():
+        raise UsageError(f"--out {out}: expected an existing folder, got no folder {out.parent}")
+    with _open(args.study) as study:
+        write_markdown_report(study, out, source=args.source, threshold=args.threshold)
+    print(f"wrote {out}")
+    return 0
+
+
+def data_template(name: str) -> Path:
+    """A folder or file shipped in ``data_templates/`` or ``codebooks/``."""
+    import qualcode
+
+    here = Path(qualcode.__file__).resolve().parent
+    for candidate in (here / "_bundled" / name, here.parent / name):
+        if candidate.exists():
+            return candidate
+    raise UsageError(f"{name}: expected it beside the qualcode package (a source checkout), got nothing")
+
+
+def build_demo(target: Path, model: str | None) -> list[str]:
+    from qualcode.io.codebook import load_codebook
+    from qualcode.io.participants import read_participants
+    from qualcode.io.transcripts import read_transcript
+    from qualcode.reports.theme_report import write_markdown_report
+    from qualcode.store import Study
+
+    example = data_template("data_templates/example")
+    codebook = load_codebook(data_template("codebooks/gp_commissioning.yaml"))
+    lines = []
+    if (target / "study.json").exists():
+        study = Study.open(target)
+        lines.append(f"using the existing demo study in {target}")
+    else:
+        study = Study.init(target, codebook=codebook, db_url=None)
+        lines.append(f"created the demo study in {target}")
+    with study:
+        people = read_participants(example / "participants.csv")
+        transcripts = [read_transcript(p) for p in expand_files([str(example / "transcripts")])]
+        report = study.import_transcripts(transcripts, people, max_words=_settings().segment_words)
+        lines.append(f"imported {len(report.imported)} transcript(s) ({len(report.unchanged)} unchanged)")
+        lines.append(run_coding(study, model))
+        write_markdown_report(study, target / "report.md")
+        lines.append(f"wrote {target / 'report.md'}")
+    return lines
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    target = Path(args.dir)
+    for line in build_demo(target, args.model):
+        print(line)
+    if args.no_app:
+        return 0
+    return launch_app(target, args.port)
+
+
+def launch_app(study_dir: Path, port: int) -> int:
+    script = data_template("app/streamlit_app.py")
+    env = dict(os.environ, QUALCODE_STUDY=str(Path(study_dir).resolve()), HF_HUB_OFFLINE="1")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+           "--server.address", "localhost", "--browser.gatherUsageStats", "false",
+           "--server.headless", "true"]
+    print(f"the app is at http://localhost:{port} (Ctrl+C to stop)")
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    with _open(args.study):
+        pass  # a clear message for an unknown study before starting the server
+    return launch_app(Path(args.study), args.port)

@@ -1,0 +1,60 @@
+"""One exception tree for everything a user can get wrong.
+
+Every error a person can cause (a bad file, a broken codebook, a wrong argument, an
+unknown study) is a :class:`QualcodeError`. The CLI prints ``str(error)`` as one line on
+stderr and exits with code 2; any other exception is a bug in qualcode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class QualcodeError(Exception):
+    """Base class: a problem the user can fix, described in one line."""
+
+
+@dataclass(eq=False)
+class InputError(QualcodeError):
+    """A file that could not be read as expected.
+
+    ``file`` and ``line`` locate the problem, ``expected`` says what qualcode needs and
+    ``got`` what it found instead.
+    """
+
+    file: str | Path | None
+    expected: str
+    got: str = ""
+    line: int | None = None
+    field: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file is not None else "input"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.field:
+            where += f": field '{self.field}'"
+        msg = f"{where}: expected {self.expected}"
+        if self.got:
+            msg += f", got {self.got}"
+        return msg
+
+
+class CodebookError(InputError):
+    """A codebook that is not valid (duplicate id, unknown parent, cycle …)."""
+
+
+class StoreError(QualcodeError):
+    """The study store cannot do what was asked (unknown study, conflicting data …)."""
+
+
+class ModelError(QualcodeError):
+    """The embedding model cannot be loaded or used."""
+
+
+class UsageError(QualcodeError):
+    """A command was called with arguments that do not fit together."""

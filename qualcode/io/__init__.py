@@ -1,0 +1,1 @@
+"""Readers and writers of outside formats; nothing else lives here."""

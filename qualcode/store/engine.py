@@ -1,0 +1,87 @@
+"""Engines and migrations.
+
+SQLite (the default, a file in the study folder) gets foreign keys on, WAL journal
+(two coders at once) and a busy timeout; PostgreSQL is used by URL. Alembic migrations
+run at every open; before a migration changes an existing SQLite file, a backup copy
+is written beside it (``study.sqlite.bak-<revision>``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from qualcode.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 30})
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StoreError(f"database URL {url!r}: expected sqlite:///FILE or "
+                         f"postgresql://USER@HOST/DB, got an error: {exc}") from None
+    return engine
+
+
+def _alembic_config(connection):  # noqa: ANN001, ANN202
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database to the newest schema, backing up an existing SQLite file first."""
+    from alembic import command
+
+    try:
+        current = current_revision(engine)
+        head = head_revision()
+        if current == head:
+            return
+        db_path = engine.url.database
+        if engine.url.get_backend_name() == "sqlite" and current is not None and db_path:
+            shutil.copy2(db_path, f"{db_path}.bak-{current}")
+        if current is None and inspect(engine).get_table_names():
+            tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+            if tables:
+                raise StoreError(f"database {engine.url!r}: expected an empty database or a "
+                                 f"qualcode study, got other tables ({', '.join(tables[:5])})")
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+    except OperationalError as exc:
+        raise StoreError(f"database {engine.url.render_as_string(hide_password=True)}: "
+                         f"expected a reachable database, got {str(exc.orig).strip()}") from None

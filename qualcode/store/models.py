@@ -1,0 +1,177 @@
+"""SQLAlchemy 2 table definitions. ORM objects never leave ``qualcode.store``.
+
+Coded text is stored with its offsets *and* its content (as Taguette does), so a
+segment can be shown and exported without re-reading the transcript.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StudyInfo(Base):
+    __tablename__ = "study_info"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class CodebookVersion(Base):
+    __tablename__ = "codebook_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CodeRow(Base):
+    __tablename__ = "codes"
+    __table_args__ = (UniqueConstraint("version", "code_id"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(ForeignKey("codebook_versions.id"), index=True)
+    code_id: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text)
+    include: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    exclude: Mapped[str] = mapped_column(Text, default="[]")
+    examples: Mapped[str] = mapped_column(Text, default="[]")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participants"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    group: Mapped[str] = mapped_column("group_name", String(100), default="")
+    role: Mapped[str] = mapped_column(String(100), default="")
+    site: Mapped[str] = mapped_column(String(100), default="")
+    speakers: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    attributes: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
+
+
+class TranscriptRow(Base):
+    __tablename__ = "transcripts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    source_path: Mapped[str] = mapped_column(Text, default="")
+    source_format: Mapped[str] = mapped_column(String(10))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    plain_text: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SegmentRow(Base):
+    __tablename__ = "segments"
+    __table_args__ = (Index("ix_segments_transcript_start", "transcript_id", "start"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    turn_index: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    speaker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    participant_id: Mapped[str | None] = mapped_column(ForeignKey("participants.id"), nullable=True,
+                                                       index=True)
+    start_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    end_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    is_interviewer: Mapped[bool] = mapped_column(Boolean, default=False)
+    procedural: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CoderRow(Base):
+    __tablename__ = "coders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20), default="coder")  # coder|supervisor|system
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CodeApplicationRow(Base):
+    """One decision: ``source`` human (a coder), machine (a suggestion) or final."""
+
+    __tablename__ = "code_applications"
+    __table_args__ = (
+        UniqueConstraint("segment_id", "code_id", "source", "coder_id"),
+        Index("ix_applications_source_coder", "source", "coder_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), index=True)
+    code_id: Mapped[str] = mapped_column(String(100), index=True)
+    codebook_version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(10))
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id"))
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MemoRow(Base):
+    __tablename__ = "memos"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id"))
+    transcript_id: Mapped[int | None] = mapped_column(ForeignKey("transcripts.id"), nullable=True)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), nullable=True, index=True)
+    code_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AssignmentRow(Base):
+    """A transcript assigned to a coder for blind double-coding."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("transcript_id", "coder_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id"))
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id"))
+    sample: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranscriptStatusRow(Base):
+    """A coder marked a transcript done."""
+
+    __tablename__ = "transcript_status"
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id"), primary_key=True)
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id"), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditRow(Base):
+    """Append-only: every change (who, when, what, before, after). Never updated or deleted;
+    database triggers refuse both."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(200), default="")
+    before: Mapped[str] = mapped_column(Text, default="")  # JSON
+    after: Mapped[str] = mapped_column(Text, default="")  # JSON

@@ -1,0 +1,555 @@
+"""The :class:`Study` API: one way in for the CLI, the app and the reports.
+
+A study is a folder holding ``study.json`` (which database, which format version) and,
+by default, ``study.sqlite``. Every public method that changes anything runs in one
+transaction and appends to the audit log (who, when, what, before, after); nothing is
+half-written. Methods return records from :mod:`qualcode.records`, never ORM rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from qualcode.errors import StoreError
+from qualcode.io.participants import is_interviewer_label, match_speaker
+from qualcode.pipeline.segment import segment_transcript
+from qualcode.records import (
+    Code,
+    CodeApplication,
+    Codebook,
+    Participant,
+    Segment,
+    Suggestion,
+    Transcript,
+)
+from qualcode.store import engine as engines
+from qualcode.store.models import (
+    AuditRow,
+    CodeApplicationRow,
+    CodebookVersion,
+    CodeRow,
+    CoderRow,
+    MemoRow,
+    ParticipantRow,
+    SegmentRow,
+    StudyInfo,
+    TranscriptRow,
+    TranscriptStatusRow,
+    utcnow,
+)
+
+CONFIG_NAME = "study.json"
+DB_NAME = "study.sqlite"
+SYSTEM_CODERS = {"machine": "system", "final": "system"}
+SOURCES = ("human", "machine", "final")
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename over it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    segments: int = 0
+    participants: int = 0
+
+
+@dataclass(frozen=True)
+class TranscriptInfo:
+    id: int
+    name: str
+    source_format: str
+    n_segments: int
+    participants: tuple[str, ...]
+    imported_at: str
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+class Study:
+    """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
+
+    def __init__(self, folder: Path, url: str) -> None:
+        self.folder = Path(folder)
+        self.url = url
+        self.engine = engines.make_engine(url)
+        engines.upgrade(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def init(cls, folder: str | Path, codebook: Codebook | None = None, db_url: str | None = None,
+             actor: str = "system") -> Study:
+        """Create a study folder and its database, all or nothing."""
+        folder = Path(folder)
+        if (folder / CONFIG_NAME).exists():
+            raise StoreError(f"{folder}: expected a new folder, got an existing study "
+                             f"(open it instead, or choose another folder)")
+        if folder.exists() and not folder.is_dir():
+            raise StoreError(f"{folder}: expected a folder for the study, got a file")
+        created = not folder.exists()
+        url = db_url or f"sqlite:///{(folder / DB_NAME).resolve()}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            study = cls(folder, url)
+            with study._tx() as s:
+                if s.scalar(select(func.count()).select_from(StudyInfo)):
+                    raise StoreError(f"database {study.engine.url.render_as_string(hide_password=True)}:"
+                                     " expected an empty database, got one that already holds a study")
+                s.add(StudyInfo(key="name", value=folder.name))
+                s.add(StudyInfo(key="created_at", value=utcnow().isoformat()))
+                for name, role in SYSTEM_CODERS.items():
+                    s.add(CoderRow(name=name, role=role))
+                if codebook is not None:
+                    study._write_codebook(s, codebook, actor, "initial codebook")
+                study._audit(s, actor, "init", "study", folder.name, None, {"database": "sqlite"
+                             if url.startswith("sqlite") else "url"})
+            config = {"format": "qualcode-study", "format_version": 1,
+                      "database_url": db_url}  # None: the SQLite file beside this one
+            write_atomic(folder / CONFIG_NAME, json.dumps(config, indent=2) + "\n")
+            return study
+        except BaseException:
+            if created:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", CONFIG_NAME):
+                    (folder / name).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def open(cls, folder: str | Path) -> Study:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise StoreError(f"{folder}: expected a study folder made by 'qualcode init', "
+                             "got no such folder")
+        config_path = folder / CONFIG_NAME
+        if not config_path.exists():
+            raise StoreError(f"{folder}: expected a study folder made by 'qualcode init', "
+                             f"got a folder without {CONFIG_NAME}")
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as exc:
+            raise StoreError(f"{config_path}: expected the JSON written by 'qualcode init', got {exc}") from None
+        url = config.get("database_url") or f"sqlite:///{(folder / DB_NAME).resolve()}"
+        return cls(folder, url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        """One transaction: committed at the end, rolled back on any error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def _audit(self, s: Session, actor: str, action: str, entity: str, entity_id: Any,
+               before: Any, after: Any) -> None:
+        s.add(AuditRow(actor=actor, action=action, entity=entity, entity_id=str(entity_id),
+                       before="" if before is None else _json(before),
+                       after="" if after is None else _json(after)))
+
+    # ------------------------------------------------------------------ coders
+    def _coder(self, s: Session, name: str, role: str | None = None, create: bool = True) -> CoderRow:
+        name = (name or "").strip()
+        if not name:
+            raise StoreError("coder: expected a name, got an empty one")
+        if len(name) > 100:
+            raise StoreError(f"coder: expected a name of at most 100 characters, got {len(name)}")
+        row = s.scalar(select(CoderRow).where(CoderRow.name == name))
+        if row is None:
+            if not create:
+                raise StoreError(f"coder: expected a known coder, got {name!r}")
+            if role not in (None, "coder", "supervisor"):
+                raise StoreError(f"coder {name}: expected role coder or supervisor, got {role!r}")
+            row = CoderRow(name=name, role=role or "coder")
+            s.add(row)
+            s.flush()
+            self._audit(s, name, "create", "coder", name, None, {"role": row.role})
+        elif role is not None and row.role != role and row.role != "system":
+            self._audit(s, name, "update", "coder", name, {"role": row.role}, {"role": role})
+            row.role = role
+        return row
+
+    def ensure_coder(self, name: str, role: str | None = None) -> str:
+        if name.strip() in SYSTEM_CODERS:
+            raise StoreError(f"coder: expected a person's name, got the reserved name {name!r}")
+        with self._tx() as s:
+            return self._coder(s, name, role).name
+
+    def coders(self) -> list[tuple[str, str]]:
+        with self._tx() as s:
+            rows = s.execute(select(CoderRow.name, CoderRow.role).where(CoderRow.role != "system")
+                             .order_by(CoderRow.name)).all()
+        return [(n, r) for n, r in rows]
+
+    # ------------------------------------------------------------------ codebook
+    def _write_codebook(self, s: Session, codebook: Codebook, actor: str, note: str) -> int:
+        version = (s.scalar(select(func.max(CodebookVersion.id))) or 0) + 1
+        s.add(CodebookVersion(id=version, name=codebook.name, description=codebook.description,
+                              note=note, created_by=actor))
+        s.flush()
+        for position, code in enumerate(codebook.codes):
+            s.add(CodeRow(version=version, code_id=code.id, parent_id=code.parent, name=code.name,
+                          definition=code.definition, include=_json(list(code.include)),
+                          exclude=_json(list(code.exclude)), examples=_json(list(code.examples)),
+                          position=position))
+        self._audit(s, actor, "codebook_version", "codebook", version, None,
+                    {"name": codebook.name, "codes": codebook.ids(), "note": note})
+        return version
+
+    def set_codebook(self, codebook: Codebook, actor: str = "system", note: str = "") -> int:
+        """Store ``codebook`` as a new version; earlier versions stay as they were."""
+        with self._tx() as s:
+            return self._write_codebook(s, codebook, actor, note or "new version")
+
+    def codebook_version(self) -> int | None:
+        with self._tx() as s:
+            return s.scalar(select(func.max(CodebookVersion.id)))
+
+    def codebook(self, version: int | None = None) -> Codebook:
+        with self._tx() as s:
+            if version is None:
+                version = s.scalar(select(func.max(CodebookVersion.id)))
+            head = s.get(CodebookVersion, version) if version is not None else None
+            if head is None:
+                raise StoreError(f"{self.folder}: expected a codebook, got none "
+                                 "(add one with 'qualcode codebook STUDY FILE')")
+            rows = s.scalars(select(CodeRow).where(CodeRow.version == version)
+                             .order_by(CodeRow.position)).all()
+            codes = tuple(Code(id=r.code_id, name=r.name, definition=r.definition, parent=r.parent_id,
+                               include=tuple(json.loads(r.include)), exclude=tuple(json.loads(r.exclude)),
+                               examples=tuple(json.loads(r.examples))) for r in rows)
+            return Codebook(name=head.name, codes=codes, version=version, description=head.description)
+
+    # ------------------------------------------------------------------ participants & import
+    def participants(self) -> list[Participant]:
+        with self._tx() as s:
+            return [self._participant(r) for r in s.scalars(select(ParticipantRow).order_by(ParticipantRow.id))]
+
+    @staticmethod
+    def _participant(r: ParticipantRow) -> Participant:
+        return Participant(r.id, r.group, r.role, r.site, tuple(json.loads(r.speakers)),
+                           json.loads(r.attributes))
+
+    def _upsert_participants(self, s: Session, participants: Iterable[Participant], actor: str) -> int:
+        changed = 0
+        for p in participants:
+            row = s.get(ParticipantRow, p.participant_id)
+            after = {"group": p.group, "role": p.role, "site": p.site, "speakers": list(p.speakers),
+                     "attributes": dict(p.attributes)}
+            if row is None:
+                s.add(ParticipantRow(id=p.participant_id, group=p.group, role=p.role, site=p.site,
+                                     speakers=_json(list(p.speakers)), attributes=_json(dict(p.attributes))))
+                self._audit(s, actor, "create", "participant", p.participant_id, None, after)
+                changed += 1
+                continue
+            before = {"group": row.group, "role": row.role, "site": row.site,
+                      "speakers": json.loads(row.speakers), "attributes": json.loads(row.attributes)}
+            if before != after:
+                row.group, row.role, row.site = p.group, p.role, p.site
+                row.speakers, row.attributes = _json(list(p.speakers)), _json(dict(p.attributes))
+                self._audit(s, actor, "update", "participant", p.participant_id, before, after)
+                changed += 1
+        s.flush()
+        return changed
+
+    def _link_segments(self, s: Session, transcript_ids: Iterable[int] | None = None) -> None:
+        """(Re)attach segments to participants by their speaker label."""
+        people = [self._participant(r) for r in s.scalars(select(ParticipantRow))]
+        query = select(SegmentRow, TranscriptRow.name).join(TranscriptRow)
+        if transcript_ids is not None:
+            query = query.where(SegmentRow.transcript_id.in_(list(transcript_ids)))
+        cache: dict[tuple[str | None, str], Participant | None] = {}
+        for seg, tname in s.execute(query):
+            key = (seg.speaker, tname)
+            if key not in cache:
+                cache[key] = match_speaker(seg.speaker, people, tname)
+            person = cache[key]
+            pid = person.participant_id if person else None
+            interviewer = person.is_interviewer if person else is_interviewer_label(seg.speaker)
+            if seg.participant_id != pid or seg.is_interviewer != interviewer:
+                seg.participant_id, seg.is_interviewer = pid, interviewer
+
+    def import_transcripts(self, transcripts: list[Transcript],
+                           participants: list[Participant] | None = None,
+                           max_words: int = 80, actor: str = "system") -> ImportReport:
+        """Store transcripts (and participants) and their segments in one transaction.
+
+        A file whose content hash is already in the study is left as it is.
+        """
+        report = ImportReport()
+        with self._tx() as s:
+            if participants:
+                report.participants = self._upsert_participants(s, participants, actor)
+            new_ids: list[int] = []
+            batch_hashes: set[str] = set()
+            for t in transcripts:
+                if t.content_hash in batch_hashes or s.scalar(
+                        select(TranscriptRow.id).where(TranscriptRow.content_hash == t.content_hash)):
+                    report.unchanged.append(t.name)
+                    continue
+                if s.scalar(select(TranscriptRow.id).where(TranscriptRow.name == t.name)):
+                    raise StoreError(f"{t.source_path or t.name}: expected a new transcript name, got "
+                                     f"'{t.name}' which the study already holds with other content "
+                                     "(rename the file to import it as a new transcript)")
+                batch_hashes.add(t.content_hash)
+                row = TranscriptRow(name=t.name, source_path=t.source_path, source_format=t.source_format,
+                                    content_hash=t.content_hash, plain_text=t.plain_text)
+                s.add(row)
+                s.flush()
+                spans = segment_transcript(t, max_words)
+                s.add_all(SegmentRow(
+                    transcript_id=row.id, turn_index=sp.turn_index, start=sp.start, end=sp.end,
+                    text=t.plain_text[sp.start:sp.end], speaker=t.turns[sp.turn_index].speaker,
+                    start_time=t.turns[sp.turn_index].start_time, end_time=t.turns[sp.turn_index].end_time,
+                    procedural=t.turns[sp.turn_index].procedural) for sp in spans)
+                new_ids.append(row.id)
+                report.imported.append(t.name)
+                report.segments += len(spans)
+                self._audit(s, actor, "import", "transcript", row.id, None,
+                            {"name": t.name, "file": t.source_path, "sha256": t.content_hash,
+                             "format": t.source_format, "segments": len(spans)})
+            s.flush()
+            self._link_segments(s, None if participants else new_ids)
+        return report
+
+    # ------------------------------------------------------------------ reading
+    def transcripts(self) -> list[TranscriptInfo]:
+        with self._tx() as s:
+            counts = dict(s.execute(select(SegmentRow.transcript_id, func.count())
+                                    .group_by(SegmentRow.transcript_id)).all())
+            people: dict[int, set[str]] = {}
+            for tid, pid in s.execute(select(SegmentRow.transcript_id, SegmentRow.participant_id)
+                                      .where(SegmentRow.participant_id.is_not(None)).distinct()):
+                people.setdefault(tid, set()).add(pid)
+            return [TranscriptInfo(r.id, r.name, r.source_format, counts.get(r.id, 0),
+                                   tuple(sorted(people.get(r.id, ()))), r.imported_at.isoformat())
+                    for r in s.scalars(select(TranscriptRow).order_by(TranscriptRow.name))]
+
+    def transcript_id(self, name_or_id: str | int) -> int:
+        with self._tx() as s:
+            if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+                row = s.get(TranscriptRow, int(name_or_id))
+            else:
+                row = s.scalar(select(TranscriptRow).where(TranscriptRow.name == name_or_id))
+            if row is None:
+                raise StoreError(f"transcript: expected the name or id of a transcript in the study, "
+                                 f"got {name_or_id!r}")
+            return row.id
+
+    def plain_text(self, transcript_id: int) -> str:
+        with self._tx() as s:
+            row = s.get(TranscriptRow, transcript_id)
+            if row is None:
+                raise StoreError(f"transcript: expected an id in the study, got {transcript_id}")
+            return row.plain_text
+
+    def segments(self, transcript_id: int | None = None, codeable_only: bool = False,
+                 ids: Iterable[int] | None = None) -> list[Segment]:
+        """Segments in transcript order, with their participant's attributes.
+
+        ``codeable_only`` leaves out the interviewer's turns and procedural lines.
+        """
+        query = (select(SegmentRow, TranscriptRow.name, ParticipantRow)
+                 .join(TranscriptRow, SegmentRow.transcript_id == TranscriptRow.id)
+                 .outerjoin(ParticipantRow, SegmentRow.participant_id == ParticipantRow.id))
+        if transcript_id is not None:
+            query = query.where(SegmentRow.transcript_id == transcript_id)
+        if codeable_only:
+            query = query.where(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
+        if ids is not None:
+            query = query.where(SegmentRow.id.in_(list(ids)))
+        query = query.order_by(TranscriptRow.name, SegmentRow.start)
+        with self._tx() as s:
+            return [Segment(id=r.id, transcript_id=r.transcript_id, transcript=tname,
+                            turn_index=r.turn_index, start=r.start, end=r.end, text=r.text,
+                            speaker=r.speaker, participant_id=r.participant_id,
+                            group=p.group if p else "", role=p.role if p else "", site=p.site if p else "",
+                            start_time=r.start_time, end_time=r.end_time,
+                            is_interviewer=r.is_interviewer or r.procedural)
+                    for r, tname, p in s.execute(query)]
+
+    # ------------------------------------------------------------------ coding
+    def _check_code(self, s: Session, code_id: str) -> int:
+        version = s.scalar(select(func.max(CodebookVersion.id)))
+        if version is None or not s.scalar(select(CodeRow.pk).where(CodeRow.version == version,
+                                                                    CodeRow.code_id == code_id)):
+            raise StoreError(f"code: expected a code id of the current codebook, got {code_id!r}")
+        return version
+
+    def decide(self, segment_id: int, code_id: str, coder: str, present: bool = True) -> None:
+        """A coder applies (``present``) or rejects a code on a segment; saved at once."""
+        with self._tx() as s:
+            self._record(s, segment_id, code_id, "human", self._coder(s, coder), present, actor=coder)
+
+    def unset(self, segment_id: int, code_id: str, coder: str) -> None:
+        """Withdraw a coder's decision (the audit log keeps it)."""
+        with self._tx() as s:
+            who = self._coder(s, coder, create=False)
+            row = s.scalar(select(CodeApplicationRow).where(
+                CodeApplicationRow.segment_id == segment_id, CodeApplicationRow.code_id == code_id,
+                CodeApplicationRow.source == "human", CodeApplicationRow.coder_id == who.id))
+            if row is not None:
+                self._audit(s, coder, "unset", "code_application", f"{segment_id}:{code_id}",
+                            {"present": row.present, "coder": coder}, None)
+                s.delete(row)
+
+    def _record(self, s: Session, segment_id: int, code_id: str, source: str, who: CoderRow,
+                present: bool, actor: str, reason: str = "", decided_by: str = "") -> None:
+        version = self._check_code(s, code_id)
+        if s.get(SegmentRow, segment_id) is None:
+            raise StoreError(f"segment: expected a segment id of the study, got {segment_id}")
+        row = s.scalar(select(CodeApplicationRow).where(
+            CodeApplicationRow.segment_id == segment_id, CodeApplicationRow.code_id == code_id,
+            CodeApplicationRow.source == source, CodeApplicationRow.coder_id == who.id))
+        before = None if row is None else {"present": row.present, "reason": row.reason}
+        after = {"present": present, "source": source, "coder": who.name, "reason": reason}
+        if row is None:
+            s.add(CodeApplicationRow(segment_id=segment_id, code_id=code_id, codebook_version=version,
+                                     source=source, coder_id=who.id, present=present, reason=reason,
+                                     decided_by=decided_by or who.name))
+        else:
+            row.present, row.reason, row.codebook_version = present, reason, version
+            row.decided_by = decided_by or who.name
+        self._audit(s, actor, "decide" if source == "human" else "adjudicate", "code_application",
+                    f"{segment_id}:{code_id}", before, after)
+
+    def set_final(self, segment_id: int, code_id: str, present: bool, adjudicator: str,
+                  rationale: str = "") -> None:
+        """The adjudicated (final) coding, kept apart from every coder's own."""
+        with self._tx() as s:
+            self._coder(s, adjudicator)
+            self._record(s, segment_id, code_id, "final", self._coder(s, "final"), present,
+                         actor=adjudicator, reason=rationale, decided_by=adjudicator)
+
+    def applications(self, source: str | None = None, coder: str | None = None,
+                     segment_ids: Iterable[int] | None = None) -> list[CodeApplication]:
+        query = select(CodeApplicationRow, CoderRow.name).join(CoderRow)
+        if source is not None:
+            query = query.where(CodeApplicationRow.source == source)
+        if coder is not None:
+            query = query.where(CoderRow.name == coder)
+        if segment_ids is not None:
+            query = query.where(CodeApplicationRow.segment_id.in_(list(segment_ids)))
+        with self._tx() as s:
+            return [CodeApplication(r.segment_id, r.code_id, r.source, r.present,
+                                    r.decided_by if r.source == "final" else
+                                    (None if r.source == "machine" else name),
+                                    r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
+                    for r, name in s.execute(query.order_by(CodeApplicationRow.id))]
+
+    def replace_suggestions(self, suggestions: list[Suggestion], segment_ids: Iterable[int],
+                            model_id: str) -> int:
+        """Replace the machine suggestions of ``segment_ids`` in one transaction."""
+        ids = list(segment_ids)
+        with self._tx() as s:
+            version = s.scalar(select(func.max(CodebookVersion.id)))
+            machine = self._coder(s, "machine")
+            for i in range(0, len(ids), 900):
+                s.execute(delete(CodeApplicationRow).where(
+                    CodeApplicationRow.source == "machine", CodeApplicationRow.segment_id.in_(ids[i:i + 900])))
+            if suggestions:
+                now = utcnow()
+                s.execute(insert(CodeApplicationRow), [
+                    {"segment_id": x.segment_id, "code_id": x.code_id, "codebook_version": version,
+                     "source": "machine", "coder_id": machine.id, "present": True,
+                     "confidence": float(x.confidence), "reason": x.reason, "decided_by": model_id,
+                     "created_at": now, "updated_at": now} for x in suggestions])
+            self._audit(s, "machine", "suggest", "study", model_id, None,
+                        {"segments": len(ids), "suggestions": len(suggestions), "model": model_id})
+        return len(suggestions)
+
+    # ------------------------------------------------------------------ memos & progress
+    def add_memo(self, coder: str, text: str, segment_id: int | None = None,
+                 transcript_id: int | None = None, code_id: str | None = None) -> int:
+        if not text.strip():
+            raise StoreError("memo: expected some text, got an empty memo")
+        with self._tx() as s:
+            who = self._coder(s, coder)
+            row = MemoRow(coder_id=who.id, text=text, segment_id=segment_id,
+                          transcript_id=transcript_id, code_id=code_id)
+            s.add(row)
+            s.flush()
+            self._audit(s, coder, "create", "memo", row.id, None,
+                        {"text": text, "segment": segment_id, "transcript": transcript_id, "code": code_id})
+            return row.id
+
+    def update_memo(self, memo_id: int, text: str, coder: str) -> None:
+        with self._tx() as s:
+            row = s.get(MemoRow, memo_id)
+            if row is None:
+                raise StoreError(f"memo: expected a memo id of the study, got {memo_id}")
+            self._audit(s, coder, "update", "memo", memo_id, {"text": row.text}, {"text": text})
+            row.text = text
+
+    def memos(self, segment_id: int | None = None, transcript_id: int | None = None) -> list[dict]:
+        query = select(MemoRow, CoderRow.name).join(CoderRow)
+        if segment_id is not None:
+            query = query.where(MemoRow.segment_id == segment_id)
+        if transcript_id is not None:
+            query = query.where(MemoRow.transcript_id == transcript_id)
+        with self._tx() as s:
+            return [{"id": m.id, "coder": name, "text": m.text, "segment_id": m.segment_id,
+                     "transcript_id": m.transcript_id, "code_id": m.code_id,
+                     "updated_at": m.updated_at.isoformat()}
+                    for m, name in s.execute(query.order_by(MemoRow.id))]
+
+    def mark_done(self, transcript_id: int, coder: str) -> None:
+        with self._tx() as s:
+            who = self._coder(s, coder)
+            if s.get(TranscriptStatusRow, (transcript_id, who.id)) is None:
+                s.add(TranscriptStatusRow(transcript_id=transcript_id, coder_id=who.id))
+                self._audit(s, coder, "done", "transcript", transcript_id, None, {"coder": coder})
+
+    def audit_log(self, limit: int | None = None) -> list[dict]:
+        query = select(AuditRow).order_by(AuditRow.id.desc())
+        if limit:
+            query = query.limit(limit)
+        with self._tx() as s:
+            return [{"id": a.id, "at": a.at.isoformat(), "actor": a.actor, "action": a.action,
+                     "entity": a.entity, "entity_id": a.entity_id,
+                     "before": json.loads(a.before) if a.before else None,
+                     "after": json.loads(a.after) if a.after else None} for a in s.scalars(query)]
+
+    def check_integrity(self) -> None:
+        """Raise if any stored segment does not match its transcript text (never expected)."""
+        with self._tx() as s:
+            texts = dict(s.execute(select(TranscriptRow.id, TranscriptRow.plain_text)).all())
+            for seg in s.scalars(select(SegmentRow)):
+                if texts[seg.transcript_id][seg.start:seg.end] != seg.text:
+                    raise StoreError(f"segment {seg.id}: offsets do not match the transcript text")
+
+
+__all__ = ["ImportReport", "Study", "TranscriptInfo", "write_atomic"]

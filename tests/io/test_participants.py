@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from qualcode.errors import InputError
+from qualcode.io.participants import match_speaker, read_participants
+from tests.conftest import EXAMPLE, write
+
+
+def test_example_sheet():
+    people = read_participants(EXAMPLE / "participants.csv")
+    assert len(people) == 9
+    p01 = people[0]
+    assert (p01.participant_id, p01.group, p01.role, p01.site) == ("P01", "professional", "GP", "A")
+    assert p01.attributes["gender"] == "female"
+    assert p01.attribution() == "P01, GP, site A"
+    assert [p.participant_id for p in people if p.is_interviewer] == ["INT"]
+
+
+def test_speaker_column_and_matching(tmp_path):
+    people = read_participants(write(tmp_path / "p.csv",
+                                     "participant_id,group,role,site,speaker\n"
+                                     "W1,professional,Witness,X,Dr Jennifer Dixon; The Witness\n"
+                                     "C1,interviewer,Counsel,,Lead Inquiry\n"))
+    assert match_speaker("the witness", people).participant_id == "W1"
+    assert match_speaker("Dr Jennifer Dixon", people).participant_id == "W1"
+    assert match_speaker("Lead Inquiry", people).is_interviewer
+    assert match_speaker("Somebody", people) is None
+
+
+@pytest.mark.parametrize("text,words", [
+    ("participant_id,group,role\nP1,a,b\n", "no column 'site'"),
+    ("participant_id,group,role,site\nP1,a,b,c\nP1,a,b,c\n", "'P1' again"),
+    ("participant_id,group,role,site\n,a,b,c\n", "participant_id"),
+])
+def test_bad_sheets(tmp_path, text, words):
+    path = write(tmp_path / "p.csv", text)
+    with pytest.raises(InputError) as err:
+        read_participants(path)
+    assert str(path) in str(err.value) and words in str(err.value)

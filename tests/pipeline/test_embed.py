@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qualcode.errors import ModelError
+from qualcode.pipeline.embed import CachedEmbedder, make_embedder
+from tests.conftest import CountingEmbedder
+
+
+def test_cache_never_re_embeds_unchanged_text(tmp_path):
+    inner = CountingEmbedder()
+    cached = CachedEmbedder(inner, tmp_path)
+    first = cached.encode(["a cat", "a dog", "a cat"])
+    assert inner.calls == [2]  # duplicates embedded once
+    again = CachedEmbedder(inner, tmp_path).encode(["a dog", "a cat", "a new one"])
+    assert inner.calls == [2, 1]
+    np.testing.assert_array_equal(again[0], first[1])
+    np.testing.assert_array_equal(again[1], first[0])
+    assert first.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
+
+
+def test_cache_is_keyed_by_model(tmp_path):
+    a = CachedEmbedder(CountingEmbedder(64), tmp_path)
+    b_inner = CountingEmbedder(32)
+    b = CachedEmbedder(b_inner, tmp_path)
+    a.encode(["same text"])
+    assert b.encode(["same text"]).shape == (1, 32) and b_inner.calls == [1]
+
+
+def test_unknown_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="no/such/model"):
+        make_embedder(str(tmp_path / "no/such/model"))
+
+
+@pytest.mark.slow
+def test_bundled_minilm_loads_offline_and_ranks_meaning():
+    model = make_embedder("all-MiniLM-L6-v2")
+    vecs = model.encode(["The GP refused to refer me to a specialist.",
+                         "My doctor would not send me to the hospital consultant.",
+                         "The budget for roads was cut."])
+    assert vecs.shape == (3, 384) and vecs.dtype == np.float32
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2

@@ -1,0 +1,125 @@
+"""Study store, on SQLite and (with QUALCODE_TEST_DATABASE_URL) PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from qualcode.errors import StoreError
+from qualcode.io.participants import read_participants
+from qualcode.io.transcripts import read_transcript
+from qualcode.store import Study
+from qualcode.workflow import code_study
+from tests.conftest import EXAMPLE, write
+
+INTERVIEW = ("Interviewer: How do you book?\n\n"
+             "P01: I ring at eight and all the appointments are gone. The phone is always engaged.\n\n"
+             "P01: The budget has been cut again, so there is less money.\n")
+
+
+def people(tmp_path):
+    return read_participants(write(tmp_path / "p.csv", "participant_id,group,role,site\n"
+                                   "P01,service user,Patient,B\nINT,interviewer,Interviewer,\n"))
+
+
+def test_import_is_idempotent_and_links_participants(study, tmp_path):
+    t = read_transcript(write(tmp_path / "i1.txt", INTERVIEW))
+    first = study.import_transcripts([t], people(tmp_path)[:1])
+    assert first.imported == ["i1"] and first.segments == 3
+    again = study.import_transcripts([read_transcript(tmp_path / "i1.txt")])
+    assert again.imported == [] and again.unchanged == ["i1"]
+    segs = study.segments()
+    assert len(segs) == 3
+    assert [(s.speaker, s.participant_id, s.is_interviewer) for s in segs] == [
+        ("Interviewer", None, True), ("P01", "P01", False), ("P01", "P01", False)]
+    assert segs[1].attribution() == "P01, Patient, site B"
+    assert [s.id for s in study.segments(codeable_only=True)] == [segs[1].id, segs[2].id]
+    text_ = study.plain_text(segs[0].transcript_id)
+    assert all(text_[s.start:s.end] == s.text for s in segs)
+    study.check_integrity()
+
+
+def test_changed_file_with_same_name_rolls_back_the_whole_batch(study, tmp_path):
+    study.import_transcripts([read_transcript(write(tmp_path / "a.txt", INTERVIEW))])
+    batch = [read_transcript(write(tmp_path / "new.txt", "P01: new one\n")),
+             read_transcript(write(tmp_path / "b" / "a.txt", INTERVIEW + "P01: more\n"))]
+    with pytest.raises(StoreError, match="already holds"):
+        study.import_transcripts(batch)
+    assert [t.name for t in study.transcripts()] == ["a"]  # "new" was not kept
+
+
+def test_decisions_memos_final_and_append_only_audit(study, tmp_path):
+    study.import_transcripts([read_transcript(write(tmp_path / "i.txt", INTERVIEW))])
+    seg = study.segments(codeable_only=True)[0]
+    study.decide(seg.id, "phones", "alice")
+    study.decide(seg.id, "money", "alice", present=False)
+    study.decide(seg.id, "phones", "bob", present=False)
+    study.set_final(seg.id, "phones", True, "carol", "clearly about the phone line")
+    with pytest.raises(StoreError, match="code id"):
+        study.decide(seg.id, "nonexistent", "alice")
+    human = {(a.coder, a.code_id, a.present) for a in study.applications(source="human")}
+    assert human == {("alice", "phones", True), ("alice", "money", False), ("bob", "phones", False)}
+    final = study.applications(source="final")
+    assert [(f.code_id, f.present, f.coder, f.reason) for f in final] == [
+        ("phones", True, "carol", "clearly about the phone line")]
+    memo = study.add_memo("alice", "first thought", segment_id=seg.id)
+    study.update_memo(memo, "second thought", "alice")
+    assert study.memos(segment_id=seg.id)[0]["text"] == "second thought"
+    log = study.audit_log()
+    actions = [(e["actor"], e["action"]) for e in log]
+    assert ("carol", "adjudicate") in actions and ("alice", "update") in actions
+    assert any(e["before"] == {"text": "first thought"} for e in log)
+    with study.engine.begin() as conn, pytest.raises(Exception, match="append-only"):
+        conn.execute(text("UPDATE audit_log SET actor = 'mallory'"))
+    with study.engine.begin() as conn, pytest.raises(Exception, match="append-only"):
+        conn.execute(text("DELETE FROM audit_log"))
+
+
+def test_code_study_stores_suggestions_and_learns(study, tmp_path, fake_embedder):
+    study.import_transcripts([read_transcript(write(tmp_path / "i.txt", INTERVIEW))])
+    report = code_study(study, fake_embedder)
+    assert report.segments == 2 and report.codes_learned == 0
+    machine = study.applications(source="machine")
+    assert machine and all(0.3 <= a.confidence <= 1 and a.reason for a in machine)
+    by_segment = {a.segment_id: a for a in sorted(machine, key=lambda a: -a.confidence)}
+    segs = study.segments(codeable_only=True)
+    assert by_segment[segs[0].id].code_id in {"access", "phones"}  # the phone-line segment
+    assert by_segment[segs[1].id].code_id == "money"
+
+
+def test_codebook_versions(study, tiny_codebook):
+    from dataclasses import replace
+
+    renamed = replace(tiny_codebook, codes=tuple(replace(c, name="Costs") if c.id == "money" else c
+                                                 for c in tiny_codebook.codes))
+    assert study.set_codebook(renamed, actor="alice", note="rename") == 2
+    assert study.codebook().get("money").name == "Costs"
+    assert study.codebook(version=1).get("money").name == "Money"
+
+
+def test_open_errors(tmp_path):
+    with pytest.raises(StoreError, match="no such folder"):
+        Study.open(tmp_path / "nope")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(StoreError, match="without study.json"):
+        Study.open(tmp_path / "plain")
+
+
+def test_init_refuses_an_existing_study_and_reopens(tmp_path, tiny_codebook):
+    Study.init(tmp_path / "s", codebook=tiny_codebook).close()
+    with pytest.raises(StoreError, match="existing study"):
+        Study.init(tmp_path / "s")
+    with Study.open(tmp_path / "s") as s:
+        assert s.codebook().ids() == ["access", "phones", "money"]
+    assert (tmp_path / "s" / "study.sqlite").exists()
+
+
+def test_example_study_imports_with_participants(study):
+    files = sorted((EXAMPLE / "transcripts").iterdir())
+    report = study.import_transcripts([read_transcript(p) for p in files],
+                                      read_participants(EXAMPLE / "participants.csv"))
+    assert len(report.imported) == 8
+    segs = study.segments(codeable_only=True)
+    assert {s.participant_id for s in segs} == {"P01", "P02", "P03", "P04", "S01", "S02", "S03", "S04"}
+    assert {s.group for s in segs} == {"professional", "service user"}
+    study.check_integrity()
