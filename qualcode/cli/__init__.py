@@ -21,6 +21,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from qualcode.cli import agreement_commands as ac
+    from qualcode.cli import coding_commands as cc
     from qualcode.cli import study_commands as sc
 
     parser = _Parser(prog="qualcode", description=(
@@ -31,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qualcode {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sc.register(sub)
+    cc.register(sub)
+    ac.register(sub)
     return parser
 
 

@@ -76,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("csv", "json"), default="json")
     p.add_argument("--transcript", metavar="NAME", help="only this transcript")
     p.add_argument("--codeable", action="store_true", help="leave out interviewer turns and procedural lines")
+    p.add_argument("--coder", metavar="NAME", help="show what this coder may see (blind double-coding applies)")
     p.set_defaults(handler=cmd_segments)
 
     p = sub.add_parser("report", help="write a theme report (Markdown)")
@@ -216,12 +217,13 @@ def cmd_code(args: argparse.Namespace) -> int:
     return 0
 
 
-def segment_rows(study, transcript: str | None, codeable: bool) -> list[dict]:  # noqa: ANN001
+def segment_rows(study, transcript: str | None, codeable: bool, coder: str | None = None) -> list[dict]:  # noqa: ANN001
     tid = study.transcript_id(transcript) if transcript else None
     segs = study.segments(transcript_id=tid, codeable_only=codeable)
     codes: dict[int, list[dict]] = {}
     suggestions: dict[int, list[dict]] = {}
-    for app in study.applications(segment_ids=None):
+    apps = study.visible_applications(coder) if coder else study.applications()
+    for app in apps:
         if app.source == "machine":
             suggestions.setdefault(app.segment_id, []).append(
                 {"code": app.code_id, "confidence": app.confidence, "reason": app.reason})
@@ -242,7 +244,7 @@ def segment_rows(study, transcript: str | None, codeable: bool) -> list[dict]:  
 
 def cmd_segments(args: argparse.Namespace) -> int:
     with _open(args.study) as study:
-        rows = segment_rows(study, args.transcript, args.codeable)
+        rows = segment_rows(study, args.transcript, args.codeable, args.coder)
     if args.format == "json":
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")

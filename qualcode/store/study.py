@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from qualcode.errors import StoreError
@@ -26,17 +26,16 @@ from qualcode.io.participants import is_interviewer_label, match_speaker
 from qualcode.pipeline.segment import segment_transcript
 from qualcode.records import (
     Code,
-    CodeApplication,
     Codebook,
     Participant,
     Segment,
-    Suggestion,
     Transcript,
 )
 from qualcode.store import engine as engines
+from qualcode.store.coding import Coding
+from qualcode.store.double_coding import DoubleCoding
 from qualcode.store.models import (
     AuditRow,
-    CodeApplicationRow,
     CodebookVersion,
     CodeRow,
     CoderRow,
@@ -92,7 +91,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-class Study:
+class Study(Coding, DoubleCoding):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
 
     def __init__(self, folder: Path, url: str) -> None:
@@ -400,96 +399,6 @@ class Study:
                             start_time=r.start_time, end_time=r.end_time,
                             is_interviewer=r.is_interviewer or r.procedural)
                     for r, tname, p in s.execute(query)]
-
-    # ------------------------------------------------------------------ coding
-    def _check_code(self, s: Session, code_id: str) -> int:
-        version = s.scalar(select(func.max(CodebookVersion.id)))
-        if version is None or not s.scalar(select(CodeRow.pk).where(CodeRow.version == version,
-                                                                    CodeRow.code_id == code_id)):
-            raise StoreError(f"code: expected a code id of the current codebook, got {code_id!r}")
-        return version
-
-    def decide(self, segment_id: int, code_id: str, coder: str, present: bool = True) -> None:
-        """A coder applies (``present``) or rejects a code on a segment; saved at once."""
-        with self._tx() as s:
-            self._record(s, segment_id, code_id, "human", self._coder(s, coder), present, actor=coder)
-
-    def unset(self, segment_id: int, code_id: str, coder: str) -> None:
-        """Withdraw a coder's decision (the audit log keeps it)."""
-        with self._tx() as s:
-            who = self._coder(s, coder, create=False)
-            row = s.scalar(select(CodeApplicationRow).where(
-                CodeApplicationRow.segment_id == segment_id, CodeApplicationRow.code_id == code_id,
-                CodeApplicationRow.source == "human", CodeApplicationRow.coder_id == who.id))
-            if row is not None:
-                self._audit(s, coder, "unset", "code_application", f"{segment_id}:{code_id}",
-                            {"present": row.present, "coder": coder}, None)
-                s.delete(row)
-
-    def _record(self, s: Session, segment_id: int, code_id: str, source: str, who: CoderRow,
-                present: bool, actor: str, reason: str = "", decided_by: str = "") -> None:
-        version = self._check_code(s, code_id)
-        if s.get(SegmentRow, segment_id) is None:
-            raise StoreError(f"segment: expected a segment id of the study, got {segment_id}")
-        row = s.scalar(select(CodeApplicationRow).where(
-            CodeApplicationRow.segment_id == segment_id, CodeApplicationRow.code_id == code_id,
-            CodeApplicationRow.source == source, CodeApplicationRow.coder_id == who.id))
-        before = None if row is None else {"present": row.present, "reason": row.reason}
-        after = {"present": present, "source": source, "coder": who.name, "reason": reason}
-        if row is None:
-            s.add(CodeApplicationRow(segment_id=segment_id, code_id=code_id, codebook_version=version,
-                                     source=source, coder_id=who.id, present=present, reason=reason,
-                                     decided_by=decided_by or who.name))
-        else:
-            row.present, row.reason, row.codebook_version = present, reason, version
-            row.decided_by = decided_by or who.name
-        self._audit(s, actor, "decide" if source == "human" else "adjudicate", "code_application",
-                    f"{segment_id}:{code_id}", before, after)
-
-    def set_final(self, segment_id: int, code_id: str, present: bool, adjudicator: str,
-                  rationale: str = "") -> None:
-        """The adjudicated (final) coding, kept apart from every coder's own."""
-        with self._tx() as s:
-            self._coder(s, adjudicator)
-            self._record(s, segment_id, code_id, "final", self._coder(s, "final"), present,
-                         actor=adjudicator, reason=rationale, decided_by=adjudicator)
-
-    def applications(self, source: str | None = None, coder: str | None = None,
-                     segment_ids: Iterable[int] | None = None) -> list[CodeApplication]:
-        query = select(CodeApplicationRow, CoderRow.name).join(CoderRow)
-        if source is not None:
-            query = query.where(CodeApplicationRow.source == source)
-        if coder is not None:
-            query = query.where(CoderRow.name == coder)
-        if segment_ids is not None:
-            query = query.where(CodeApplicationRow.segment_id.in_(list(segment_ids)))
-        with self._tx() as s:
-            return [CodeApplication(r.segment_id, r.code_id, r.source, r.present,
-                                    r.decided_by if r.source == "final" else
-                                    (None if r.source == "machine" else name),
-                                    r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
-                    for r, name in s.execute(query.order_by(CodeApplicationRow.id))]
-
-    def replace_suggestions(self, suggestions: list[Suggestion], segment_ids: Iterable[int],
-                            model_id: str) -> int:
-        """Replace the machine suggestions of ``segment_ids`` in one transaction."""
-        ids = list(segment_ids)
-        with self._tx() as s:
-            version = s.scalar(select(func.max(CodebookVersion.id)))
-            machine = self._coder(s, "machine")
-            for i in range(0, len(ids), 900):
-                s.execute(delete(CodeApplicationRow).where(
-                    CodeApplicationRow.source == "machine", CodeApplicationRow.segment_id.in_(ids[i:i + 900])))
-            if suggestions:
-                now = utcnow()
-                s.execute(insert(CodeApplicationRow), [
-                    {"segment_id": x.segment_id, "code_id": x.code_id, "codebook_version": version,
-                     "source": "machine", "coder_id": machine.id, "present": True,
-                     "confidence": float(x.confidence), "reason": x.reason, "decided_by": model_id,
-                     "created_at": now, "updated_at": now} for x in suggestions])
-            self._audit(s, "machine", "suggest", "study", model_id, None,
-                        {"segments": len(ids), "suggestions": len(suggestions), "model": model_id})
-        return len(suggestions)
 
     # ------------------------------------------------------------------ memos & progress
     def add_memo(self, coder: str, text: str, segment_id: int | None = None,
