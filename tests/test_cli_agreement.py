@@ -75,3 +75,36 @@ def test_unknown_statistic_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["agreement", "--table", str(table), "--statistic", "kappa2"])
     assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_study_agreement_table_json_and_xlsx(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from tests.conftest import TINY_CODEBOOK
+
+    cb = write(tmp_path / "cb.yaml", TINY_CODEBOOK)
+    study = tmp_path / "st"
+    assert run(capsys, "init", study, "--codebook", cb)[0] == 0
+    interview = write(tmp_path / "i.txt", "P1: I ring at eight.\n\nP1: The budget was cut.\n\nP1: Money again.\n")
+    assert run(capsys, "import", study, interview)[0] == 0
+    rows = json.loads(run(capsys, "segments", study)[1])
+    ids = [r["id"] for r in rows]
+    for coder in ("ann", "bob"):
+        assert run(capsys, "decide", study, "--segment", ids[0], "--code", "phones", "--coder", coder)[0] == 0
+    run(capsys, "decide", study, "--segment", ids[1], "--code", "money", "--coder", "ann")
+    code, out, err = run(capsys, "agreement", study, "--coders", "ann,bob", "--json", "--out", tmp_path / "a.xlsx",
+                         "--bootstrap", "50")
+    assert code == 0, err
+    table = {r["code"]: r for r in json.loads(out)}
+    assert table["phones"]["alpha"] == 1.0 and table["phones"]["units"] == 3
+    assert table["money"]["flag"] is True
+    book = load_workbook(tmp_path / "a.xlsx")
+    assert book.sheetnames[:2] == ["all", "ann vs bob"]
+    assert [c.value for c in book["all"][1]][:3] == ["code", "coders", "units"]
+    code, out, _ = run(capsys, "disagreements", study, "--coders", "ann,bob")
+    assert f"segment {ids[1]}" in out and "ann=yes bob=no" in out
+    code, out, _ = run(capsys, "adjudicate", study, "--segment", ids[1], "--code", "money", "--present", "yes",
+                       "--by", "carol", "--rationale", "about the budget")
+    assert code == 0 and "final: money applies" in out
+    code, _, err = run(capsys, "agreement", study, "--out", tmp_path / "a.txt")
+    assert code == 2 and ".xlsx" in err

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--codes", metavar="ID,...", help="with STUDY: only these codes")
     p.add_argument("--threshold", type=float, default=0.667, help="flag codes with alpha below this")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--out", metavar="FILE.xlsx", help="with STUDY: also write the tables to an Excel workbook")
     p.set_defaults(handler=cmd_agreement)
 
 
@@ -62,16 +63,24 @@ def _table(args: argparse.Namespace) -> int:
 
 
 def _study(args: argparse.Namespace) -> int:
-    from qualcode.reports.agreement_report import agreement_rows, format_rows
+    from pathlib import Path
+
+    from qualcode.reports.agreement_report import agreement_rows, format_rows, write_agreement_xlsx
     from qualcode.store import Study
 
+    if args.out and (Path(args.out).suffix.lower() != ".xlsx" or not Path(args.out).parent.exists()):
+        raise UsageError(f"--out {args.out}: expected an .xlsx file in an existing folder")
     coders = [c.strip() for c in args.coders.split(",")] if args.coders else None
     codes = [c.strip() for c in args.codes.split(",")] if args.codes else None
     with Study.open(args.study) as study:
         rows = agreement_rows(study, coders, codes, threshold=args.threshold,
                               n_boot=args.bootstrap, seed=args.seed)
+    if args.out:
+        write_agreement_xlsx(rows, args.out, args.threshold)
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         print(format_rows(rows, args.threshold))
+        if args.out:
+            print(f"wrote {args.out}")
     return 0

@@ -94,3 +94,45 @@ def format_rows(rows: list[dict], threshold: float) -> str:
                      f"{f(r['kappa'])} {f(r['alpha'])} {ci:>15} {f(r['ac1'])}{mark}{reason}")
     lines.append(f"flagged: alpha below {threshold} (Krippendorff's guideline) or undefined")
     return "\n".join(lines)
+
+
+COLUMNS = ("code", "coders", "units", "prevalence", "percent", "kappa", "alpha", "alpha_ci_low",
+           "alpha_ci_high", "ac1", "flag", "reason")
+
+
+def write_agreement_xlsx(rows: list[dict], path, threshold: float) -> None:  # noqa: ANN001
+    """One sheet per coder pair plus an 'all' sheet; flagged rows are filled orange. Atomic."""
+    import io
+    from pathlib import Path
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    from qualcode.store.study import write_atomic
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "all"
+    flagged = PatternFill("solid", fgColor="FFD8A8")
+    pairs = list(dict.fromkeys(r["coders"] for r in rows))
+    for title, subset in [("all", rows)] + [(p.replace("|", " vs ")[:31], [r for r in rows if r["coders"] == p])
+                                            for p in pairs]:
+        ws = sheet if title == "all" else book.create_sheet(title)
+        ws.append(list(COLUMNS))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for r in subset:
+            ws.append([r[c] for c in COLUMNS])
+            if r["flag"]:
+                for cell in ws[ws.max_row]:
+                    cell.fill = flagged
+        ws.freeze_panes = "C2"
+        ws.column_dimensions["A"].width = 28
+        ws.column_dimensions["B"].width = 22
+    notes = book.create_sheet("about")
+    notes.append([f"Flagged: Krippendorff's alpha below {threshold}, or undefined."])
+    notes.append(["Units: codeable segments of the transcripts both coders coded; each code is present/absent."])
+    notes.append(["alpha CI: percentile bootstrap over segments (seeded)."])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_atomic(Path(path), buffer.getvalue())
