@@ -74,20 +74,30 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         self.batch_size = batch_size
-        path = resolve_model_path(name_or_path)
-        self.model_id = "all-MiniLM-L6-v2" if name_or_path.lower() in _DEFAULT_NAMES else str(path)
+        self.name_or_path = name_or_path
+        self.path = resolve_model_path(name_or_path)
+        self.model_id = "all-MiniLM-L6-v2" if name_or_path.lower() in _DEFAULT_NAMES else str(self.path)
+        self._model = None
+        if not isinstance(self.path, Path):  # a name, not a folder: fail now if it is not cached locally
+            self._load()
+
+    def _load(self):  # noqa: ANN202
+        """Load the model on first use: a run whose texts are all cached never imports torch."""
+        if self._model is not None:
+            return self._model
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
-            self._model = SentenceTransformer(str(path), device="cpu")
+            self._model = SentenceTransformer(str(self.path), device="cpu")
         except Exception as exc:  # any loader failure is the user's model choice
             raise ModelError(
-                f"model '{name_or_path}': expected a sentence-transformers model on this machine "
+                f"model '{self.name_or_path}': expected a sentence-transformers model on this machine "
                 f"(a folder with modules.json, or a cached model name), got {type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else ''}"
             ) from None
+        return self._model
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         if not texts:
@@ -96,7 +106,7 @@ class SentenceTransformerEmbedder:
         parts = []
         for i in range(0, len(texts), chunk):
             batch = list(texts[i:i + chunk])
-            parts.append(self._model.encode(batch, batch_size=self.batch_size,
+            parts.append(self._load().encode(batch, batch_size=self.batch_size,
                                             normalize_embeddings=True, convert_to_numpy=True,
                                             show_progress_bar=False))
             if progress:
@@ -105,8 +115,8 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        getter = getattr(self._model, "get_embedding_dimension", None) or \
-            self._model.get_sentence_embedding_dimension
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
 

@@ -42,3 +42,15 @@ def test_bundled_minilm_loads_offline_and_ranks_meaning():
                          "The budget for roads was cut."])
     assert vecs.shape == (3, 384) and vecs.dtype == np.float32
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.2
+
+
+def test_fully_cached_run_never_loads_the_model(tmp_path):
+    from qualcode.pipeline.embed import SentenceTransformerEmbedder
+
+    real = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    assert real._model is None  # loading is deferred to the first text not in the cache
+    stand_in = CountingEmbedder(384)
+    stand_in.model_id = real.model_id  # fill the cache under the real model's id
+    CachedEmbedder(stand_in, tmp_path).encode(["already embedded"])
+    CachedEmbedder(real, tmp_path).encode(["already embedded"])
+    assert real._model is None
