@@ -97,11 +97,10 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_disagreements(args: argparse.Namespace) -> int:
-    from qualcode.store.double_coding import disagreements
 
     a, b = args.coders[:2]
     with _open(args.study) as study:
-        rows = disagreements(study, a, b, args.code)
+        rows = study.disagreements(a, b, args.code)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0

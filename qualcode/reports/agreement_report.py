@@ -11,7 +11,7 @@ from itertools import combinations
 
 import numpy as np
 
-from qualcode.agreement import agreement
+from qualcode.agreement import agreement, encode_table
 from qualcode.store import Study
 
 
@@ -21,12 +21,12 @@ def _value(result) -> float | None:  # noqa: ANN001
 
 def pair_row(label: str, pair: tuple[str, str], table: np.ndarray, threshold: float, n_boot: int,
              seed: int) -> dict:
-    rows = table.tolist()
+    rows = encode_table(table.tolist())  # encoded once for all four statistics
     alpha = agreement(rows, "alpha", n_boot=n_boot, seed=seed)
     kappa = agreement(rows, "cohen", n_boot=0)
     return {
-        "code": label, "coders": f"{pair[0]}|{pair[1]}", "units": len(rows),
-        "prevalence": round(float(table.mean()), 4) if len(rows) else None,
+        "code": label, "coders": f"{pair[0]}|{pair[1]}", "units": len(table),
+        "prevalence": round(float(table.mean()), 4) if len(table) else None,
         "percent": _value(agreement(rows, "percent", n_boot=0)), "kappa": _value(kappa),
         "alpha": _value(alpha),
         "alpha_ci_low": None if alpha.ci_low is None else round(alpha.ci_low, 4),
@@ -58,12 +58,13 @@ def agreement_rows(study: Study, coders: list[str] | None = None, codes: list[st
         per_code = [pair_row(code, pair, tables[code], threshold, n_boot, seed) for code in code_ids]
         out.extend(per_code)
         alphas = [r["alpha"] for r in per_code if r["alpha"] is not None]
+        mean_alpha = _mean(alphas)
         out.append({"code": "overall (mean)", "coders": f"{pair[0]}|{pair[1]}",
                     "units": per_code[0]["units"] if per_code else 0, "prevalence": None,
                     "percent": _mean([r["percent"] for r in per_code]), "kappa": _mean([r["kappa"] for r in per_code]),
-                    "alpha": _mean(alphas), "alpha_ci_low": None, "alpha_ci_high": None,
+                    "alpha": mean_alpha, "alpha_ci_low": None, "alpha_ci_high": None,
                     "ac1": _mean([r["ac1"] for r in per_code]),
-                    "flag": not alphas or _mean(alphas) < threshold,
+                    "flag": mean_alpha is None or mean_alpha < threshold,
                     "reason": "" if alphas else "no code has a defined alpha"})
         pooled = np.vstack([tables[c] for c in code_ids]) if code_ids else np.zeros((0, 2))
         out.append(pair_row("overall (pooled)", pair, pooled, threshold, n_boot, seed))

@@ -158,22 +158,21 @@ class DoubleCoding:
                 tables[app.code_id][row[app.segment_id], coders.index(name)] = 1
         return ids, tables
 
-
-def disagreements(study, a: str, b: str, code: str | None = None) -> list[dict]:  # noqa: ANN001
-    """Segments where coders ``a`` and ``b`` differ on a code, both codings side by side,
-    with the final (adjudicated) decision where there is one."""
-    codes = [code] if code else study.codebook().ids()
-    ids, tables = study.presence_tables([a, b], codes)
-    segments = {s.id: s for s in study.segments(ids=ids)}
-    final = {(x.segment_id, x.code_id): x for x in study.applications(source="final", segment_ids=ids)}
-    out = []
-    for code_id in codes:
-        table = tables[code_id]
-        for i in np.flatnonzero(table[:, 0] != table[:, 1]):
-            seg = segments[ids[i]]
-            f = final.get((seg.id, code_id))
-            out.append({"segment": seg.id, "transcript": seg.transcript, "attribution": seg.attribution(),
-                        "text": seg.text, "code": code_id, a: bool(table[i, 0]), b: bool(table[i, 1]),
-                        "final": None if f is None else f.present,
-                        "rationale": "" if f is None else f.reason})
-    return out
+    def disagreements(self, a: str, b: str, code: str | None = None) -> list[dict]:
+        """Segments where coders ``a`` and ``b`` differ on a code, both codings side by side,
+        with the final (adjudicated) decision where there is one."""
+        codes = [code] if code else self.codebook().ids()
+        ids, tables = self.presence_tables([a, b], codes)
+        segments = {s.id: s for s in self.segments(ids=ids)}
+        final = {(x.segment_id, x.code_id): x for x in self.applications(source="final", segment_ids=ids)}
+        out = []
+        for code_id in codes:
+            table = tables[code_id]
+            for i in np.flatnonzero(table[:, 0] != table[:, 1]):
+                seg = segments[ids[i]]
+                f = final.get((seg.id, code_id))
+                out.append({"segment": seg.id, "transcript": seg.transcript, "attribution": seg.attribution(),
+                            "text": seg.text, "code": code_id, a: bool(table[i, 0]), b: bool(table[i, 1]),
+                            "final": None if f is None else f.present,
+                            "rationale": "" if f is None else f.reason})
+        return out

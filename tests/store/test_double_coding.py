@@ -8,7 +8,6 @@ from qualcode.errors import StoreError
 from qualcode.io.participants import read_participants
 from qualcode.io.transcripts import read_transcript
 from qualcode.reports.agreement_report import agreement_rows
-from qualcode.store.double_coding import disagreements
 from qualcode.workflow import code_study
 from tests.conftest import write
 
@@ -76,12 +75,12 @@ def test_agreement_disagreements_and_adjudication_keep_both_originals(coded):
     # one disagreement in three binary units: D_o = 2/6, D_e = 2*5*1/(6*5) = 1/3, so alpha = 0
     assert money["alpha"] == pytest.approx(0.0, abs=1e-9)
     assert ("overall (pooled)", "alice|bob") in rows and ("phones", "machine|alice") in rows
-    diffs = disagreements(coded, "alice", "bob")
+    diffs = coded.disagreements("alice", "bob")
     assert {(d["segment"], d["code"], d["alice"], d["bob"]) for d in diffs} == {
         (s1, "money", True, False), (s2, "access", False, True)}
     coded.set_final(s1, "money", True, "carol", "budget talk is money")
     human = {(a.coder, a.segment_id, a.code_id) for a in coded.applications(source="human")}
     assert ("alice", s1, "money") in human and ("bob", s2, "access") in human
-    assert disagreements(coded, "alice", "bob", "money")[0]["final"] is True
+    assert coded.disagreements("alice", "bob", "money")[0]["final"] is True
     final_row = agreement_rows(coded, ["alice", "bob"], ["money"], n_boot=0)
     assert any(r["coders"] == "machine|final" for r in final_row)
