@@ -143,3 +143,18 @@ def test_example_is_large_enough():
         assert speech >= 1000, path
         assert sum(len(turn.text.split()) for turn in t.turns) >= 1200
     assert (ROOT / "app" / "streamlit_app.py").exists()
+
+
+def test_codebook_changes_from_the_command_line(cli_study, capsys):
+    code, out, _ = run(capsys, "codebook", cli_study, "--rename", "money", "Funding", "--by", "sup")
+    assert code == 0 and "version 2" in out
+    code, _, err = run(capsys, "codebook", cli_study, "--merge", "money", "money")
+    assert code == 2 and "target" in err and "itself" in err and err.count("\n") == 1
+    code, out, _ = run(capsys, "codebook", cli_study, "--split", "money", "budget:Budget", "costs:Costs")
+    assert code == 0 and "version 3" in out and "0 segment(s)" in out
+    code, _, err = run(capsys, "codebook", cli_study, "--split", "budget", "nocolon")
+    assert code == 2 and "NEW_ID:NAME" in err
+    code, out, _ = run(capsys, "codebook", cli_study, "--versions")
+    assert [line.split()[0] for line in out.splitlines()] == ["1", "2", "3"]
+    code, out, _ = run(capsys, "codebook", cli_study, "--version", "2")
+    assert "name: Funding" in out and "id: budget" not in out

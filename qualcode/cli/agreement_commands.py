@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--coders", metavar="A,B", help="with STUDY: the coders to compare (default: all)")
     p.add_argument("--codes", metavar="ID,...", help="with STUDY: only these codes")
     p.add_argument("--threshold", type=float, default=0.667, help="flag codes with alpha below this")
+    p.add_argument("--codebook-version", type=int, metavar="N",
+                   help="with STUDY: only decisions made under this codebook version (default: all)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--out", metavar="FILE.xlsx", help="with STUDY: also write the tables to an Excel workbook")
     p.set_defaults(handler=cmd_agreement)
@@ -74,7 +76,7 @@ def _study(args: argparse.Namespace) -> int:
     codes = [c.strip() for c in args.codes.split(",")] if args.codes else None
     with Study.open(args.study) as study:
         rows = agreement_rows(study, coders, codes, threshold=args.threshold,
-                              n_boot=args.bootstrap, seed=args.seed)
+                              n_boot=args.bootstrap, seed=args.seed, version=args.codebook_version)
     if args.out:
         write_agreement_xlsx(rows, args.out, args.threshold)
     if args.json:

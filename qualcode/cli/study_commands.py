@@ -53,11 +53,23 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="longest segment in words (default 80, or QUALCODE_SEGMENT_WORDS)")
     p.set_defaults(handler=cmd_import)
 
-    p = sub.add_parser("codebook", help="show the study's codebook, or load a new version",
-                       description="Without FILE, print the current codebook as YAML. With FILE, "
-                       "check it and store it as the study's next codebook version.")
+    p = sub.add_parser("codebook", help="show, load or change the study's codebook (each change is a new version)",
+                       description="Without FILE or a change, print the current codebook as YAML. With FILE, "
+                       "check it and store it as the next codebook version. --rename, --define, --merge "
+                       "and --split change one code and store a new version; earlier versions and the "
+                       "coding done under them are kept.")
     p.add_argument("study", metavar="STUDY")
     p.add_argument("file", metavar="FILE", nargs="?")
+    p.add_argument("--version", type=int, metavar="N", help="print this version instead of the current one")
+    p.add_argument("--versions", action="store_true", help="list the codebook versions")
+    change = p.add_mutually_exclusive_group()
+    change.add_argument("--rename", nargs=2, metavar=("ID", "NAME"), help="give a code a new name")
+    change.add_argument("--define", nargs=2, metavar=("ID", "DEFINITION"), help="give a code a new definition")
+    change.add_argument("--merge", nargs=2, metavar=("SOURCE", "TARGET"), help="merge SOURCE into TARGET")
+    change.add_argument("--split", nargs="+", metavar="ID NEW_ID:NAME",
+                        help="split ID into two or more new codes, e.g. --split access phones:'Phone lines' "
+                        "slots:'Appointment slots'")
+    p.add_argument("--by", default="supervisor", metavar="NAME", help="who makes the change (audit log)")
     p.add_argument("--note", default="", help="why this version (kept in the audit log)")
     p.set_defaults(handler=cmd_codebook)
 
@@ -165,14 +177,42 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_codebook(args: argparse.Namespace) -> int:
     from qualcode.io.codebook import dump_codebook, load_codebook
+    from qualcode.records import Code
 
+    changes = [x for x in (args.rename, args.define, args.merge, args.split) if x]
+    if args.file and changes:
+        raise UsageError("expected either a codebook FILE or one change (--rename, --define, --merge, --split), not both")
     with _open(args.study) as study:
         if args.file:
             codebook = load_codebook(args.file)
-            version = study.set_codebook(codebook, note=args.note or f"loaded from {args.file}")
+            version = study.set_codebook(codebook, actor=args.by, note=args.note or f"loaded from {args.file}")
             print(f"codebook '{codebook.name}' stored as version {version} ({len(codebook)} codes)")
+        elif args.rename:
+            version = study.rename_code(args.rename[0], args.rename[1], args.by, args.note)
+            print(f"renamed {args.rename[0]} to '{args.rename[1]}': codebook version {version}")
+        elif args.define:
+            version = study.edit_code(args.define[0], args.by, args.note, definition=args.define[1])
+            print(f"new definition for {args.define[0]}: codebook version {version}")
+        elif args.merge:
+            version = study.merge_codes(args.merge[0], args.merge[1], args.by, args.note)
+            print(f"merged {args.merge[0]} into {args.merge[1]}: codebook version {version}")
+        elif args.split:
+            code_id, parts = args.split[0], args.split[1:]
+            new_codes = []
+            for part in parts:
+                new_id, sep, name = part.partition(":")
+                if not sep or not new_id.strip() or not name.strip():
+                    raise UsageError(f"--split: expected NEW_ID:NAME, got {part!r}")
+                new_codes.append(Code(id=new_id.strip(), name=name.strip(), definition=""))
+            version = study.split_code(code_id, new_codes, args.by, args.note)
+            todo = study.segments_to_recode(code_id)
+            print(f"split {code_id} into {', '.join(c.id for c in new_codes)}: codebook version {version}; "
+                  f"{len(todo)} segment(s) coded {code_id} to re-code")
+        elif args.versions:
+            for v in study.codebook_versions():
+                print(f"{v['version']:>3}  {v['created_at'][:16]}  {v['created_by']:<12} {v['note']}")
         else:
-            sys.stdout.write(dump_codebook(study.codebook()))
+            sys.stdout.write(dump_codebook(study.codebook(args.version)))
     return 0
 
 

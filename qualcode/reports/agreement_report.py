@@ -38,8 +38,11 @@ def pair_row(label: str, pair: tuple[str, str], table: np.ndarray, threshold: fl
 
 
 def agreement_rows(study: Study, coders: list[str] | None = None, codes: list[str] | None = None,
-                   threshold: float = 0.667, n_boot: int = 1000, seed: int = 42) -> list[dict]:
-    codebook = study.codebook()
+                   threshold: float = 0.667, n_boot: int = 1000, seed: int = 42,
+                   version: int | None = None) -> list[dict]:
+    """Rows per code and pair. ``version`` counts only decisions made under that codebook
+    version (and reads its codes); each row names the versions of the decisions counted."""
+    codebook = study.codebook(version)
     code_ids = codes or codebook.ids()
     unknown = [c for c in code_ids if c not in codebook.ids()]
     if unknown:
@@ -54,7 +57,7 @@ def agreement_rows(study: Study, coders: list[str] | None = None, codes: list[st
         pairs += [("machine", h) for h in humans] + ([("machine", "final")] if has_final else [])
     out: list[dict] = []
     for pair in pairs:
-        _, tables = study.presence_tables(list(pair), code_ids)
+        _, tables, versions = study.presence_tables(list(pair), code_ids, version)
         per_code = [pair_row(code, pair, tables[code], threshold, n_boot, seed) for code in code_ids]
         out.extend(per_code)
         alphas = [r["alpha"] for r in per_code if r["alpha"] is not None]
@@ -68,6 +71,8 @@ def agreement_rows(study: Study, coders: list[str] | None = None, codes: list[st
                     "reason": "" if alphas else "no code has a defined alpha"})
         pooled = np.vstack([tables[c] for c in code_ids]) if code_ids else np.zeros((0, 2))
         out.append(pair_row("overall (pooled)", pair, pooled, threshold, n_boot, seed))
+        for row in out[-len(code_ids) - 2:]:
+            row["codebook_versions"] = ",".join(str(v) for v in versions)
     return out
 
 
@@ -93,12 +98,14 @@ def format_rows(rows: list[dict], threshold: float) -> str:
         prev = "" if r["prevalence"] is None else f"{r['prevalence']:.2f}"
         lines.append(f"{r['code'][:28]:<28} {r['coders'][:22]:<22} {r['units']:>5} {prev:>5} {f(r['percent'])} "
                      f"{f(r['kappa'])} {f(r['alpha'])} {ci:>15} {f(r['ac1'])}{mark}{reason}")
-    lines.append(f"flagged: alpha below {threshold} (Krippendorff's guideline) or undefined")
+    versions = sorted({v for r in rows for v in r.get("codebook_versions", "").split(",") if v}, key=int)
+    lines.append(f"flagged: alpha below {threshold} (Krippendorff's guideline) or undefined; "
+                 f"decisions counted were made under codebook version(s) {', '.join(versions) or 'none'}")
     return "\n".join(lines)
 
 
 COLUMNS = ("code", "coders", "units", "prevalence", "percent", "kappa", "alpha", "alpha_ci_low",
-           "alpha_ci_high", "ac1", "flag", "reason")
+           "alpha_ci_high", "ac1", "flag", "reason", "codebook_versions")
 
 
 def write_agreement_xlsx(rows: list[dict], path, threshold: float) -> None:  # noqa: ANN001

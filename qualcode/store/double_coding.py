@@ -134,9 +134,13 @@ class DoubleCoding:
                 .where(CodeApplicationRow.coder_id == who.id, CodeApplicationRow.source == "human").distinct()))
             return done | decided
 
-    def presence_tables(self, coders: list[str], code_ids: list[str]) -> tuple[list[int], dict[str, np.ndarray]]:
+    def presence_tables(self, coders: list[str], code_ids: list[str], version: int | None = None
+                        ) -> tuple[list[int], dict[str, np.ndarray], list[int]]:
         """Per code, a units × coders 0/1 table over the codeable segments of the transcripts
-        that every one of ``coders`` has coded. ``machine`` and ``final`` may stand as coders."""
+        that every one of ``coders`` has coded. ``machine`` and ``final`` may stand as coders.
+
+        With ``version``, only decisions made under that codebook version count. The third
+        value lists the codebook versions of the decisions counted."""
         common: set[int] | None = None
         for coder in coders:
             mine = self.coded_transcripts(coder)
@@ -145,8 +149,11 @@ class DoubleCoding:
         ids = [seg.id for seg in segments]
         row = {sid: i for i, sid in enumerate(ids)}
         tables = {code: np.zeros((len(ids), len(coders)), dtype=np.int64) for code in code_ids}
+        versions: set[int] = set()
         for app in self.applications(segment_ids=ids):
             if app.code_id not in tables or not app.present:
+                continue
+            if version is not None and app.codebook_version != version:
                 continue
             if app.source == "machine":
                 name = "machine" if (app.confidence or 0) >= MACHINE_PRESENT else None
@@ -156,13 +163,14 @@ class DoubleCoding:
                 name = app.coder
             if name in coders:
                 tables[app.code_id][row[app.segment_id], coders.index(name)] = 1
-        return ids, tables
+                versions.add(app.codebook_version)
+        return ids, tables, sorted(versions)
 
     def disagreements(self, a: str, b: str, code: str | None = None) -> list[dict]:
         """Segments where coders ``a`` and ``b`` differ on a code, both codings side by side,
         with the final (adjudicated) decision where there is one."""
         codes = [code] if code else self.codebook().ids()
-        ids, tables = self.presence_tables([a, b], codes)
+        ids, tables, _ = self.presence_tables([a, b], codes)
         segments = {s.id: s for s in self.segments(ids=ids)}
         final = {(x.segment_id, x.code_id): x for x in self.applications(source="final", segment_ids=ids)}
         out = []

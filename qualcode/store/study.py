@@ -32,6 +32,7 @@ from qualcode.records import (
     Transcript,
 )
 from qualcode.store import engine as engines
+from qualcode.store.codebook_edits import CodebookEdits
 from qualcode.store.coding import Coding
 from qualcode.store.double_coding import DoubleCoding
 from qualcode.store.models import (
@@ -91,7 +92,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-class Study(Coding, DoubleCoding):
+class Study(Coding, CodebookEdits, DoubleCoding):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
 
     def __init__(self, folder: Path, url: str) -> None:
@@ -239,18 +240,28 @@ class Study(Coding, DoubleCoding):
 
     def codebook(self, version: int | None = None) -> Codebook:
         with self._tx() as s:
-            if version is None:
-                version = s.scalar(select(func.max(CodebookVersion.id)))
-            head = s.get(CodebookVersion, version) if version is not None else None
-            if head is None:
-                raise StoreError(f"{self.folder}: expected a codebook, got none "
-                                 "(add one with 'qualcode codebook STUDY FILE')")
-            rows = s.scalars(select(CodeRow).where(CodeRow.version == version)
-                             .order_by(CodeRow.position)).all()
-            codes = tuple(Code(id=r.code_id, name=r.name, definition=r.definition, parent=r.parent_id,
-                               include=tuple(json.loads(r.include)), exclude=tuple(json.loads(r.exclude)),
-                               examples=tuple(json.loads(r.examples))) for r in rows)
-            return Codebook(name=head.name, codes=codes, version=version, description=head.description)
+            return self._read_codebook(s, version)
+
+    def _read_codebook(self, s: Session, version: int | None = None) -> Codebook:
+        if version is None:
+            version = s.scalar(select(func.max(CodebookVersion.id)))
+        head = s.get(CodebookVersion, version) if version is not None else None
+        if head is None:
+            raise StoreError(f"{self.folder}: expected a codebook" +
+                             (f" version {version}" if version is not None else "") +
+                             ", got none (add one with 'qualcode codebook STUDY FILE')")
+        rows = s.scalars(select(CodeRow).where(CodeRow.version == version)
+                         .order_by(CodeRow.position)).all()
+        codes = tuple(Code(id=r.code_id, name=r.name, definition=r.definition, parent=r.parent_id,
+                           include=tuple(json.loads(r.include)), exclude=tuple(json.loads(r.exclude)),
+                           examples=tuple(json.loads(r.examples))) for r in rows)
+        return Codebook(name=head.name, codes=codes, version=version, description=head.description)
+
+    def codebook_versions(self) -> list[dict]:
+        with self._tx() as s:
+            return [{"version": v.id, "name": v.name, "note": v.note, "created_by": v.created_by,
+                     "created_at": v.created_at.isoformat()}
+                    for v in s.scalars(select(CodebookVersion).order_by(CodebookVersion.id))]
 
     # ------------------------------------------------------------------ participants & import
     def participants(self) -> list[Participant]:
