@@ -65,10 +65,21 @@ def human_labels(study: Study, segment_ids: list[int], codes: list[str]) -> np.n
     return Y
 
 
+MIN_LABELLED = 10  # decided segments before a classifier is trained at all
+
+
 def code_study(study: Study, embedder: Embedder, progress: Progress | None = None,
-               floor: float = 0.3, top_k: int = 5, matcher: CodebookMatcher | None = None) -> CodingReport:
+               floor: float = 0.3, top_k: int = 5, prior_weight: float = 5.0) -> CodingReport:
     """Embed every codeable segment (cached), learn from all human decisions, and
-    replace the stored machine suggestions (confidence ≥ ``floor``, best ``top_k``)."""
+    replace the stored machine suggestions (confidence ≥ ``floor``, best ``top_k``).
+
+    The codebook prior (:class:`CodebookMatcher`) is blended with a
+    :class:`CodeClassifier` trained on the decided segments (final decisions first),
+    weighted ``positives / (positives + prior_weight)`` per code, so that a code with few
+    coded examples still leans on its definition and examples.
+    """
+    from qualcode.pipeline.classify import CodeClassifier
+
     codebook = study.codebook()
     codes = codebook.ids()  # themes too: a segment may speak to a theme as a whole
     segments = study.segments(codeable_only=True)
@@ -78,25 +89,84 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     X = embedder.encode([s.text for s in segments], progress)
     embedded = getattr(embedder, "misses", 0) - misses_before
     proto_texts, owners, labels = code_prototypes(codebook, codes)
-    P = embedder.encode(proto_texts)
+    prior = CodebookMatcher().fit(X, prototypes=embedder.encode(proto_texts),
+                                  prototype_codes=np.array(owners), n_codes=len(codes))
+    proba = prior.prior_proba(X)
+    best_proto, _ = prior.explain(X)
     ids = [s.id for s in segments]
     Y = human_labels(study, ids, codes)
-    model = matcher or CodebookMatcher()
-    model.fit(X, Y, prototypes=P, prototype_codes=np.array(owners), n_codes=len(codes))
-    proba = model.predict_proba(X)
-    best_proto, nearest = model.explain(X)
+    decided = np.flatnonzero(~np.isnan(Y).all(axis=1))
+    positives = np.zeros(len(codes))
+    nearest = np.full(proba.shape, -1, dtype=np.int64)
+    if decided.size >= MIN_LABELLED and np.nansum(Y[decided]) > 0:
+        Yd = np.nan_to_num(Y[decided]).astype(np.int64)
+        texts = [s.text for s in segments]
+        clf = CodeClassifier(folds=min(5, decided.size)).fit([texts[i] for i in decided], Yd, X[decided])
+        positives = Yd.sum(axis=0).astype(float)
+        weight = positives / (positives + prior_weight)
+        proba = weight * clf.predict_proba(texts, X) + (1 - weight) * proba
+        for k in np.flatnonzero(positives):  # why: the most similar segment coded with k
+            examples = decided[Yd[:, k] == 1]
+            nearest[:, k] = examples[(X @ X[examples].T).argmax(axis=1)]
     suggestions: list[Suggestion] = []
     for i, seg in enumerate(segments):
-        order = np.argsort(-proba[i])[:top_k]
-        for k in order:
+        for k in np.argsort(-proba[i])[:top_k]:
             if proba[i, k] < floor:
                 break
-            if nearest[i, k] >= 0 and model.classifiers_[k] is not None:
+            if nearest[i, k] >= 0 and nearest[i, k] != i:
                 ref = segments[nearest[i, k]]
                 reason = f"like coded segment {ref.id} ({ref.attribution()}): “{ref.text[:120]}”"
             else:
                 reason = labels[best_proto[i, k]]
             suggestions.append(Suggestion(seg.id, codes[k], float(round(proba[i, k], 4)), reason))
     n = study.replace_suggestions(suggestions, ids, embedder.model_id)
-    learned = sum(1 for c in model.classifiers_ if c is not None)
-    return CodingReport(len(segments), n, learned, embedded)
+    return CodingReport(len(segments), n, int((positives > 0).sum()), embedded)
+
+
+@dataclass(frozen=True)
+class NextSegment:
+    segment: object  # qualcode.records.Segment
+    uncertainty: float
+    code_id: str | None
+    confidence: float | None
+
+
+def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> list[NextSegment]:
+    """The segments whose decisions would teach the model most, for ``coder``.
+
+    Candidates: codeable segments this coder has not decided, outside transcripts they
+    marked done. Uncertainty comes from the stored suggestions (run ``qualcode code`` to
+    refresh them); embeddings come from the cache. See :mod:`qualcode.pipeline.active`.
+    """
+    from qualcode.pipeline.active import select_next, uncertainty
+
+    codes = study.codebook().ids()
+    col = {c: j for j, c in enumerate(codes)}
+    mine = {a.segment_id for a in study.applications(source="human", coder=coder)}
+    finished = {t.id for t in study.transcripts() if coder in study.done_by(t.id)}
+    segments = study.segments(codeable_only=True)
+    candidates = [s for s in segments if s.id not in mine and s.transcript_id not in finished]
+    if not candidates:
+        return []
+    labelled = [s for s in segments if s.id in mine]
+    row = {s.id: i for i, s in enumerate(candidates)}
+    proba = np.zeros((len(candidates), len(codes)))
+    blind = study.blind_transcripts(coder)
+    for app in study.applications(source="machine"):
+        if app.segment_id in row and app.code_id in col:
+            proba[row[app.segment_id], col[app.code_id]] = app.confidence or 0.0
+    everything = candidates + labelled
+    E = embedder.encode([s.text for s in everything])
+    unl = np.arange(len(candidates))
+    lab = np.arange(len(candidates), len(everything))
+    has_model = bool(proba.any())
+    picks = select_next(E, unl, lab, n, proba if has_model else None)
+    unc = uncertainty(proba) if has_model else np.ones(len(candidates))
+    out = []
+    for i in picks:
+        seg = candidates[i]
+        j = int(np.argmax(1 - np.abs(2 * proba[i] - 1))) if has_model else None
+        hidden = seg.transcript_id in blind  # blind double-coding: name no machine code
+        out.append(NextSegment(seg, float(unc[i]), None if hidden or j is None else codes[j],
+                               None if hidden or j is None else float(proba[i, j])))
+    return out

@@ -23,6 +23,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from qualcode.cli import agreement_commands as ac
     from qualcode.cli import coding_commands as cc
+    from qualcode.cli import learning_commands as lc
     from qualcode.cli import study_commands as sc
 
     parser = _Parser(prog="qualcode", description=(
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sc.register(sub)
     cc.register(sub)
+    lc.register(sub)
     ac.register(sub)
     return parser
 

@@ -1,0 +1,95 @@
+"""Learning commands: ``qualcode next`` (what to code next) and ``qualcode evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from qualcode.cli.study_commands import _fraction, _positive_int, _progress_bar, make_study_embedder
+from qualcode.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("next", help="the segments whose coding would teach the model most",
+                       description="Lists segments you have not coded yet, chosen for what they would "
+                       "teach the suggestions (uncertain ones, each different from the others). Run "
+                       "'qualcode code STUDY' after coding to refresh the suggestions.")
+    p.add_argument("study", metavar="STUDY")
+    p.add_argument("--coder", required=True, metavar="NAME")
+    p.add_argument("-n", type=_positive_int, default=20, help="how many (default 20)")
+    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_next)
+
+    p = sub.add_parser("evaluate", help="measure suggestions against human-coded texts (gold CSV)",
+                       description="GOLD is id,text,<one 0/1 column per code>. Splits the rows with "
+                       "train_test_split(test_size, random_state=seed), trains on the training rows "
+                       "(all of them, or a simulated coder's BUDGET rows chosen at random or by active "
+                       "learning) and reports micro/macro/samples F1 and per-code precision, recall, F1 "
+                       "and Cohen's kappa on the test rows.")
+    p.add_argument("gold", metavar="GOLD.csv")
+    p.add_argument("--test-size", type=_fraction, default=0.2)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--strategy", choices=("full", "random", "active"), default="full")
+    p.add_argument("--budget", type=int, default=200, metavar="N",
+                   help="rows a simulated coder labels (random/active); 0 with --codebook: cold start")
+    p.add_argument("--codebook", metavar="FILE", help="YAML codebook or code,definition CSV: used for codes "
+                   "with no labelled example yet (and alone with --budget 0)")
+    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_evaluate)
+
+
+def cmd_next(args: argparse.Namespace) -> int:
+    from qualcode.store import Study
+    from qualcode.workflow import next_segments
+
+    with Study.open(args.study) as study:
+        picks = next_segments(study, args.coder, make_study_embedder(args.model), args.n)
+    if args.json:
+        print(json.dumps([{"id": p.segment.id, "transcript": p.segment.transcript,
+                           "participant": p.segment.participant_id, "text": p.segment.text,
+                           "uncertainty": round(p.uncertainty, 4), "code": p.code_id,
+                           "confidence": p.confidence} for p in picks], ensure_ascii=False, indent=1))
+        return 0
+    if not picks:
+        print(f"nothing left for {args.coder} to code")
+    for p in picks:
+        why = f"unsure about {p.code_id} ({p.confidence:.0%})" if p.code_id else "representative"
+        print(f"segment {p.segment.id} [{p.segment.transcript}] {p.segment.attribution()} — {why}\n"
+              f"  “{p.segment.text[:160]}”")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from qualcode.io.codebook import load_codebook
+    from qualcode.io.gold import read_gold
+    from qualcode.pipeline.evaluate import evaluate
+
+    if args.budget < 0:
+        raise UsageError(f"--budget: expected 0 or more rows, got {args.budget}")
+    if args.budget == 0 and args.strategy != "full" and not args.codebook:
+        raise UsageError("--budget 0 (cold start) needs --codebook FILE: with no labels the codebook is the model")
+    if not 0 < args.test_size < 1:
+        raise UsageError(f"--test-size: expected a fraction between 0 and 1, got {args.test_size}")
+    gold = read_gold(args.gold)
+    codebook = load_codebook(args.codebook) if args.codebook else None
+    bar, update = _progress_bar("embedding")
+    try:
+        result = evaluate(gold, make_study_embedder(args.model), args.test_size, args.seed, args.strategy,
+                          args.budget, codebook, update)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    w = sys.stdout.write
+    w(f"{args.strategy}" + (f", budget {result['n_train']}" if args.strategy != "full" else "") +
+      f": trained on {result['n_train']} rows, tested on {result['n_test']} ({result['seconds']} s)\n")
+    w(f"micro-F1 {result['micro_f1']:.3f}   macro-F1 {result['macro_f1']:.3f}   samples-F1 {result['samples_f1']:.3f}\n\n")
+    w(f"{'code':<48} {'support':>7} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6}\n")
+    for code, m in sorted(result["per_code"].items(), key=lambda kv: -kv[1]["support"]):
+        kappa = "   n/a" if m["kappa"] is None else f"{m['kappa']:6.3f}"
+        w(f"{code[:48]:<48} {m['support']:>7} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {kappa}\n")
+    return 0

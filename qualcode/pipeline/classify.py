@@ -1,0 +1,189 @@
+"""Supervised code suggestions: :class:`CodeClassifier`, one linear model per code.
+
+Features: word (1–2-gram) and character (2–5-gram, within words) TF-IDF of the text,
+plus the sentence embedding (float32, L2-normalised). Per code, a linear SVM with
+balanced class weights. Five-fold cross-validation *on the training data only* gives
+out-of-fold scores, from which each code gets
+
+* a threshold that maximises its F1 in cross-validation, shrunk towards the SVM's own
+  zero margin by ``positives / (positives + threshold_shrinkage)``: with few coded
+  examples the tuned threshold is mostly noise (measured on the FFT data: 200 labels,
+  micro-F1 0.29 unshrunk vs 0.53 shrunk; all 1,747: 0.625 vs 0.639). A code never
+  seen positive gets no threshold and is never predicted; and
+* a Platt calibration (``sigmoid(a·score + b)``), so that a confidence of 0.8 means
+  about 80 % of such suggestions were right in cross-validation.
+
+When every (or nearly every, ≥ 95 %) training unit has at least one code, a unit with
+no code over threshold gets its best code anyway ("at least one"); this is learnt
+from the training labels, not assumed. Learned attributes end in ``_``; results are
+deterministic for a given ``random_state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Fit sigmoid(a·s + b) to labels by Newton's method with Platt's target smoothing."""
+    n_pos, n_neg = float(y.sum()), float(len(y) - y.sum())
+    if n_pos == 0 or n_neg == 0:
+        return 0.0, float(np.log((n_pos + 1) / (n_neg + 1)))
+    t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    a, b = 1.0, float(np.log((n_pos + 1) / (n_neg + 1)))
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-np.clip(a * scores + b, -40, 40)))
+        g = np.array([((p - t) * scores).sum(), (p - t).sum()])
+        w = p * (1 - p) + 1e-9
+        H = np.array([[(w * scores * scores).sum() + 1e-6, (w * scores).sum()],
+                      [(w * scores).sum(), w.sum() + 1e-6]])
+        step = np.linalg.solve(H, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(a), float(b)
+
+
+class PlattCalibrator:
+    """Per-column Platt scaling: ``fit(scores, Y)`` then ``transform(scores)`` → probabilities."""
+
+    def fit(self, scores: np.ndarray, Y: np.ndarray) -> PlattCalibrator:
+        self.params_ = np.array([_platt(scores[:, k], Y[:, k]) for k in range(Y.shape[1])])
+        return self
+
+    def transform(self, scores: np.ndarray) -> np.ndarray:
+        z = scores * self.params_[:, 0] + self.params_[:, 1]
+        return 1 / (1 + np.exp(-np.clip(z, -40, 40)))
+
+
+class CodeClassifier:
+    def __init__(self, C: float = 0.5, folds: int = 5, text_features: bool = True,
+                 embedding_weight: float = 1.0, at_least_one: str | bool = "auto",
+                 threshold_shrinkage: float = 10.0, random_state: int = 0) -> None:
+        self.C = C
+        self.threshold_shrinkage = threshold_shrinkage
+        self.folds = folds
+        self.text_features = text_features
+        self.embedding_weight = embedding_weight
+        self.at_least_one = at_least_one
+        self.random_state = random_state
+
+    # -- features
+    def _fit_features(self, texts: Sequence[str], embeddings: np.ndarray):  # noqa: ANN202
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        parts = []
+        vectorizers = []
+        if self.text_features:
+            min_df = 2 if len(texts) >= 50 else 1
+            vectorizers = [TfidfVectorizer(ngram_range=(1, 2), min_df=min_df, sublinear_tf=True),
+                           TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=min_df, sublinear_tf=True)]
+            for v in vectorizers:
+                try:
+                    parts.append(v.fit_transform(texts))
+                except ValueError:  # no term survives (e.g. empty texts): leave this view out
+                    parts.append(None)
+        parts = [p for p in parts if p is not None]
+        self._vectorizers = [v for v in vectorizers if hasattr(v, "vocabulary_")]
+        parts.append(csr_matrix(np.asarray(embeddings, dtype=np.float32) * self.embedding_weight))
+        return hstack(parts).tocsr()
+
+    def _features(self, texts: Sequence[str], embeddings: np.ndarray):  # noqa: ANN202
+        from scipy.sparse import csr_matrix, hstack
+
+        parts = [v.transform(texts) for v in self._vectorizers]
+        parts.append(csr_matrix(np.asarray(embeddings, dtype=np.float32) * self.embedding_weight))
+        return hstack(parts).tocsr()
+
+    @staticmethod
+    def _train(X, Y: np.ndarray, C: float) -> list:  # noqa: ANN001
+        from sklearn.svm import LinearSVC
+
+        models = []
+        for k in range(Y.shape[1]):
+            y = Y[:, k]
+            if y.min() == y.max():
+                models.append(float(1.0 if y[0] else -1.0))  # constant: always / never
+            else:
+                models.append(LinearSVC(C=C, class_weight="balanced").fit(X, y))
+        return models
+
+    @staticmethod
+    def _scores(models: list, X) -> np.ndarray:  # noqa: ANN001
+        out = np.zeros((X.shape[0], len(models)))
+        for k, m in enumerate(models):
+            out[:, k] = m.decision_function(X) if not isinstance(m, float) else m
+        return out
+
+    # -- estimator API
+    def fit(self, texts: Sequence[str], Y: np.ndarray, embeddings: np.ndarray) -> CodeClassifier:
+        from sklearn.model_selection import KFold
+
+        texts = list(texts)
+        Y = np.asarray(Y, dtype=np.int64)
+        n, k = Y.shape
+        if n != len(texts) or n != len(embeddings):
+            raise ValueError("texts, Y and embeddings must have the same number of rows")
+        self.n_codes_ = k
+        oof = np.zeros((n, k))
+        folds = min(self.folds, n)
+        if folds >= 2:
+            splitter = KFold(folds, shuffle=True, random_state=self.random_state)
+            for a, b in splitter.split(np.arange(n)):
+                sub = CodeClassifier(self.C, self.folds, self.text_features, self.embedding_weight)
+                Xa = sub._fit_features([texts[i] for i in a], embeddings[a])
+                models = self._train(Xa, Y[a], self.C)
+                oof[b] = self._scores(models, sub._features([texts[i] for i in b], embeddings[b]))
+        self.thresholds_ = np.zeros(k)
+        for j in range(k):
+            if Y[:, j].sum() == 0:
+                self.thresholds_[j] = np.inf
+                continue
+            if folds < 2:
+                continue
+            candidates = np.unique(np.quantile(oof[:, j], np.linspace(0.3, 0.999, 120)))
+            f1 = [_f1(Y[:, j], oof[:, j] >= t) for t in candidates]
+            positives = Y[:, j].sum()
+            self.thresholds_[j] = candidates[int(np.argmax(f1))] * positives / (positives + self.threshold_shrinkage)
+        self.calibrator_ = PlattCalibrator().fit(oof - np.where(np.isinf(self.thresholds_), 0, self.thresholds_), Y)
+        if self.at_least_one == "auto":
+            self.at_least_one_ = bool(n and (Y.sum(axis=1) >= 1).mean() >= 0.95)
+        else:
+            self.at_least_one_ = bool(self.at_least_one)
+        X = self._fit_features(texts, embeddings)
+        self.models_ = self._train(X, Y, self.C)
+        self.positives_ = Y.sum(axis=0)
+        return self
+
+    def decision_function(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        """Score minus threshold: ≥ 0 means the code is predicted."""
+        scores = self._scores(self.models_, self._features(list(texts), embeddings))
+        return scores - self.thresholds_
+
+    def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        margin = self.decision_function(texts, embeddings)
+        proba = self.calibrator_.transform(np.where(np.isinf(margin), -40, margin))
+        return np.where(np.isinf(self.thresholds_), 0.0, proba)
+
+    def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        return decode(self.decision_function(texts, embeddings), self.at_least_one_)
+
+
+def decode(margin: np.ndarray, at_least_one: bool) -> np.ndarray:
+    """0/1 predictions from margins; with ``at_least_one``, the best code where none passes."""
+    pred = (margin >= 0).astype(np.int64)
+    if at_least_one and margin.shape[1]:
+        possible = np.isfinite(margin).any(axis=1)  # a code never seen positive is never forced
+        empty = (pred.sum(axis=1) == 0) & possible
+        pred[empty, np.argmax(np.where(np.isfinite(margin), margin, -np.inf)[empty], axis=1)] = 1
+    return pred
+
+
+def _f1(y: np.ndarray, pred: np.ndarray) -> float:
+    tp = float((y & pred).sum())
+    fp = float(((1 - y) & pred).sum())
+    fn = float((y & (1 - pred)).sum())
+    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)

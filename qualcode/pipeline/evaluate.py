@@ -1,0 +1,151 @@
+"""Evaluate code suggestions against human coders: gold CSV → split → fit → F1 and kappa.
+
+The split is scikit-learn's ``train_test_split(test_size, random_state=seed)`` over rows.
+Nothing is tuned on the test rows: thresholds and calibration come from cross-validation
+inside the training rows (see :mod:`qualcode.pipeline.classify`).
+
+Strategies: ``full`` trains on every training row; ``random`` and ``active`` simulate a
+coder who labels ``budget`` training rows, chosen at random or by
+:mod:`qualcode.pipeline.active` in rounds of ``round_size``, starting from nothing.
+With a codebook, codes that no labelled row has yet are predicted from the codebook
+(definitions and examples); with ``budget=0`` that is the whole model (cold start).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from qualcode.io.gold import Gold
+from qualcode.pipeline.active import select_next
+from qualcode.pipeline.classify import CodeClassifier, decode
+from qualcode.pipeline.embed import Embedder
+from qualcode.pipeline.suggest import CodebookMatcher
+from qualcode.records import Codebook
+
+STRATEGIES = ("full", "random", "active")
+
+
+def metrics(Y: np.ndarray, P: np.ndarray, codes: list[str]) -> dict:
+    from sklearn.metrics import cohen_kappa_score, f1_score, precision_recall_fscore_support
+
+    prec, rec, f1, support = precision_recall_fscore_support(Y, P, average=None, zero_division=0)
+    per_code = {}
+    for j, code in enumerate(codes):
+        kappa = None
+        if len(set(Y[:, j])) > 1 or len(set(P[:, j])) > 1:
+            kappa = float(cohen_kappa_score(Y[:, j], P[:, j]))
+            kappa = None if np.isnan(kappa) else round(kappa, 4)
+        per_code[code] = {"precision": round(float(prec[j]), 4), "recall": round(float(rec[j]), 4),
+                          "f1": round(float(f1[j]), 4), "kappa": kappa, "support": int(support[j])}
+    return {
+        "micro_f1": round(float(f1_score(Y, P, average="micro", zero_division=0)), 4),
+        "macro_f1": round(float(f1_score(Y, P, average="macro", zero_division=0)), 4),
+        "samples_f1": round(float(f1_score(Y, P, average="samples", zero_division=0)), 4),
+        "per_code": per_code,
+    }
+
+
+def match_codebook(codes: list[str], codebook: Codebook) -> list[int | None]:
+    """Gold column → codebook code index, by id, then by name (case-insensitive)."""
+    by_key: dict[str, int] = {}
+    for i, code in enumerate(codebook.codes):
+        by_key.setdefault(code.name.strip().lower(), i)
+        by_key[code.id.strip().lower()] = i
+    return [by_key.get(c.strip().lower()) for c in codes]
+
+
+class CodebookPrior:
+    """Cold-start confidences for the gold's codes from a codebook's texts."""
+
+    def __init__(self, codebook: Codebook, codes: list[str], embedder: Embedder, X_fit: np.ndarray) -> None:
+        from qualcode.workflow import code_prototypes
+
+        self.index = match_codebook(codes, codebook)
+        known = [j for j, i in enumerate(self.index) if i is not None]
+        self.known = np.array(known, dtype=np.int64)
+        texts, owners, _ = code_prototypes(codebook, [codebook.codes[self.index[j]].id for j in known])
+        self.matcher = CodebookMatcher().fit(X_fit, prototypes=embedder.encode(texts),
+                                             prototype_codes=np.array(owners), n_codes=len(known))
+        self.n_codes = len(codes)
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        out = np.zeros((X.shape[0], self.n_codes))
+        if self.known.size:
+            out[:, self.known] = self.matcher.prior_proba(X)
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The best code for each row, and any other with confidence ≥ 0.5."""
+        proba = self.proba(X)
+        margin = np.where(proba >= 0.5, proba, -1.0 + proba)
+        margin[:, [j for j in range(self.n_codes) if j not in set(self.known.tolist())]] = -np.inf
+        return decode(margin, at_least_one=True)
+
+
+def _fit(texts: list[str], E: np.ndarray, Y: np.ndarray, rows: np.ndarray, folds: int, seed: int) -> CodeClassifier:
+    return CodeClassifier(folds=folds, random_state=seed).fit([texts[i] for i in rows], Y[rows], E[rows])
+
+
+def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarray, Y: np.ndarray,
+                       train: np.ndarray, seed: int, prior: CodebookPrior | None = None, round_size: int = 20,
+                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """The training rows a simulated coder labels, in the order labelled."""
+    budget = min(budget, len(train))
+    if strategy == "random":
+        return np.random.default_rng(seed).permutation(train)[:budget]
+    labelled: list[int] = []
+    while len(labelled) < budget:
+        chosen = np.array(labelled, dtype=np.int64)
+        pool = np.setdiff1d(train, chosen)
+        n = min(round_size, budget - len(labelled))
+        proba, positives = None, None
+        rows = chosen
+        if rows.size and Y[rows].sum() > 0:
+            model = _fit(texts, E, Y, rows, folds=3, seed=seed)
+            proba = model.predict_proba([texts[i] for i in pool], E[pool])
+            positives = Y[rows].sum(axis=0)
+            if prior is not None:  # codes not found yet: let the codebook point at candidates
+                unseen = positives == 0
+                proba[:, unseen] = prior.proba(E[pool])[:, unseen]
+        elif prior is not None:
+            proba = prior.proba(E[pool])
+        labelled.extend(select_next(E, pool, chosen, n, proba))
+        if progress:
+            progress(len(labelled), budget)
+    return np.array(labelled, dtype=np.int64)
+
+
+def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int = 42, strategy: str = "full",
+             budget: int = 200, codebook: Codebook | None = None,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+    from sklearn.model_selection import train_test_split
+
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}")
+    start = time.perf_counter()
+    E = embedder.encode(gold.texts, progress)
+    train, test = train_test_split(np.arange(len(gold.texts)), test_size=test_size, random_state=seed)
+    prior = CodebookPrior(codebook, gold.codes, embedder, E[train]) if codebook is not None else None
+    if strategy == "full":
+        rows = train
+    else:
+        rows = simulate_labelling(strategy, budget, gold.texts, E, gold.Y, train, seed, prior)
+    test_texts = [gold.texts[i] for i in test]
+    if rows.size and gold.Y[rows].sum() > 0:
+        model = _fit(gold.texts, E, gold.Y, rows, folds=5, seed=seed)
+        P = model.predict(test_texts, E[test])
+        if prior is not None:  # codes no labelled row has: from the codebook
+            unseen = gold.Y[rows].sum(axis=0) == 0
+            P[:, unseen] = prior.predict(E[test])[:, unseen]
+    elif prior is not None:
+        P = prior.predict(E[test])
+    else:
+        P = np.zeros((len(test), len(gold.codes)), dtype=np.int64)
+    result = metrics(gold.Y[test], P, gold.codes)
+    result.update({"strategy": strategy, "budget": int(rows.size) if strategy != "full" else None,
+                   "n_train": int(rows.size), "n_test": int(len(test)),
+                   "seconds": round(time.perf_counter() - start, 2)})
+    return result
