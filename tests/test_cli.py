@@ -158,3 +158,18 @@ def test_codebook_changes_from_the_command_line(cli_study, capsys):
     assert [line.split()[0] for line in out.splitlines()] == ["1", "2", "3"]
     code, out, _ = run(capsys, "codebook", cli_study, "--version", "2")
     assert "name: Funding" in out and "id: budget" not in out
+
+
+def test_next_lists_uncoded_segments(cli_study, tmp_path, capsys):
+    f = write(tmp_path / "i.txt", INTERVIEW)
+    run(capsys, "import", cli_study, f)
+    run(capsys, "code", cli_study, "--model", "hash")
+    rows = json.loads(run(capsys, "segments", cli_study)[1])
+    run(capsys, "decide", cli_study, "--segment", rows[1]["id"], "--code", "phones", "--coder", "alice")
+    code, out, err = run(capsys, "next", cli_study, "--coder", "alice", "--model", "hash", "--json")
+    assert code == 0, err
+    picks = json.loads(out)
+    assert [p["id"] for p in picks] == [rows[2]["id"]]  # the interviewer and coded segments are not listed
+    with pytest.raises(SystemExit) as exit_:
+        main(["next", str(cli_study), "--coder", "alice", "-n", "0"])
+    assert exit_.value.code == 2 and "at least 1" in capsys.readouterr().err

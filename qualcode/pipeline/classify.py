@@ -99,7 +99,7 @@ class CodeClassifier:
         return hstack(parts).tocsr()
 
     @staticmethod
-    def _train(X, Y: np.ndarray, C: float) -> list:  # noqa: ANN001
+    def _train(X, Y: np.ndarray, C: float, random_state: int = 0) -> list:  # noqa: ANN001
         from sklearn.svm import LinearSVC
 
         models = []
@@ -108,7 +108,7 @@ class CodeClassifier:
             if y.min() == y.max():
                 models.append(float(1.0 if y[0] else -1.0))  # constant: always / never
             else:
-                models.append(LinearSVC(C=C, class_weight="balanced").fit(X, y))
+                models.append(LinearSVC(C=C, class_weight="balanced", random_state=random_state).fit(X, y))
         return models
 
     @staticmethod
@@ -135,7 +135,7 @@ class CodeClassifier:
             for a, b in splitter.split(np.arange(n)):
                 sub = CodeClassifier(self.C, self.folds, self.text_features, self.embedding_weight)
                 Xa = sub._fit_features([texts[i] for i in a], embeddings[a])
-                models = self._train(Xa, Y[a], self.C)
+                models = self._train(Xa, Y[a], self.C, self.random_state)
                 oof[b] = self._scores(models, sub._features([texts[i] for i in b], embeddings[b]))
         self.thresholds_ = np.zeros(k)
         for j in range(k):
@@ -154,7 +154,7 @@ class CodeClassifier:
         else:
             self.at_least_one_ = bool(self.at_least_one)
         X = self._fit_features(texts, embeddings)
-        self.models_ = self._train(X, Y, self.C)
+        self.models_ = self._train(X, Y, self.C, self.random_state)
         self.positives_ = Y.sum(axis=0)
         return self
 

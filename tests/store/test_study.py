@@ -123,3 +123,24 @@ def test_example_study_imports_with_participants(study):
     assert {s.participant_id for s in segs} == {"P01", "P02", "P03", "P04", "S01", "S02", "S03", "S04"}
     assert {s.group for s in segs} == {"professional", "service user"}
     study.check_integrity()
+
+
+def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tmp_path, fake_embedder):
+    from qualcode.workflow import next_segments
+
+    lines = []
+    for i in range(12):
+        lines.append(f"P01: The phone line was engaged again when I rang, number {i}.")
+        lines.append(f"P01: The budget cut means less money for the service, year {i}.")
+    study.import_transcripts([read_transcript(write(tmp_path / "long.txt", "\n\n".join(lines) + "\n"))])
+    segs = study.segments(codeable_only=True)
+    for seg in segs[:12]:
+        study.decide(seg.id, "phones" if "phone" in seg.text else "money", "alice")
+    report = code_study(study, fake_embedder)
+    assert report.codes_learned == 2
+    machine = [a for a in study.applications(source="machine") if a.segment_id == segs[20].id]
+    best = max(machine, key=lambda a: a.confidence)
+    assert best.code_id == "phones" and best.reason.startswith("like coded segment")
+    picks = next_segments(study, "alice", fake_embedder, n=5)
+    assert len(picks) == 5 and not {p.segment.id for p in picks} & {s.id for s in segs[:12]}
+    assert len({p.segment.id for p in picks}) == 5

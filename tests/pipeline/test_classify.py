@@ -1,0 +1,84 @@
+"""CodeClassifier: estimator contract, thresholds, calibration; active selection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qualcode.pipeline.active import select_next
+from qualcode.pipeline.classify import CodeClassifier, PlattCalibrator, decode
+from qualcode.pipeline.embed import HashingEmbedder
+
+WORDS = {0: ["phone", "engaged", "ring", "call", "line"], 1: ["money", "budget", "cost", "funding", "cuts"],
+         2: ["kind", "caring", "friendly", "lovely", "staff"]}
+
+
+def corpus(n: int = 90, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    texts, Y = [], np.zeros((n, 3), dtype=np.int64)
+    for i in range(n):
+        codes = {i % 3} | ({(i + 1) % 3} if rng.random() < 0.2 else set())
+        words = [w for c in codes for w in rng.choice(WORDS[c], 3)] + list(rng.choice(["the", "a", "it", "was"], 3))
+        texts.append(" ".join(rng.permutation(words)))
+        Y[i, list(codes)] = 1
+    return texts, Y, HashingEmbedder(64).encode(texts)
+
+
+def test_fit_predict_shapes_and_accuracy():
+    texts, Y, E = corpus()
+    m = CodeClassifier(random_state=0).fit(texts[:60], Y[:60], E[:60])
+    proba = m.predict_proba(texts[60:], E[60:])
+    assert proba.shape == (30, 3) and ((proba >= 0) & (proba <= 1)).all()
+    pred = m.predict(texts[60:], E[60:])
+    assert pred.shape == (30, 3) and set(np.unique(pred)) <= {0, 1}
+    assert (pred == Y[60:]).mean() > 0.9
+    assert m.thresholds_.shape == (3,) and m.at_least_one_  # every training row has a code
+
+
+def test_deterministic_with_a_seed():
+    texts, Y, E = corpus()
+    a = CodeClassifier(random_state=3).fit(texts, Y, E).predict_proba(texts, E)
+    b = CodeClassifier(random_state=3).fit(texts, Y, E).predict_proba(texts, E)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_code_with_a_single_example_and_a_code_never_seen():
+    texts, Y, E = corpus(40)
+    Y = Y.copy()
+    Y[:, 2] = 0
+    Y[5, 2] = 1  # one example
+    Y2 = np.hstack([Y, np.zeros((40, 1), dtype=np.int64)])  # a fourth code nobody applied
+    m = CodeClassifier().fit(texts, Y2, E)
+    assert np.isinf(m.thresholds_[3]) and (m.predict_proba(texts, E)[:, 3] == 0).all()
+    assert m.predict(texts, E)[:, 3].sum() == 0
+    assert np.isfinite(m.thresholds_[2])
+
+
+def test_decode_at_least_one_never_forces_an_unseen_code():
+    margin = np.array([[-1.0, -0.5, -np.inf], [0.2, -1.0, -np.inf], [-np.inf, -np.inf, -np.inf]])
+    assert decode(margin, True).tolist() == [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    assert decode(margin, False).tolist() == [[0, 0, 0], [1, 0, 0], [0, 0, 0]]
+
+
+def test_platt_calibration_on_synthetic_scores():
+    # scores whose true probability of a positive is sigmoid(2s - 1): after calibration,
+    # among predictions near 0.8 about 80 % are positive
+    rng = np.random.default_rng(0)
+    s = rng.normal(0, 1.5, 20000)
+    y = (rng.random(20000) < 1 / (1 + np.exp(-(2 * s - 1)))).astype(int)
+    cal = PlattCalibrator().fit(s[:, None], y[:, None])
+    a, b = cal.params_[0]
+    assert a == pytest.approx(2.0, abs=0.1) and b == pytest.approx(-1.0, abs=0.1)
+    p = cal.transform(s[:, None])[:, 0]
+    near = (p > 0.75) & (p < 0.85)
+    assert y[near].mean() == pytest.approx(0.8, abs=0.03)
+
+
+def test_select_next_prefers_uncertain_and_different_segments():
+    E = np.eye(6, dtype=np.float32)[[0, 0, 1, 2, 3, 4]]  # rows 0 and 1 are identical
+    proba = np.array([[0.5], [0.5], [0.45], [0.9], [0.99], [0.6]])
+    picks = select_next(E, np.arange(6), np.array([], dtype=np.int64), 3, proba)
+    assert picks[0] == 0 and 1 not in picks  # the near-copy of a pick is skipped
+    assert picks == [0, 2, 5]
+    first = select_next(E, np.arange(6), np.array([], dtype=np.int64), 2, None)
+    assert first[0] == 0 and first[1] != 1  # nothing learnt: representative, then different

@@ -1,0 +1,64 @@
+"""evaluate end to end on a small gold file, through the CLI entry point."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from qualcode.cli import main
+from tests.pipeline.test_classify import corpus
+
+
+@pytest.fixture
+def gold(tmp_path):
+    texts, Y, _ = corpus(120, seed=1)
+    path = tmp_path / "gold.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text", "Phones", "Money", "Staff manner"])
+        for i, (t, y) in enumerate(zip(texts, Y, strict=True)):
+            w.writerow([i, t, *y.tolist()])
+    return path
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("strategy", ["full", "random", "active"])
+def test_evaluate_json(gold, capsys, strategy):
+    code, out, err = run(capsys, "evaluate", gold, "--model", "hash:256", "--strategy", strategy, "--budget", "40",
+                         "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert set(r) >= {"micro_f1", "macro_f1", "samples_f1", "per_code", "n_train", "n_test", "seconds"}
+    assert r["n_test"] == 24 and r["n_train"] == (96 if strategy == "full" else 40)
+    assert set(r["per_code"]) == {"Phones", "Money", "Staff manner"}
+    assert set(r["per_code"]["Money"]) == {"precision", "recall", "f1", "kappa", "support"}
+    assert r["micro_f1"] > 0.8  # the words give the codes away
+
+
+def test_cold_start_from_definitions_csv(gold, tmp_path, capsys):
+    cb = tmp_path / "cb.csv"
+    cb.write_text('code,definition\nPhones,"phone line engaged, ring, call"\nMoney,"money budget cost funding cuts"\n'
+                  'Staff manner,"kind caring friendly lovely staff"\n')
+    code, out, err = run(capsys, "evaluate", gold, "--model", "hash:256", "--strategy", "random", "--budget", "0",
+                         "--codebook", cb, "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["n_train"] == 0 and r["micro_f1"] > 0.5
+
+
+def test_evaluate_text_report_and_bad_input(gold, tmp_path, capsys):
+    code, out, _ = run(capsys, "evaluate", gold, "--model", "hash:256")
+    assert code == 0 and "micro-F1" in out and "Staff manner" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text,A\n1,hello,yes\n")
+    code, _, err = run(capsys, "evaluate", bad, "--model", "hash")
+    assert code == 2 and "bad.csv:2: field 'A'" in err and "0 or 1" in err
+    code, _, err = run(capsys, "evaluate", gold, "--strategy", "random", "--budget", "0")
+    assert code == 2 and "--codebook" in err
