@@ -170,3 +170,19 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
         out.append(NextSegment(seg, float(unc[i]), None if hidden or j is None else codes[j],
                                None if hidden or j is None else float(proba[i, j])))
     return out
+
+
+def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = None,
+                   progress: Progress | None = None) -> list[dict]:
+    """Cluster the codeable segments into candidate themes and keep the result in the study."""
+    from qualcode.pipeline.discover import discover_themes
+
+    segments = study.segments(codeable_only=True)
+    X = embedder.encode([s.text for s in segments], progress)
+    clusters = discover_themes(X, [s.text for s in segments], n_clusters)
+    result = [{"label": c.label, "size": c.size, "keywords": list(c.keywords),
+               "exemplars": [segments[i].id for i in c.exemplars],
+               "participants": len({segments[i].participant_id or segments[i].speaker for i in c.members}),
+               "segments": [segments[i].id for i in c.members]} for c in clusters]
+    study.save_discovery(result, embedder.model_id)
+    return result

@@ -453,6 +453,23 @@ class Study(Coding, CodebookEdits, DoubleCoding):
                 s.add(TranscriptStatusRow(transcript_id=transcript_id, coder_id=who.id))
                 self._audit(s, coder, "done", "transcript", transcript_id, None, {"coder": coder})
 
+    def save_discovery(self, clusters: list[dict], model_id: str, actor: str = "machine") -> None:
+        """Keep the latest candidate themes (derived data: replaced by each discovery run)."""
+        value = _json({"model": model_id, "at": utcnow().isoformat(), "clusters": clusters})
+        with self._tx() as s:
+            row = s.get(StudyInfo, "discovery")
+            if row is None:
+                s.add(StudyInfo(key="discovery", value=value))
+            else:
+                row.value = value
+            self._audit(s, actor, "discover", "study", "discovery", None,
+                        {"clusters": len(clusters), "model": model_id})
+
+    def discovery(self) -> dict | None:
+        with self._tx() as s:
+            row = s.get(StudyInfo, "discovery")
+            return json.loads(row.value) if row is not None else None
+
     def audit_log(self, limit: int | None = None) -> list[dict]:
         query = select(AuditRow).order_by(AuditRow.id.desc())
         if limit:

@@ -82,3 +82,18 @@ def test_select_next_prefers_uncertain_and_different_segments():
     assert picks == [0, 2, 5]
     first = select_next(E, np.arange(6), np.array([], dtype=np.int64), 2, None)
     assert first[0] == 0 and first[1] != 1  # nothing learnt: representative, then different
+
+
+def test_discover_finds_the_three_topics_with_keywords():
+    from qualcode.pipeline.discover import discover_themes
+
+    rng = np.random.default_rng(5)
+    topic = np.arange(60) % 3
+    texts = [" ".join(rng.choice(WORDS[t], 4)) + " the patient said" for t in topic]
+    E = HashingEmbedder(256).encode(texts)
+    clusters = discover_themes(E, texts, n_clusters=3)
+    assert sum(c.size for c in clusters) == 60
+    for c in clusters:
+        assert np.bincount(topic[list(c.members)], minlength=3).max() / c.size > 0.9  # pure clusters
+        assert len(c.exemplars) == 3 and set(c.exemplars) <= set(c.members)
+        assert set(c.keywords[:3]) <= set(WORDS[int(np.bincount(topic[list(c.members)]).argmax())])
