@@ -1,4 +1,9 @@
-"""Shared app state: the open study (st.cache_resource). Views never open the DB directly."""
+"""Shared app state: the open study and the embedder (st.cache_resource), who is coding.
+
+Views never open the database directly: everything goes through the Study API. The
+coder's name and role live in the page address (``?coder=NAME``), so a reload or a
+bookmark keeps them, and two browsers can work as two coders at once.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,21 @@ import os
 
 import streamlit as st
 
+from qualcode.errors import QualcodeError
+from qualcode.records import Codebook
 from qualcode.store import Study
 
 
 @st.cache_resource(show_spinner=False)
 def open_study(path: str) -> Study:
     return Study.open(path)
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def embedder(model: str | None = None):  # noqa: ANN201
+    from qualcode.cli.study_commands import make_study_embedder
+
+    return make_study_embedder(model)
 
 
 def study_path() -> str | None:
@@ -25,6 +39,43 @@ def current_study() -> Study | None:
         return None
     try:
         return open_study(path)
-    except Exception as exc:  # shown next to nothing else: the app cannot work without a study
+    except QualcodeError as exc:
         st.error(f"Could not open the study: {exc}")
         return None
+
+
+def current_coder() -> tuple[str, str] | None:
+    """(name, role) of the person using this browser tab, or None."""
+    name = st.query_params.get("coder")
+    if not name:
+        return None
+    study = current_study()
+    roles = dict(study.coders()) if study else {}
+    return name, roles.get(name, "coder")
+
+
+def require_coder() -> tuple[Study, str, str] | None:
+    study = current_study()
+    if study is None:
+        return None
+    who = current_coder()
+    if who is None:
+        st.info("Choose who you are on the **Start** page first.")
+        st.page_link("views/start.py", label="Go to Start", icon=":material/person:")
+        return None
+    return study, who[0], who[1]
+
+
+def code_label(codebook: Codebook, code_id: str) -> str:
+    """``Theme › Code`` for a code, as coders see it in lists."""
+    try:
+        code = codebook.get(code_id)
+    except KeyError:
+        return code_id
+    if code.parent is None:
+        return code.name
+    return f"{codebook.theme_of(code_id).name} › {code.name}"
+
+
+def saved(message: str) -> None:
+    st.toast(message, icon=":material/check_circle:")

@@ -14,11 +14,12 @@ if str(ROOT) not in sys.path:  # `app.views` importable when run by `streamlit r
 
 import streamlit as st  # noqa: E402
 
-from app.views import segments, start  # noqa: E402
-
-st.set_page_config(page_title="qualcode", layout="wide")
+st.set_page_config(page_title="qualcode", page_icon=":material/label:", layout="wide")
 pages = [
-    st.Page(start.render, title="Start", url_path="start", default=True),
-    st.Page(segments.render, title="Segments", url_path="segments"),
+    st.Page("views/start.py", title="Start", icon=":material/person:", default=True),
+    st.Page("views/code.py", title="Code", icon=":material/edit_note:"),
+    st.Page("views/codebook.py", title="Codebook", icon=":material/menu_book:"),
+    st.Page("views/agreement.py", title="Agreement", icon=":material/balance:"),
+    st.Page("views/themes.py", title="Themes", icon=":material/bar_chart:"),
 ]
 st.navigation(pages).run()

@@ -367,7 +367,7 @@ def launch_app(study_dir: Path, port: int) -> int:
     env = dict(os.environ, QUALCODE_STUDY=str(Path(study_dir).resolve()), HF_HUB_OFFLINE="1")
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", "localhost", "--browser.gatherUsageStats", "false",
-           "--server.headless", "true"]
+           "--server.headless", "true", "--client.toolbarMode", "minimal"]
     print(f"the app is at http://localhost:{port} (Ctrl+C to stop)")
     try:
         return subprocess.call(cmd, env=env)

@@ -109,14 +109,20 @@ COLUMNS = ("code", "coders", "units", "prevalence", "percent", "kappa", "alpha",
 
 
 def write_agreement_xlsx(rows: list[dict], path, threshold: float) -> None:  # noqa: ANN001
-    """One sheet per coder pair plus an 'all' sheet; flagged rows are filled orange. Atomic."""
-    import io
+    """Write :func:`agreement_workbook` to ``path`` atomically."""
     from pathlib import Path
+
+    from qualcode.store.study import write_atomic
+
+    write_atomic(Path(path), agreement_workbook(rows, threshold))
+
+
+def agreement_workbook(rows: list[dict], threshold: float) -> bytes:
+    """One sheet per coder pair plus an 'all' sheet; flagged rows are filled orange."""
+    import io
 
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
-
-    from qualcode.store.study import write_atomic
 
     book = Workbook()
     sheet = book.active
@@ -143,4 +149,4 @@ def write_agreement_xlsx(rows: list[dict], path, threshold: float) -> None:  # n
     notes.append(["alpha CI: percentile bootstrap over segments (seeded)."])
     buffer = io.BytesIO()
     book.save(buffer)
-    write_atomic(Path(path), buffer.getvalue())
+    return buffer.getvalue()

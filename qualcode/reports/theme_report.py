@@ -66,10 +66,10 @@ class CodeSummary:
     quotes: list[tuple[Segment, float]] = field(default_factory=list)
 
 
-def _descendants(codebook: Codebook, code_id: str) -> set[str]:
+def descendants(codebook: Codebook, code_id: str) -> set[str]:
     out = {code_id}
     for child in codebook.children(code_id):
-        out |= _descendants(codebook, child.id)
+        out |= descendants(codebook, child.id)
     return out
 
 
@@ -108,7 +108,7 @@ def summarise(study: Study, source: str = "auto", threshold: float = 0.5, n_quot
     summaries: list[CodeSummary] = []
 
     def visit(code: Code, depth: int) -> None:
-        subtree = _descendants(codebook, code.id)
+        subtree = descendants(codebook, code.id)
         hits: list[tuple[Segment, float]] = []
         for seg_id, codes in coding.items():
             seg = segments.get(seg_id)
@@ -154,7 +154,7 @@ def write_markdown_report(study: Study, out: str | Path | TextIO, source: str = 
         code = theme_summary.code
         w(f"## Theme: {code.name}\n\n{code.definition}\n\n")
         w(header + rule)
-        subtree = [s for s in summaries if s.code.id in _descendants(codebook, code.id)]
+        subtree = [s for s in summaries if s.code.id in descendants(codebook, code.id)]
         for s in subtree:
             name = ("&nbsp;&nbsp;" * s.depth) + (f"**{s.code.name}**" if s.depth == 0 else s.code.name)
             cells = " | ".join(f"{s.by_group[g][0]} ({s.by_group[g][1]})" for g in groups)

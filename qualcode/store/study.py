@@ -434,10 +434,13 @@ class Study(Coding, CodebookEdits, DoubleCoding):
             self._audit(s, coder, "update", "memo", memo_id, {"text": row.text}, {"text": text})
             row.text = text
 
-    def memos(self, segment_id: int | None = None, transcript_id: int | None = None) -> list[dict]:
+    def memos(self, segment_id: int | None = None, transcript_id: int | None = None,
+              segment_ids: Iterable[int] | None = None) -> list[dict]:
         query = select(MemoRow, CoderRow.name).join(CoderRow)
         if segment_id is not None:
             query = query.where(MemoRow.segment_id == segment_id)
+        if segment_ids is not None:
+            query = query.where(MemoRow.segment_id.in_(list(segment_ids)))
         if transcript_id is not None:
             query = query.where(MemoRow.transcript_id == transcript_id)
         with self._tx() as s:
