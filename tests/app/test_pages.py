@@ -147,3 +147,16 @@ def test_themes_page_counts_quotes_discovery_downloads(app_study):
     found = app_study.discovery()
     assert found and found["clusters"]
     assert len(at.get("download_button")) == 3
+
+
+def test_two_coders_at_once_never_overwrite_each_other(app_study):
+    alice, bob = open_app("code", "alice"), open_app("code", "bob")
+    key = next(b.key for b in alice.button if b.key and b.key.startswith("acc-"))
+    _, seg, code = key.split("-", 2)
+    button(alice, key=key).click().run()
+    button(bob, key=f"rej-{seg}-{code}").click().run()  # bob's page was drawn before alice's click
+    decisions = {(a.coder, a.present) for a in app_study.applications(source="human", segment_ids=[int(seg)])
+                 if a.code_id == code}
+    assert decisions == {("alice", True), ("bob", False)}
+    alice.run()
+    assert any(b.key == f"rm-{seg}-{code}" for b in alice.button)  # alice still sees her own decision
