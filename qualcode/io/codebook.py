@@ -212,14 +212,10 @@ def parse_definitions_csv(text: str, path: str | Path) -> Codebook:
 
 def load_codebook(path: str | Path) -> Codebook:
     """Read a YAML codebook, or a ``code,definition`` CSV."""
-    from qualcode.io.transcripts import decode_text
+    from qualcode.io.transcripts import read_text
 
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CodebookError(path, "a readable codebook file", exc.strerror or str(exc)) from None
-    text = decode_text(data, path)
+    text = read_text(path, "a readable codebook file", CodebookError)
     if path.suffix.lower() == ".csv":
         return parse_definitions_csv(text, path)
     return parse_codebook(text, path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from qualcode.errors import InputError
-from qualcode.io.transcripts import decode_text
+from qualcode.io.transcripts import read_text
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,7 @@ class Gold:
 
 def read_gold(path: str | Path) -> Gold:
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, "a readable gold CSV", exc.strerror or str(exc)) from None
-    reader = csv.reader(io.StringIO(decode_text(data, path)))
+    reader = csv.reader(io.StringIO(read_text(path, "a readable gold CSV")))
     header = next(reader, [])
     if len(header) < 3 or [h.strip().lower() for h in header[:2]] != ["id", "text"]:
         raise InputError(path, "a header id,text,<code>,<code>…", ",".join(header[:4]) or "nothing", line=1)

@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 
 from qualcode.errors import InputError
-from qualcode.io.transcripts import decode_text
+from qualcode.io.transcripts import read_text
 from qualcode.records import INTERVIEWER_NAMES, Participant
 
 REQUIRED_COLUMNS = ("participant_id", "group", "role", "site")
@@ -21,11 +21,7 @@ REQUIRED_COLUMNS = ("participant_id", "group", "role", "site")
 
 def read_participants(path: str | Path) -> list[Participant]:
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, "a readable participants sheet (CSV)", exc.strerror or str(exc)) from None
-    text = decode_text(data, path)
+    text = read_text(path, "a readable participants sheet (CSV)")
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)

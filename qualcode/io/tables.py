@@ -12,17 +12,13 @@ import io
 from pathlib import Path
 
 from qualcode.errors import InputError
-from qualcode.io.transcripts import decode_text
+from qualcode.io.transcripts import read_text
 
 
 def read_rating_table(path: str | Path, numeric: bool = False) -> tuple[list[str], list[str], list[list]]:
     """→ (coder names, unit ids, rows of values with None for missing)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, "a readable CSV table", exc.strerror or str(exc)) from None
-    rows = [r for r in csv.reader(io.StringIO(decode_text(data, path)))]
+    rows = list(csv.reader(io.StringIO(read_text(path, "a readable CSV table"))))
     numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
     if not numbered:
         raise InputError(path, "a header row: unit,coder1,coder2,…", "an empty file", line=1)

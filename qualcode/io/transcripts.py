@@ -102,6 +102,16 @@ def decode_text(data: bytes, path: str | Path) -> str:
     return text
 
 
+def read_text(path: str | Path, what: str, error: type[InputError] = InputError) -> str:
+    """A text file's contents (see :func:`decode_text`); ``what`` names it in the error."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(path, what, exc.strerror or str(exc)) from None
+    return decode_text(data, path)
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
