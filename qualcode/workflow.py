@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qualcode.pipeline.embed import Embedder, Progress
+from qualcode.pipeline.embed import FINE_TUNE_CHOICES, Embedder, Progress, fine_tunable
 from qualcode.pipeline.suggest import CodebookMatcher
 from qualcode.records import Codebook, Suggestion
 from qualcode.store import Study
@@ -22,6 +22,7 @@ class CodingReport:
     suggestions: int
     codes_learned: int
     embedded: int
+    fine_tuned: bool = False
 
 
 def code_prototypes(codebook: Codebook, codes: list[str]) -> tuple[list[str], list[int], list[str]]:
@@ -69,7 +70,8 @@ MIN_LABELLED = 10  # decided segments before a classifier is trained at all
 
 
 def code_study(study: Study, embedder: Embedder, progress: Progress | None = None,
-               floor: float = 0.3, top_k: int = 5, prior_weight: float = 5.0) -> CodingReport:
+               floor: float = 0.3, top_k: int = 5, prior_weight: float = 5.0, fine_tune: str = "auto",
+               tuning_progress: Progress | None = None) -> CodingReport:
     """Embed every codeable segment (cached), learn from all human decisions, and
     replace the stored machine suggestions (confidence ≥ ``floor``, best ``top_k``).
 
@@ -77,6 +79,10 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     :class:`CodeClassifier` trained on the decided segments (final decisions first),
     weighted ``positives / (positives + prior_weight)`` per code, so that a code with few
     coded examples still leans on its definition and examples.
+
+    ``fine_tune`` (``auto`` / ``always`` / ``never``): also fine-tune the embedding model on
+    the decided segments (auto: a sentence-transformers model and ≥ 200 decided segments;
+    minutes on a CPU, so the app's refresh button uses ``never``).
     """
     from qualcode.pipeline.classify import CodeClassifier
 
@@ -98,10 +104,15 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     decided = np.flatnonzero(~np.isnan(Y).all(axis=1))
     positives = np.zeros(len(codes))
     nearest = np.full(proba.shape, -1, dtype=np.int64)
+    fine_tuned = False
     if decided.size >= MIN_LABELLED and np.nansum(Y[decided]) > 0:
         Yd = np.nan_to_num(Y[decided]).astype(np.int64)
         texts = [s.text for s in segments]
-        clf = CodeClassifier(folds=min(5, decided.size)).fit([texts[i] for i in decided], Yd, X[decided])
+        minimum = FINE_TUNE_CHOICES[fine_tune]
+        clf = CodeClassifier(folds=min(5, decided.size), fine_tune=fine_tunable(embedder) if minimum else None,
+                             fine_tune_min=minimum or 0, progress=tuning_progress)
+        clf.fit([texts[i] for i in decided], Yd, X[decided])
+        fine_tuned = clf.head_ is not None
         positives = Yd.sum(axis=0).astype(float)
         weight = positives / (positives + prior_weight)
         proba = weight * clf.predict_proba(texts, X) + (1 - weight) * proba
@@ -120,7 +131,7 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
                 reason = labels[best_proto[i, k]]
             suggestions.append(Suggestion(seg.id, codes[k], float(round(proba[i, k], 4)), reason))
     n = study.replace_suggestions(suggestions, ids, embedder.model_id)
-    return CodingReport(len(segments), n, int((positives > 0).sum()), embedded)
+    return CodingReport(len(segments), n, int((positives > 0).sum()), embedded, fine_tuned)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,11 @@ def test_import_code_segments_report(cli_study, tmp_path, capsys):
         assert {"id", "transcript", "participant", "group", "speaker", "codes", "suggestions"} <= set(row)
     assert rows[1]["participant"] == "P01" and rows[1]["group"] == "service user"
     assert rows[1]["start_time"] == 4.0 and rows[1]["suggestions"][0]["code"] in {"access", "phones"}
+    # --floor is honoured: nothing is as confident as 0.99, so nothing is stored
+    code, out, _ = run(capsys, "code", cli_study, "--model", "hash", "--floor", "0.99", "--fine-tune", "never")
+    assert code == 0 and "0 suggestions stored" in out and "fine-tuned" not in out
+    assert all(not r["suggestions"] for r in json.loads(run(capsys, "segments", cli_study)[1]))
+    run(capsys, "code", cli_study, "--model", "hash")
     code, out, _ = run(capsys, "segments", cli_study, "--format", "csv", "--codeable")
     assert out.splitlines()[0].startswith("id,transcript,participant") and len(out.splitlines()) == 3
     code, out, _ = run(capsys, "report", cli_study, "--out", tmp_path / "r.md", "--threshold", "0.3")

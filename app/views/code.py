@@ -194,7 +194,9 @@ def render() -> None:
             from qualcode.workflow import code_study
 
             bar = st.progress(0.0, text="Embedding segments…")
-            report = code_study(study, embedder(), lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} segments"))
+            # No fine-tuning here: it takes minutes; `qualcode code STUDY` does it (see the README).
+            report = code_study(study, embedder(), lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} segments"),
+                                fine_tune="never")
             bar.empty()
             saved(f"{report.suggestions} suggestions from {report.codes_learned} learned code(s)")
         next_ids = st.session_state.get("next_ids", [])

@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--codebook", metavar="FILE", help="YAML codebook or code,definition CSV: used for codes "
                    "with no labelled example yet (and alone with --budget 0)")
     p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--fine-tune", choices=("auto", "always", "never"), default="auto",
+                   help="also fine-tune the embedding model on the labelled rows (auto: with a "
+                   "sentence-transformers model and at least 200 rows; a few minutes on a CPU)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_evaluate)
 
@@ -106,17 +109,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     gold = read_gold(args.gold)
     codebook = load_codebook(args.codebook) if args.codebook else None
     bar, update = _progress_bar("embedding")
+    tuning_bar, tuning_update = _progress_bar("fine-tuning", unit="step")
     try:
         result = evaluate(gold, make_study_embedder(args.model), args.test_size, args.seed, args.strategy,
-                          args.budget, codebook, update)
+                          args.budget, codebook, update, args.fine_tune, tuning_update)
     finally:
         bar.close()
+        tuning_bar.close()
     if args.json:
         print(json.dumps(result))
         return 0
     w = sys.stdout.write
     w(f"{args.strategy}" + (f", budget {result['n_train']}" if args.strategy != "full" else "") +
-      f": trained on {result['n_train']} rows, tested on {result['n_test']} ({result['seconds']} s)\n")
+      f": trained on {result['n_train']} rows{' (embedding model fine-tuned)' if result['fine_tuned'] else ''}, "
+      f"tested on {result['n_test']} ({result['seconds']} s)\n")
     w(f"micro-F1 {result['micro_f1']:.3f}   macro-F1 {result['macro_f1']:.3f}   samples-F1 {result['samples_f1']:.3f}\n\n")
     w(f"{'code':<48} {'support':>7} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6}\n")
     for code, m in sorted(result["per_code"].items(), key=lambda kv: -kv[1]["support"]):

@@ -1,15 +1,25 @@
 """Which segments to code next: uncertainty, representativeness and diversity.
 
-* Uncertainty: per unlabelled segment, the largest ``1 − |2 p_k − 1|`` over codes, where
-  ``p_k`` is the calibrated confidence (0.5 is most uncertain).
-* Representativeness ("information density"): the mean cosine similarity to the
-  segment's ``k`` nearest unlabelled neighbours, raised to ``beta``. Measured on the FFT
-  data (200 labels, micro-F1): farthest-point (k-centre) picks 0.49, density-weighted
-  uncertainty 0.51 (beta 1) to 0.49 (beta 4), uncertainty alone with the redundancy filter
-  0.53, random 0.53; so ``beta`` defaults to 0 and density only orders the first batch.
+* Uncertainty: per unlabelled segment, the *sum* over codes of ``1 − |2 p_k − 1|``, where
+  ``p_k`` is the calibrated confidence (0.5 is most uncertain): a segment the model is
+  unsure about for several codes teaches more than one unsure about a single rare code.
+  (:func:`uncertainty`, the largest term, is what the review queue shows a coder.)
+* Representativeness: only the more typical part of the pool is a candidate, the
+  ``typical`` share with the highest "information density" (mean cosine similarity to the
+  segment's ``k`` nearest unlabelled neighbours). Plain uncertainty sampling picks odd,
+  ambiguous outliers that teach little about the comments most segments resemble.
 * Diversity: candidates are taken best first, skipping any whose similarity to a
   segment already coded or picked in this batch is above ``redundancy``, so a batch is
   not ten near-copies of one comment.
+
+Measured with ``qualcode evaluate`` on the FFT data (budget 200, rounds of 20, micro-F1;
+three train/test splits, seeds 42 / 1 / 2; random is the mean of three random draws):
+random 0.525 / 0.487 / 0.507; most uncertain code only 0.498 / 0.540 / 0.480; summed
+uncertainty among the typical half 0.542 / 0.528 / 0.528, the only rule above random on
+every split. Also tried on split 42 and not kept: k-centre 0.49, density-weighted
+uncertainty 0.49–0.51, k-means batches 0.49–0.52, prevalence-weighted uncertainty 0.51,
+least confidence of the whole label set 0.50, MMC-style expected loss 0.47, likely
+positives of rare codes 0.46, typical quarter 0.52, typical three quarters 0.52.
 
 With no model yet (nothing coded), every segment is equally uncertain: the first batch is
 the most representative, mutually different segments.
@@ -24,6 +34,12 @@ def uncertainty(proba: np.ndarray) -> np.ndarray:
     if proba.shape[1] == 0:
         return np.ones(proba.shape[0])
     return (1.0 - np.abs(2.0 * proba - 1.0)).max(axis=1)
+
+
+def total_uncertainty(proba: np.ndarray) -> np.ndarray:
+    if proba.shape[1] == 0:
+        return np.ones(proba.shape[0])
+    return (1.0 - np.abs(2.0 * proba - 1.0)).sum(axis=1)
 
 
 def density(embeddings: np.ndarray, rows: np.ndarray, k: int = 10, block: int = 2048,
@@ -45,16 +61,18 @@ def density(embeddings: np.ndarray, rows: np.ndarray, k: int = 10, block: int = 
 
 
 def select_next(embeddings: np.ndarray, unlabelled: np.ndarray, labelled: np.ndarray, n: int,
-                proba: np.ndarray | None = None, redundancy: float = 0.9, beta: float = 0.0) -> list[int]:
+                proba: np.ndarray | None = None, redundancy: float = 0.9, typical: float = 0.5) -> list[int]:
     """Row indices (from ``unlabelled``) to code next; ``proba`` rows align with ``unlabelled``."""
     if unlabelled.size == 0 or n <= 0:
         return []
+    dense = density(embeddings, unlabelled)
     if proba is None:  # nothing learnt yet: the most representative segments first
-        score = density(embeddings, unlabelled)
+        score = dense
     else:
-        score = uncertainty(proba)
-        if beta:
-            score = score * np.clip(density(embeddings, unlabelled), 1e-6, None) ** beta
+        score = total_uncertainty(proba)
+        if typical < 1 and len(unlabelled) > n:
+            cut = np.quantile(dense, 1.0 - typical)
+            score = np.where(dense >= cut, score, score - score.max() - 1.0)  # outliers only as a last resort
     picks: list[int] = []
     taken = embeddings[labelled] if labelled.size else np.zeros((0, embeddings.shape[1]), dtype=embeddings.dtype)
     for i in np.argsort(-score, kind="stable"):

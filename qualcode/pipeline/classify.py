@@ -13,6 +13,14 @@ out-of-fold scores, from which each code gets
 * a Platt calibration (``sigmoid(a·score + b)``), so that a confidence of 0.8 means
   about 80 % of such suggestions were right in cross-validation.
 
+With ``fine_tune`` (a sentence-transformers model name or path) and at least
+``fine_tune_min`` training units, a :class:`qualcode.pipeline.finetune.FineTunedHead` is
+also trained and the two are averaged in logit space: the SVMs' Platt-scaled margin and
+the head's logit, half each (measured on the FFT data: 0.674 / 0.563 micro / macro F1
+against 0.649 / 0.549 for the SVMs alone with all 1,747 labels, 0.545 against 0.526 with
+200). The head has no out-of-fold scores (that would take five fine-tunings), so the
+thresholds stay the SVMs' own and the average decides where its sign changes.
+
 When every (or nearly every, ≥ 95 %) training unit has at least one code, a unit with
 no code over threshold gets its best code anyway ("at least one"); this is learnt
 from the training labels, not assumed. Learned attributes end in ``_``; results are
@@ -21,7 +29,7 @@ deterministic for a given ``random_state``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -61,8 +69,12 @@ class PlattCalibrator:
 class CodeClassifier:
     def __init__(self, C: float = 0.5, folds: int = 5, text_features: bool = True,
                  embedding_weight: float = 1.0, at_least_one: str | bool = "auto",
-                 threshold_shrinkage: float = 10.0, random_state: int = 0) -> None:
+                 threshold_shrinkage: float = 10.0, random_state: int = 0, fine_tune: str | None = None,
+                 fine_tune_min: int = 200, progress: Callable[[int, int], None] | None = None) -> None:
         self.C = C
+        self.fine_tune = fine_tune
+        self.fine_tune_min = fine_tune_min
+        self.progress = progress
         self.threshold_shrinkage = threshold_shrinkage
         self.folds = folds
         self.text_features = text_features
@@ -100,15 +112,22 @@ class CodeClassifier:
 
     @staticmethod
     def _train(X, Y: np.ndarray, C: float, random_state: int = 0) -> list:  # noqa: ANN001
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.svm import LinearSVC
 
         models = []
-        for k in range(Y.shape[1]):
-            y = Y[:, k]
-            if y.min() == y.max():
-                models.append(float(1.0 if y[0] else -1.0))  # constant: always / never
-            else:
-                models.append(LinearSVC(C=C, class_weight="balanced", random_state=random_state).fit(X, y))
+        with warnings.catch_warnings():
+            # liblinear stopping at max_iter on a few codes changes nothing measurable; a
+            # coder cannot act on the warning, so it is not shown
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for k in range(Y.shape[1]):
+                y = Y[:, k]
+                if y.min() == y.max():
+                    models.append(float(1.0 if y[0] else -1.0))  # constant: always / never
+                else:
+                    models.append(LinearSVC(C=C, class_weight="balanced", random_state=random_state).fit(X, y))
         return models
 
     @staticmethod
@@ -156,16 +175,35 @@ class CodeClassifier:
         X = self._fit_features(texts, embeddings)
         self.models_ = self._train(X, Y, self.C, self.random_state)
         self.positives_ = Y.sum(axis=0)
+        self.head_ = None
+        if self.fine_tune and n >= self.fine_tune_min and Y.sum() > 0:
+            from qualcode.pipeline.finetune import FineTunedHead
+
+            self.head_ = FineTunedHead(self.fine_tune, random_state=self.random_state).fit(texts, Y, self.progress)
         return self
+
+    def _blend(self, texts: list[str], margin: np.ndarray, with_bias: bool) -> np.ndarray:
+        """Half the SVMs' calibrated logit, half the fine-tuned head's logit."""
+        a, b = self.calibrator_.params_[:, 0], self.calibrator_.params_[:, 1]
+        logit = self.head_.decision_function(texts)
+        return 0.5 * (a * margin + (b if with_bias else 0.0)) + 0.5 * logit
 
     def decision_function(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         """Score minus threshold: ≥ 0 means the code is predicted."""
-        scores = self._scores(self.models_, self._features(list(texts), embeddings))
-        return scores - self.thresholds_
+        texts = list(texts)
+        margin = self._scores(self.models_, self._features(texts, embeddings)) - self.thresholds_
+        if self.head_ is not None:
+            margin = np.where(np.isinf(margin), margin, self._blend(texts, np.where(np.isinf(margin), 0, margin), False))
+        return margin
 
     def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-        margin = self.decision_function(texts, embeddings)
-        proba = self.calibrator_.transform(np.where(np.isinf(margin), -40, margin))
+        texts = list(texts)
+        margin = self._scores(self.models_, self._features(texts, embeddings)) - self.thresholds_
+        margin = np.where(np.isinf(margin), -40, margin)
+        if self.head_ is not None:
+            proba = 1 / (1 + np.exp(-np.clip(self._blend(texts, margin, True), -40, 40)))
+        else:
+            proba = self.calibrator_.transform(margin)
         return np.where(np.isinf(self.thresholds_), 0.0, proba)
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:

@@ -83,20 +83,8 @@ class SentenceTransformerEmbedder:
 
     def _load(self):  # noqa: ANN202
         """Load the model on first use: a run whose texts are all cached never imports torch."""
-        if self._model is not None:
-            return self._model
-        try:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            self._model = SentenceTransformer(str(self.path), device="cpu")
-        except Exception as exc:  # any loader failure is the user's model choice
-            raise ModelError(
-                f"model '{self.name_or_path}': expected a sentence-transformers model on this machine "
-                f"(a folder with modules.json, or a cached model name), got {type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}"
-            ) from None
+        if self._model is None:
+            self._model = load_sentence_transformer(self.name_or_path)
         return self._model
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
@@ -118,6 +106,25 @@ class SentenceTransformerEmbedder:
         model = self._load()
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
+
+
+def load_sentence_transformer(name_or_path: str):  # noqa: ANN201
+    """A fresh ``SentenceTransformer`` on the CPU, from disk only (also used for fine-tuning)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    path = resolve_model_path(name_or_path)
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        return SentenceTransformer(str(path), device="cpu")
+    except Exception as exc:  # any loader failure is the user's model choice
+        raise ModelError(
+            f"model '{name_or_path}': expected a sentence-transformers model on this machine "
+            f"(a folder with modules.json, or a cached model name), got {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
 
 
 def resolve_model_path(name_or_path: str) -> Path | str:
@@ -190,6 +197,15 @@ class CachedEmbedder:
 
     def close(self) -> None:
         self._db.close()
+
+
+def fine_tunable(embedder: Embedder) -> str | None:
+    """The sentence-transformers model behind ``embedder`` (to fine-tune), or None (e.g. ``hash``)."""
+    inner = getattr(embedder, "inner", embedder)
+    return str(inner.path) if isinstance(inner, SentenceTransformerEmbedder) else None
+
+
+FINE_TUNE_CHOICES = {"auto": 200, "always": 1, "never": None}  # → fewest labelled rows to fine-tune
 
 
 def make_embedder(name_or_path: str | None = None, cache_dir: str | Path | None = None) -> Embedder:

@@ -21,7 +21,7 @@ import numpy as np
 from qualcode.io.gold import Gold
 from qualcode.pipeline.active import select_next
 from qualcode.pipeline.classify import CodeClassifier, decode
-from qualcode.pipeline.embed import Embedder
+from qualcode.pipeline.embed import FINE_TUNE_CHOICES, Embedder, fine_tunable
 from qualcode.pipeline.suggest import CodebookMatcher
 from qualcode.records import Codebook
 
@@ -85,8 +85,9 @@ class CodebookPrior:
         return decode(margin, at_least_one=True)
 
 
-def _fit(texts: list[str], E: np.ndarray, Y: np.ndarray, rows: np.ndarray, folds: int, seed: int) -> CodeClassifier:
-    return CodeClassifier(folds=folds, random_state=seed).fit([texts[i] for i in rows], Y[rows], E[rows])
+def _fit(texts: list[str], E: np.ndarray, Y: np.ndarray, rows: np.ndarray, folds: int, seed: int,
+         **options: object) -> CodeClassifier:
+    return CodeClassifier(folds=folds, random_state=seed, **options).fit([texts[i] for i in rows], Y[rows], E[rows])
 
 
 def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarray, Y: np.ndarray,
@@ -120,11 +121,19 @@ def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarr
 
 def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int = 42, strategy: str = "full",
              budget: int = 200, codebook: Codebook | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict:
+             progress: Callable[[int, int], None] | None = None, fine_tune: str = "auto",
+             tuning_progress: Callable[[int, int], None] | None = None) -> dict:
+    """``fine_tune``: ``auto`` (fine-tune the embedding model for the final model when it is a
+    sentence-transformer and at least 200 rows are labelled), ``always`` or ``never``; the
+    simulated coder's rounds never fine-tune (ten fine-tunings would take an hour)."""
     from sklearn.model_selection import train_test_split
 
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}")
+    if fine_tune not in FINE_TUNE_CHOICES:
+        raise ValueError(f"fine_tune must be one of {tuple(FINE_TUNE_CHOICES)}")
+    tunable = fine_tunable(embedder) if FINE_TUNE_CHOICES[fine_tune] else None
+    options = {"fine_tune": tunable, "fine_tune_min": FINE_TUNE_CHOICES[fine_tune] or 0, "progress": tuning_progress}
     start = time.perf_counter()
     E = embedder.encode(gold.texts, progress)
     train, test = train_test_split(np.arange(len(gold.texts)), test_size=test_size, random_state=seed)
@@ -134,9 +143,11 @@ def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int =
     else:
         rows = simulate_labelling(strategy, budget, gold.texts, E, gold.Y, train, seed, prior)
     test_texts = [gold.texts[i] for i in test]
+    fine_tuned = False
     if rows.size and gold.Y[rows].sum() > 0:
-        model = _fit(gold.texts, E, gold.Y, rows, folds=5, seed=seed)
+        model = _fit(gold.texts, E, gold.Y, rows, folds=5, seed=seed, **options)
         P = model.predict(test_texts, E[test])
+        fine_tuned = model.head_ is not None
         if prior is not None:  # codes no labelled row has: from the codebook
             unseen = gold.Y[rows].sum(axis=0) == 0
             P[:, unseen] = prior.predict(E[test])[:, unseen]
@@ -145,7 +156,7 @@ def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int =
     else:
         P = np.zeros((len(test), len(gold.codes)), dtype=np.int64)
     result = metrics(gold.Y[test], P, gold.codes)
-    result.update({"strategy": strategy, "budget": int(rows.size) if strategy != "full" else None,
+    result.update({"fine_tuned": fine_tuned, "strategy": strategy, "budget": int(rows.size) if strategy != "full" else None,
                    "n_train": int(rows.size), "n_test": int(len(test)),
                    "seconds": round(time.perf_counter() - start, 2)})
     return result

@@ -62,3 +62,26 @@ def test_evaluate_text_report_and_bad_input(gold, tmp_path, capsys):
     assert code == 2 and "bad.csv:2: field 'A'" in err and "0 or 1" in err
     code, _, err = run(capsys, "evaluate", gold, "--strategy", "random", "--budget", "0")
     assert code == 2 and "--codebook" in err
+
+
+def test_evaluate_fine_tune_choice_is_reported(gold, capsys):
+    # the lexical 'hash' model cannot be fine-tuned: 'always' quietly trains the SVMs alone
+    code, out, err = run(capsys, "evaluate", gold, "--model", "hash:256", "--fine-tune", "always", "--json")
+    assert code == 0, err
+    assert json.loads(out)["fine_tuned"] is False
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", str(gold), "--fine-tune", "sometimes"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--fine-tune: invalid choice: 'sometimes'" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_evaluate_fine_tunes_the_real_model_when_asked(gold, capsys):
+    code, out, err = run(capsys, "evaluate", gold, "--strategy", "random", "--budget", "40",
+                         "--fine-tune", "always")
+    assert code == 0, err
+    assert "trained on 40 rows (embedding model fine-tuned)" in out
+    assert float(out.split("micro-F1 ")[1].split()[0]) > 0.5  # three clearly separable codes
+    code, out, err = run(capsys, "evaluate", gold, "--strategy", "random", "--budget", "40", "--json")
+    assert code == 0, err
+    assert json.loads(out)["fine_tuned"] is False  # auto: 40 rows are too few to be worth it

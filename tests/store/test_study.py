@@ -144,3 +144,27 @@ def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tm
     picks = next_segments(study, "alice", fake_embedder, n=5)
     assert len(picks) == 5 and not {p.segment.id for p in picks} & {s.id for s in segs[:12]}
     assert len({p.segment.id for p in picks}) == 5
+
+
+@pytest.mark.slow
+def test_code_study_fine_tunes_the_real_model_when_asked(tmp_path, tiny_codebook):
+    from qualcode.pipeline.embed import make_embedder
+
+    study = Study.init(tmp_path / "study", codebook=tiny_codebook)  # SQLite only: this tests the learning
+
+    lines = []
+    for i in range(12):
+        lines.append(f"P01: The phone line was engaged again when I rang, number {i}.")
+        lines.append(f"P01: The budget cut means less money for the service, year {i}.")
+    study.import_transcripts([read_transcript(write(tmp_path / "long.txt", "\n\n".join(lines) + "\n"))])
+    segs = study.segments(codeable_only=True)
+    for seg in segs[:12]:
+        study.decide(seg.id, "phones" if "phone" in seg.text else "money", "alice")
+    embedder = make_embedder("all-MiniLM-L6-v2", cache_dir=tmp_path / "cache")
+    assert code_study(study, embedder, fine_tune="auto").fine_tuned is False  # 12 decided < 200
+    steps = []
+    report = code_study(study, embedder, fine_tune="always", tuning_progress=lambda d, t: steps.append((d, t)))
+    assert report.fine_tuned and report.codes_learned == 2 and steps[-1][0] == steps[-1][1] >= 150
+    machine = [a for a in study.applications(source="machine") if a.segment_id == segs[21].id]
+    assert max(machine, key=lambda a: a.confidence).code_id == "money"
+    study.close()

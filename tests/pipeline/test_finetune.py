@@ -1,0 +1,62 @@
+"""Fine-tuning the embedding model with a multi-label head (real MiniLM, tiny data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qualcode.pipeline.classify import CodeClassifier
+from qualcode.pipeline.embed import fine_tunable, make_embedder
+
+FOOD = ["The food was cold and tasteless.", "Lovely meals and plenty of drinks.", "Dinner arrived late and cold.",
+        "The menu had no vegetarian choice.", "Breakfast was the best part of the day.", "Tea and toast were always on offer."]
+STAFF = ["The nurse was rude to me.", "Staff were kind and caring.", "The doctor listened to my worries.",
+         "Nurses were friendly and patient.", "The receptionist was dismissive.", "My key worker was very supportive."]
+
+
+def test_only_a_sentence_transformer_can_be_fine_tuned(tmp_path):
+    from qualcode.pipeline.embed import resolve_model_path
+
+    assert fine_tunable(make_embedder("hash:64")) is None
+    assert fine_tunable(make_embedder("hash:64", cache_dir=tmp_path)) is None
+    bundled = str(resolve_model_path("all-MiniLM-L6-v2"))
+    assert fine_tunable(make_embedder("all-MiniLM-L6-v2")) == bundled
+    assert fine_tunable(make_embedder("all-MiniLM-L6-v2", cache_dir=tmp_path)) == bundled  # through the cache
+
+
+@pytest.mark.slow
+def test_fine_tuned_head_learns_the_codes_and_is_deterministic():
+    from qualcode.pipeline.finetune import FineTunedHead
+
+    texts = FOOD + STAFF
+    Y = np.array([[1, 0]] * len(FOOD) + [[0, 1]] * len(STAFF))
+    unseen = ["The soup was too salty.", "The nurse on nights was lovely."]
+    first = FineTunedHead("all-MiniLM-L6-v2", epochs=1, min_steps=20, batch_size=4, random_state=3).fit(texts, Y)
+    assert first.steps_ == 21  # at least min_steps, in whole passes over the data
+    logits = first.decision_function(unseen)
+    assert logits.shape == (2, 2)
+    assert logits[0, 0] > 0 > logits[0, 1] and logits[1, 1] > 0 > logits[1, 0]
+    again = FineTunedHead("all-MiniLM-L6-v2", epochs=1, min_steps=20, batch_size=4, random_state=3).fit(texts, Y)
+    assert np.allclose(again.decision_function(unseen), logits, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_classifier_blends_the_fine_tuned_head_only_with_enough_rows():
+    texts = FOOD + STAFF
+    Y = np.array([[1, 0, 0]] * len(FOOD) + [[0, 1, 0]] * len(STAFF))  # third code never seen
+    E = make_embedder("all-MiniLM-L6-v2").encode(texts)
+    model = make_embedder("all-MiniLM-L6-v2").path
+    small = CodeClassifier(folds=3, fine_tune=str(model), fine_tune_min=13).fit(texts, Y, E)
+    assert small.head_ is None  # 12 rows < 13: the SVMs alone
+    clf = CodeClassifier(folds=3, fine_tune=str(model), fine_tune_min=12).fit(texts, Y, E)
+    assert clf.head_ is not None
+    unseen = ["The soup was too salty.", "The nurse on nights was lovely."]
+    Eu = make_embedder("all-MiniLM-L6-v2").encode(unseen)
+    proba = clf.predict_proba(unseen, Eu)
+    assert proba.shape == (2, 3) and ((proba >= 0) & (proba <= 1)).all()
+    assert proba[:, 2].tolist() == [0.0, 0.0]  # a code never coded is never suggested
+    assert clf.predict(unseen, Eu).tolist() == [[1, 0, 0], [0, 1, 0]]
+    # the decision is where the blended margin changes sign, and confidence rises with it
+    margin = clf.decision_function(unseen, Eu)
+    assert (margin[:, :2] >= 0).astype(int).tolist() == [[1, 0], [0, 1]]
+    assert proba[0, 0] > proba[0, 1] and proba[1, 1] > proba[1, 0]
