@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qualcode.pipeline.embed import FINE_TUNE_CHOICES, Embedder, Progress, fine_tunable
-from qualcode.pipeline.suggest import CodebookMatcher
+from qualcode.pipeline.suggest import CodeSuggester
 from qualcode.records import Codebook, Suggestion
 from qualcode.store import Study
 
@@ -75,8 +75,8 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     """Embed every codeable segment (cached), learn from all human decisions, and
     replace the stored machine suggestions (confidence ≥ ``floor``, best ``top_k``).
 
-    The codebook prior (:class:`CodebookMatcher`) is blended with a
-    :class:`CodeClassifier` trained on the decided segments (final decisions first),
+    The engine is :class:`qualcode.pipeline.suggest.CodeSuggester`: the codebook prior
+    blended with a classifier trained on the decided segments (final decisions first),
     weighted ``positives / (positives + prior_weight)`` per code, so that a code with few
     coded examples still leans on its definition and examples.
 
@@ -84,8 +84,6 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     the decided segments (auto: a sentence-transformers model and ≥ 200 decided segments;
     minutes on a CPU, so the app's refresh button uses ``never``).
     """
-    from qualcode.pipeline.classify import CodeClassifier
-
     codebook = study.codebook()
     codes = codebook.ids()  # themes too: a segment may speak to a theme as a whole
     segments = study.segments(codeable_only=True)
@@ -95,30 +93,15 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     X = embedder.encode([s.text for s in segments], progress)
     embedded = getattr(embedder, "misses", 0) - misses_before
     proto_texts, owners, labels = code_prototypes(codebook, codes)
-    prior = CodebookMatcher().fit(X, prototypes=embedder.encode(proto_texts),
-                                  prototype_codes=np.array(owners), n_codes=len(codes))
-    proba = prior.prior_proba(X)
-    best_proto, _ = prior.explain(X)
     ids = [s.id for s in segments]
-    Y = human_labels(study, ids, codes)
-    decided = np.flatnonzero(~np.isnan(Y).all(axis=1))
-    positives = np.zeros(len(codes))
-    nearest = np.full(proba.shape, -1, dtype=np.int64)
-    fine_tuned = False
-    if decided.size >= MIN_LABELLED and np.nansum(Y[decided]) > 0:
-        Yd = np.nan_to_num(Y[decided]).astype(np.int64)
-        texts = [s.text for s in segments]
-        minimum = FINE_TUNE_CHOICES[fine_tune]
-        clf = CodeClassifier(folds=min(5, decided.size), fine_tune=fine_tunable(embedder) if minimum else None,
-                             fine_tune_min=minimum or 0, progress=tuning_progress)
-        clf.fit([texts[i] for i in decided], Yd, X[decided])
-        fine_tuned = clf.head_ is not None
-        positives = Yd.sum(axis=0).astype(float)
-        weight = positives / (positives + prior_weight)
-        proba = weight * clf.predict_proba(texts, X) + (1 - weight) * proba
-        for k in np.flatnonzero(positives):  # why: the most similar segment coded with k
-            examples = decided[Yd[:, k] == 1]
-            nearest[:, k] = examples[(X @ X[examples].T).argmax(axis=1)]
+    texts = [s.text for s in segments]
+    minimum = FINE_TUNE_CHOICES[fine_tune]
+    engine = CodeSuggester(prior_weight, MIN_LABELLED, fine_tune=fine_tunable(embedder) if minimum else None,
+                           fine_tune_min=minimum or 0, progress=tuning_progress)
+    engine.fit(texts, human_labels(study, ids, codes), X, prototypes=embedder.encode(proto_texts),
+               prototype_codes=np.array(owners))
+    proba = engine.predict_proba(texts, X)
+    best_proto, nearest = engine.explain(X)
     suggestions: list[Suggestion] = []
     for i, seg in enumerate(segments):
         for k in np.argsort(-proba[i])[:top_k]:
@@ -131,7 +114,7 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
                 reason = labels[best_proto[i, k]]
             suggestions.append(Suggestion(seg.id, codes[k], float(round(proba[i, k], 4)), reason))
     n = study.replace_suggestions(suggestions, ids, embedder.model_id)
-    return CodingReport(len(segments), n, int((positives > 0).sum()), embedded, fine_tuned)
+    return CodingReport(len(segments), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_)
 
 
 @dataclass(frozen=True)

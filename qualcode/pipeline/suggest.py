@@ -115,3 +115,81 @@ class CodebookMatcher:
             if idx.size:
                 nearest[:, k] = idx[(X @ self.X_fit_[idx].T).argmax(axis=1)]
         return best, nearest
+
+
+class CodeSuggester:
+    """The suggestion engine a study uses: the codebook prior, then learning from coders.
+
+    ``fit(texts, Y, embeddings, prototypes=…, prototype_codes=…)`` then
+    ``predict_proba(texts, embeddings)``. ``Y`` holds 1 (applied), 0 (not applied) or NaN
+    (nobody decided) per segment and code; rows with any decision are the training rows.
+
+    * Cold start (fewer than ``min_labelled`` decided rows, or none positive): the
+      :class:`CodebookMatcher` prior from definitions, include rules and examples.
+    * Learning: a :class:`qualcode.pipeline.classify.CodeClassifier` on the decided rows
+      (TF-IDF + embeddings, CV thresholds, Platt calibration; fine-tuning of the embedding
+      model with ``fine_tune`` and at least ``fine_tune_min`` rows), blended with the prior
+      per code by ``positives / (positives + prior_weight)``, so that a code with few coded
+      examples still leans on its definition.
+    * Why: :meth:`explain` gives the nearest prototype (definition or example) and the most
+      similar coded segment for each suggestion.
+    """
+
+    def __init__(self, prior_weight: float = 5.0, min_labelled: int = 10, fine_tune: str | None = None,
+                 fine_tune_min: int = 200, random_state: int = 0, progress=None) -> None:  # noqa: ANN001
+        self.prior_weight = prior_weight
+        self.min_labelled = min_labelled
+        self.fine_tune = fine_tune
+        self.fine_tune_min = fine_tune_min
+        self.random_state = random_state
+        self.progress = progress
+
+    def fit(self, texts, Y: np.ndarray, embeddings: np.ndarray, *, prototypes: np.ndarray,  # noqa: ANN001
+            prototype_codes: np.ndarray) -> CodeSuggester:
+        from qualcode.pipeline.classify import CodeClassifier
+
+        texts = list(texts)
+        X = np.asarray(embeddings, dtype=np.float32)
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.shape[0] != X.shape[0] or len(texts) != X.shape[0]:
+            raise ValueError("texts, Y and embeddings must have the same number of rows")
+        self.prior_ = CodebookMatcher(random_state=self.random_state).fit(
+            X, prototypes=prototypes, prototype_codes=prototype_codes, n_codes=Y.shape[1])
+        self.decided_ = np.flatnonzero(~np.isnan(Y).all(axis=1))
+        Yd = np.nan_to_num(Y[self.decided_]).astype(np.int64)
+        self.positives_ = Yd.sum(axis=0).astype(np.int64)
+        self.classifier_ = None
+        if self.decided_.size >= self.min_labelled and self.positives_.sum() > 0:
+            self.classifier_ = CodeClassifier(folds=min(5, self.decided_.size), random_state=self.random_state,
+                                              fine_tune=self.fine_tune, fine_tune_min=self.fine_tune_min,
+                                              progress=self.progress)
+            self.classifier_.fit([texts[i] for i in self.decided_], Yd, X[self.decided_])
+        else:
+            self.positives_ = np.zeros_like(self.positives_)  # nothing learnt: the prior alone
+        self.X_decided_ = X[self.decided_]
+        self.Y_decided_ = Yd
+        return self
+
+    @property
+    def fine_tuned_(self) -> bool:
+        return self.classifier_ is not None and self.classifier_.head_ is not None
+
+    def predict_proba(self, texts, embeddings: np.ndarray) -> np.ndarray:  # noqa: ANN001
+        """(n_segments, n_codes) confidences in [0, 1]."""
+        X = np.asarray(embeddings, dtype=np.float32)
+        proba = self.prior_.prior_proba(X)
+        if self.classifier_ is not None:
+            weight = self.positives_ / (self.positives_ + self.prior_weight)
+            proba = weight * self.classifier_.predict_proba(list(texts), X) + (1 - weight) * proba
+        return proba
+
+    def explain(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per (segment, code): the nearest prototype index, and the most similar decided
+        row (an index into the fitted rows) coded with the code, else -1."""
+        X = np.asarray(embeddings, dtype=np.float32)
+        best, _ = self.prior_.explain(X)
+        nearest = np.full(best.shape, -1, dtype=np.int64)
+        for k in np.flatnonzero(self.positives_):
+            examples = np.flatnonzero(self.Y_decided_[:, k] == 1)
+            nearest[:, k] = self.decided_[examples[(X @ self.X_decided_[examples].T).argmax(axis=1)]]
+        return best, nearest

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from qualcode.pipeline.suggest import CodebookMatcher
+from qualcode.pipeline.embed import HashingEmbedder
+from qualcode.pipeline.suggest import CodebookMatcher, CodeSuggester
 
 
 def blobs(seed: int = 0, n: int = 60, d: int = 16):
@@ -45,3 +46,61 @@ def test_code_with_a_single_example_keeps_its_prior():
     assert all(c is None for c in m.classifiers_)  # no code has both classes
     assert m.n_decided_.tolist() == [1, 1, 1]
     assert (m.predict_proba(X).argmax(1) == labels).mean() > 0.9
+
+
+def suggester_data(seed: int = 0):
+    from tests.pipeline.test_classify import WORDS, corpus
+
+    texts, Y, E = corpus(90, seed)
+    # prototypes: each code's words as its "definition"
+    proto = HashingEmbedder(64).encode([" ".join(WORDS[k]) for k in range(3)])
+    return texts, Y, E, proto
+
+
+def test_suggester_cold_start_is_the_codebook_prior():
+    texts, Y, E, proto = suggester_data()
+    none = np.full(Y.shape, np.nan)
+    s = CodeSuggester().fit(texts, none, E, prototypes=proto, prototype_codes=np.arange(3))
+    assert s.classifier_ is None and s.positives_.tolist() == [0, 0, 0] and not s.fine_tuned_
+    proba = s.predict_proba(texts, E)
+    assert proba.shape == (90, 3) and ((proba >= 0) & (proba <= 1)).all()
+    np.testing.assert_array_equal(proba, s.prior_.prior_proba(E))
+    assert (proba.argmax(1) == Y.argmax(1)).mean() > 0.6  # definitions alone point the right way
+    best, nearest = s.explain(E)
+    assert best.shape == nearest.shape == (90, 3) and (nearest == -1).all()
+
+
+def test_suggester_learns_from_decisions_deterministically():
+    texts, Y, E, proto = suggester_data(1)
+    wrong = np.roll(proto, 1, axis=0)  # definitions that point at the wrong codes
+    decided = np.full(Y.shape, np.nan)
+    decided[:60] = Y[:60]
+    fit = lambda: CodeSuggester(random_state=2).fit(texts, decided, E, prototypes=wrong,  # noqa: E731
+                                                    prototype_codes=np.arange(3))
+    a, b = fit(), fit()
+    np.testing.assert_array_equal(a.predict_proba(texts, E), b.predict_proba(texts, E))
+    assert a.positives_.tolist() == Y[:60].sum(0).tolist()
+    prior_right = (a.prior_.prior_proba(E[60:]).argmax(1) == Y[60:].argmax(1)).mean()
+    learnt_right = (a.predict_proba(texts[60:], E[60:]).argmax(1) == Y[60:].argmax(1)).mean()
+    assert learnt_right >= 0.85 and prior_right < 0.3
+    _, nearest = a.explain(E[60:])
+    for i, k in enumerate(Y[60:].argmax(1)):  # the reason is a decided segment coded with k
+        assert nearest[i, k] < 60 and Y[nearest[i, k], k] == 1
+
+
+def test_suggester_code_with_one_example_leans_on_its_definition():
+    texts, Y, E, proto = suggester_data(2)
+    decided = np.full(Y.shape, np.nan)
+    decided[:30] = Y[:30]
+    decided[:30, 2] = 0
+    decided[1, 2] = 1  # code 2: a single coded example
+    s = CodeSuggester(prior_weight=5.0).fit(texts, decided, E, prototypes=proto, prototype_codes=np.arange(3))
+    assert s.positives_[2] == 1
+    learnt = s.classifier_.predict_proba(texts, E)[:, 2]
+    prior = s.prior_.prior_proba(E)[:, 2]
+    # weight 1 / (1 + 5): five parts definition, one part the single example
+    np.testing.assert_allclose(s.predict_proba(texts, E)[:, 2], learnt / 6 + prior * 5 / 6)
+    # too few decisions (< min_labelled): nothing is learnt
+    few = np.full(Y.shape, np.nan)
+    few[:5] = Y[:5]
+    assert CodeSuggester().fit(texts, few, E, prototypes=proto, prototype_codes=np.arange(3)).classifier_ is None
