@@ -211,10 +211,14 @@ def parse_definitions_csv(text: str, path: str | Path) -> Codebook:
 
 
 def load_codebook(path: str | Path) -> Codebook:
-    """Read a YAML codebook, or a ``code,definition`` CSV."""
+    """Read a YAML codebook, a ``code,definition`` CSV, or a REFI-QDA ``.qdc`` / ``.qdpx`` / ``.qde``."""
     from qualcode.io.transcripts import read_text
 
     path = Path(path)
+    if path.suffix.lower() in (".qdc", ".qdpx", ".qde"):
+        from qualcode.io.refi import read_refi_codebook
+
+        return read_refi_codebook(path)
     text = read_text(path, "a readable codebook file", CodebookError)
     if path.suffix.lower() == ".csv":
         return parse_definitions_csv(text, path)

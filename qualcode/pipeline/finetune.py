@@ -3,7 +3,10 @@
 The sentence-transformer (by default all-MiniLM-L6-v2) gets a linear multi-label head and
 both are trained together on the coded segments with a binary cross-entropy per code
 (positives weighted by ``sqrt(negatives / positives)``, capped at 10), AdamW with a
-one-cycle schedule (encoder 5e-5, head 3e-3), batches of 16. Batches are drawn from
+one-cycle schedule (encoder 1e-4, head 3e-3), batches of 16. The learning rate and the
+number of epochs were chosen on an inner validation split (20 %) of the FFT training rows,
+never on the test rows: micro-F1 of the blend below 0.691 (5e-5, 6 epochs), 0.694 (8e-5,
+8 epochs), 0.701 (1e-4, 6 epochs). Batches are drawn from
 segments of similar length, which on this CPU halves the time (padding is most of the
 work when most comments are short). Training runs ``epochs`` passes and at least
 ``min_steps`` optimiser steps, so that 200 coded segments still get ~150 steps.
@@ -33,7 +36,7 @@ import numpy as np
 
 class FineTunedHead:
     def __init__(self, model: str, epochs: int = 6, min_steps: int = 150, max_seq_length: int = 128,
-                 lr: float = 5e-5, head_lr: float = 3e-3, batch_size: int = 16, random_state: int = 0) -> None:
+                 lr: float = 1e-4, head_lr: float = 3e-3, batch_size: int = 16, random_state: int = 0) -> None:
         self.model = model
         self.epochs = epochs
         self.min_steps = min_steps
