@@ -84,6 +84,31 @@ def render() -> None:
         report = io.StringIO()
         write_markdown_report(study, report, source=source, threshold=threshold)
         st.download_button("Theme report (Markdown)", report.getvalue(), "report.md", key="dl-report")
+        # The files below are made only when their button is clicked (a callable), so the
+        # page stays fast on large studies.
+        from qualcode.io.refi import codebook_qdc, qdpx_bytes
+        from qualcode.reports.paper_formats import docx_report, framework_workbook, html_report
+        from qualcode.workflow import refi_project
+
+        def xlsx() -> bytes:
+            buf = io.BytesIO()
+            framework_workbook(study, source=source, threshold=threshold).save(buf)
+            return buf.getvalue()
+
+        c1, c2, c3 = st.columns(3)
+        c1.download_button("Theme report (HTML)", lambda: html_report(study, source=source, threshold=threshold),
+                           "report.html", mime="text/html", key="dl-html")
+        c2.download_button("Theme report (Word)", lambda: docx_report(study, source=source, threshold=threshold),
+                           "report.docx", key="dl-docx",
+                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        c3.download_button("Framework matrix (Excel)", xlsx, "framework_matrix.xlsx", key="dl-xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           help="Participants × themes with their coded text; counts; every coded segment")
+        c1.download_button("REFI-QDA project (.qdpx)", lambda: qdpx_bytes(refi_project(study)),
+                           f"{study.folder.name}.qdpx", key="dl-qdpx",
+                           help="Opens in NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes by coder, memos")
+        c2.download_button("REFI-QDA codebook (.qdc)", lambda: codebook_qdc(codebook, study.folder.name),
+                           "codebook.qdc", key="dl-qdc")
         from qualcode.cli.study_commands import segment_rows
 
         table = pd.DataFrame(segment_rows(study, None, True, coder))

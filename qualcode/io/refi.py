@@ -190,15 +190,22 @@ def _attribute(p: Participant, key: str) -> str:
     return str(p.attributes.get(key, "") or "")
 
 
-def write_qdpx(project: RefiProject, path: str | Path) -> Path:
-    """Write the ``.qdpx`` zip atomically (a temporary name, then renamed)."""
-    path = Path(path)
+def qdpx_bytes(project: RefiProject) -> bytes:
+    """The ``.qdpx`` zip: ``project.qde`` and ``sources/<guid>.txt``."""
     xml, files = project_qde(project)
-    tmp = path.with_name(path.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("project.qde", xml)
         for name, text in files.items():
             z.writestr(name, text.encode("utf-8"))
+    return buf.getvalue()
+
+
+def write_qdpx(project: RefiProject, path: str | Path) -> Path:
+    """Write the ``.qdpx`` zip atomically (a temporary name, then renamed)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(qdpx_bytes(project))
     tmp.replace(path)
     return path
 

@@ -146,7 +146,10 @@ def test_themes_page_counts_quotes_discovery_downloads(app_study):
     assert not at.exception
     found = app_study.discovery()
     assert found and found["clusters"]
-    assert len(at.get("download_button")) == 3
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert labels == {"Theme report (Markdown)", "Segments (CSV)", "Codebook (YAML)", "Theme report (HTML)",
+                      "Theme report (Word)", "Framework matrix (Excel)", "REFI-QDA project (.qdpx)",
+                      "REFI-QDA codebook (.qdc)"}
 
 
 def test_two_coders_at_once_never_overwrite_each_other(app_study):
