@@ -125,9 +125,8 @@ def test_example_study_imports_with_participants(study):
     study.check_integrity()
 
 
-def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tmp_path, fake_embedder):
-    from qualcode.workflow import next_segments
-
+def decided_phones_and_money(study, tmp_path):
+    """24 segments, alternately about phones and money; alice has coded the first 12."""
     lines = []
     for i in range(12):
         lines.append(f"P01: The phone line was engaged again when I rang, number {i}.")
@@ -136,6 +135,13 @@ def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tm
     segs = study.segments(codeable_only=True)
     for seg in segs[:12]:
         study.decide(seg.id, "phones" if "phone" in seg.text else "money", "alice")
+    return segs
+
+
+def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tmp_path, fake_embedder):
+    from qualcode.workflow import next_segments
+
+    segs = decided_phones_and_money(study, tmp_path)
     report = code_study(study, fake_embedder)
     assert report.codes_learned == 2
     machine = [a for a in study.applications(source="machine") if a.segment_id == segs[20].id]
@@ -152,14 +158,7 @@ def test_code_study_fine_tunes_the_real_model_when_asked(tmp_path, tiny_codebook
 
     study = Study.init(tmp_path / "study", codebook=tiny_codebook)  # SQLite only: this tests the learning
 
-    lines = []
-    for i in range(12):
-        lines.append(f"P01: The phone line was engaged again when I rang, number {i}.")
-        lines.append(f"P01: The budget cut means less money for the service, year {i}.")
-    study.import_transcripts([read_transcript(write(tmp_path / "long.txt", "\n\n".join(lines) + "\n"))])
-    segs = study.segments(codeable_only=True)
-    for seg in segs[:12]:
-        study.decide(seg.id, "phones" if "phone" in seg.text else "money", "alice")
+    segs = decided_phones_and_money(study, tmp_path)
     embedder = make_embedder("all-MiniLM-L6-v2", cache_dir=tmp_path / "cache")
     assert code_study(study, embedder, fine_tune="auto").fine_tuned is False  # 12 decided < 200
     steps = []
