@@ -80,13 +80,17 @@ def browser():
 
 
 def wait_for(driver, css: str, timeout: float = 40, text: str | None = None):  # noqa: ANN001, ANN201
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
-        if text is not None:
-            found = [e for e in found if text in e.text]
+        try:  # Streamlit may redraw an element between finding it and reading it: look again
+            found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
+            if text is not None:
+                found = [e for e in found if text in e.text]
+        except StaleElementReferenceException:
+            found = []
         if found:
             return found
         time.sleep(0.3)
