@@ -132,6 +132,8 @@ def test_demo_builds_codes_and_reports_with_the_real_model(tmp_path, capsys):
 
     quotes = re.findall(r"^> “.+” \(([PS]0\d), ([^,]+), site ([ABC])\)$", report, flags=re.M)
     assert len(quotes) >= 9 and {q[0][0] for q in quotes} == {"P", "S"}
+    page = (tmp_path / "demo" / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<h2>Theme: Equity</h2>" in page
     # a second run reuses the study: nothing re-imported, nothing re-embedded
     code, out, _ = run(capsys, "demo", tmp_path / "demo", "--no-app")
     assert "imported 0 transcript(s) (8 unchanged)" in out and "0 newly embedded" in out

@@ -345,6 +345,7 @@ def build_demo(target: Path, model: str | None) -> list[str]:
     from qualcode.io.codebook import load_codebook
     from qualcode.io.participants import read_participants
     from qualcode.io.transcripts import read_transcript
+    from qualcode.reports.paper_formats import write_html_report
     from qualcode.reports.theme_report import write_markdown_report
     from qualcode.store import Study
 
@@ -364,7 +365,8 @@ def build_demo(target: Path, model: str | None) -> list[str]:
         lines.append(f"imported {len(report.imported)} transcript(s) ({len(report.unchanged)} unchanged)")
         lines.append(run_coding(study, model))
         write_markdown_report(study, target / "report.md")
-        lines.append(f"wrote {target / 'report.md'}")
+        write_html_report(study, target / "report.html")
+        lines.append(f"wrote {target / 'report.md'} and {target / 'report.html'} (open it in a browser)")
     return lines
 
 
