@@ -104,7 +104,7 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
                            fine_tune_min=minimum or 0, progress=tuning_progress)
     engine.fit(texts, human_labels(study, ids, codes), X, prototypes=embedder.encode(proto_texts),
                prototype_codes=np.array(owners))
-    proba = engine.predict_proba(texts, X)
+    proba = engine.predict_proba(texts, X, progress)  # with a fine-tuned model: every segment through it
     best_proto, nearest = engine.explain(X)
     suggestions: list[Suggestion] = []
     for i, seg in enumerate(segments):

@@ -182,10 +182,11 @@ class CodeClassifier:
             self.head_ = FineTunedHead(self.fine_tune, random_state=self.random_state).fit(texts, Y, self.progress)
         return self
 
-    def _blend(self, texts: list[str], margin: np.ndarray, with_bias: bool) -> np.ndarray:
+    def _blend(self, texts: list[str], margin: np.ndarray, with_bias: bool,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Half the SVMs' calibrated logit, half the fine-tuned head's logit."""
         a, b = self.calibrator_.params_[:, 0], self.calibrator_.params_[:, 1]
-        logit = self.head_.decision_function(texts)
+        logit = self.head_.decision_function(texts, progress=progress)
         return 0.5 * (a * margin + (b if with_bias else 0.0)) + 0.5 * logit
 
     def decision_function(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
@@ -196,12 +197,14 @@ class CodeClassifier:
             margin = np.where(np.isinf(margin), margin, self._blend(texts, np.where(np.isinf(margin), 0, margin), False))
         return margin
 
-    def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray,
+                      progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Calibrated confidences; ``progress`` follows the fine-tuned model over the texts."""
         texts = list(texts)
         margin = self._scores(self.models_, self._features(texts, embeddings)) - self.thresholds_
         margin = np.where(np.isinf(margin), -40, margin)
         if self.head_ is not None:
-            proba = 1 / (1 + np.exp(-np.clip(self._blend(texts, margin, True), -40, 40)))
+            proba = 1 / (1 + np.exp(-np.clip(self._blend(texts, margin, True, progress), -40, 40)))
         else:
             proba = self.calibrator_.transform(margin)
         return np.where(np.isinf(self.thresholds_), 0.0, proba)

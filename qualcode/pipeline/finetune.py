@@ -115,7 +115,8 @@ class FineTunedHead:
         self.steps_ = steps
         return self
 
-    def decision_function(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def decision_function(self, texts: Sequence[str], batch_size: int = 64,
+                          progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Logits (n_texts, n_codes): ≥ 0 means the head predicts the code."""
         import torch
 
@@ -126,4 +127,6 @@ class FineTunedHead:
             for s in range(0, len(order), batch_size):
                 idx = order[s:s + batch_size]
                 out[idx] = self._forward([texts[i] for i in idx]).numpy()
+                if progress:
+                    progress(min(s + batch_size, len(texts)), len(texts))
         return out

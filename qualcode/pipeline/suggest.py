@@ -174,13 +174,14 @@ class CodeSuggester:
     def fine_tuned_(self) -> bool:
         return self.classifier_ is not None and self.classifier_.head_ is not None
 
-    def predict_proba(self, texts, embeddings: np.ndarray) -> np.ndarray:  # noqa: ANN001
-        """(n_segments, n_codes) confidences in [0, 1]."""
+    def predict_proba(self, texts, embeddings: np.ndarray, progress=None) -> np.ndarray:  # noqa: ANN001
+        """(n_segments, n_codes) confidences in [0, 1]; ``progress(done, total)`` follows the
+        fine-tuned model over the texts (the one slow step), if there is one."""
         X = np.asarray(embeddings, dtype=np.float32)
         proba = self.prior_.prior_proba(X)
         if self.classifier_ is not None:
             weight = self.positives_ / (self.positives_ + self.prior_weight)
-            proba = weight * self.classifier_.predict_proba(list(texts), X) + (1 - weight) * proba
+            proba = weight * self.classifier_.predict_proba(list(texts), X, progress) + (1 - weight) * proba
         return proba
 
     def explain(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

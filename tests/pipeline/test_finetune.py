@@ -33,8 +33,9 @@ def test_fine_tuned_head_learns_the_codes_and_is_deterministic():
     unseen = ["The soup was too salty.", "The nurse on nights was lovely."]
     first = FineTunedHead("all-MiniLM-L6-v2", epochs=1, min_steps=20, batch_size=4, random_state=3).fit(texts, Y)
     assert first.steps_ == 21  # at least min_steps, in whole passes over the data
-    logits = first.decision_function(unseen)
-    assert logits.shape == (2, 2)
+    calls = []
+    logits = first.decision_function(unseen, batch_size=1, progress=lambda d, t: calls.append((d, t)))
+    assert logits.shape == (2, 2) and calls == [(1, 2), (2, 2)]
     assert logits[0, 0] > 0 > logits[0, 1] and logits[1, 1] > 0 > logits[1, 0]
     again = FineTunedHead("all-MiniLM-L6-v2", epochs=1, min_steps=20, batch_size=4, random_state=3).fit(texts, Y)
     assert np.allclose(again.decision_function(unseen), logits, atol=1e-5)
