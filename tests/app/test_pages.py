@@ -40,12 +40,13 @@ def test_code_accept_reject_add_remove_memo_done(app_study):
     rejects[0].click().run()
     assert (int(seg2), code2, False) in {(a.segment_id, a.code_id, a.present)
                                          for a in app_study.applications(source="human", coder="alice")}
-    at.selectbox(key=f"add-{seg}").set_value("equity").run()
+    extra = next(c for c in app_study.codebook().ids() if c != code)  # a code not applied yet
+    at.selectbox(key=f"add-{seg}").set_value(extra).run()
     button(at, key=f"addbtn-{seg}").click().run()
-    assert (int(seg), "equity", True) in {(a.segment_id, a.code_id, a.present)
-                                          for a in app_study.applications(source="human", coder="alice")}
-    button(at, key=f"rm-{seg}-equity").click().run()
-    assert (int(seg), "equity") not in {(a.segment_id, a.code_id) for a in app_study.applications(source="human")}
+    assert (int(seg), extra, True) in {(a.segment_id, a.code_id, a.present)
+                                       for a in app_study.applications(source="human", coder="alice")}
+    button(at, key=f"rm-{seg}-{extra}").click().run()
+    assert (int(seg), extra) not in {(a.segment_id, a.code_id) for a in app_study.applications(source="human")}
     at.text_area(key=f"memo-{seg}").set_value("GP as gatekeeper here")
     button(at, key=f"memosave-{seg}").click().run()
     assert app_study.memos(segment_id=int(seg))[0]["text"] == "GP as gatekeeper here"

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from qualcode.pipeline.embed import HashingEmbedder
-from qualcode.pipeline.suggest import CodebookMatcher, CodeSuggester
+from qualcode.pipeline.suggest import REFERENCE_CALIBRATION, CodebookMatcher, CodeSuggester
 
 
 def blobs(seed: int = 0, n: int = 60, d: int = 16):
@@ -80,7 +81,7 @@ def test_suggester_learns_from_decisions_deterministically():
     a, b = fit(), fit()
     np.testing.assert_array_equal(a.predict_proba(texts, E), b.predict_proba(texts, E))
     assert a.positives_.tolist() == Y[:60].sum(0).tolist()
-    prior_right = (a.prior_.prior_proba(E[60:]).argmax(1) == Y[60:].argmax(1)).mean()
+    prior_right = (a.prior_._prototype_scores(E[60:])[0].argmax(1) == Y[60:].argmax(1)).mean()
     learnt_right = (a.predict_proba(texts[60:], E[60:]).argmax(1) == Y[60:].argmax(1)).mean()
     assert learnt_right >= 0.85 and prior_right < 0.3
     _, nearest = a.explain(E[60:])
@@ -104,3 +105,35 @@ def test_suggester_code_with_one_example_leans_on_its_definition():
     few = np.full(Y.shape, np.nan)
     few[:5] = Y[:5]
     assert CodeSuggester().fit(texts, few, E, prototypes=proto, prototype_codes=np.arange(3)).classifier_ is None
+
+
+def test_prior_calibration_follows_decisions_on_synthetic_data():
+    rng = np.random.default_rng(4)
+    X, _, centres = blobs(5, n=3000)
+    m = CodebookMatcher().fit(X, prototypes=centres, prototype_codes=np.arange(3))
+    above, gap = m._prior_features(X)
+    truth = 1 / (1 + np.exp(-(10.0 * above + 4.0 * gap + 2.0)))  # how often coders accept
+    Y = (rng.random(truth.shape) < truth).astype(float)
+    before = m.prior_proba(X)
+    m.calibrate(X, Y)
+    assert m.calibration_ == pytest.approx((10.0, 4.0, 2.0), rel=0.25) and m.shift_ == 0.0
+    p = m.prior_proba(X)
+    for lo, hi in ((0.1, 0.4), (0.4, 0.7), (0.7, 0.9), (0.9, 1.0)):  # a confidence of 0.8 is right ~80 %
+        near = (p > lo) & (p <= hi)
+        assert near.sum() > 100 and Y[near].mean() == pytest.approx(p[near].mean(), abs=0.05)
+    assert not np.allclose(before, p)
+    # too few decided rows: the reference calibration stays
+    fresh = CodebookMatcher().fit(X, prototypes=centres, prototype_codes=np.arange(3))
+    few = np.full(Y.shape, np.nan)
+    few[:5] = Y[:5]
+    assert fresh.calibrate(X, few).calibration_ == pytest.approx(REFERENCE_CALIBRATION)
+
+
+def test_prior_shift_for_the_number_of_codes():
+    X, _, centres = blobs(6)
+    three = CodebookMatcher().fit(X, prototypes=centres, prototype_codes=np.arange(3))
+    assert three.shift_ > 0  # 3 codes: each is far more likely than one of the reference's 32
+    many = CodebookMatcher().fit(X, prototypes=np.vstack([centres] * 22), prototype_codes=np.arange(66))
+    assert many.shift_ < 0
+    assert CodebookMatcher().fit(X, prototypes=np.vstack([centres] * 11)[:32],
+                                 prototype_codes=np.arange(32)).shift_ == pytest.approx(0.0)
