@@ -6,7 +6,13 @@ import argparse
 import json
 import sys
 
-from qualcode.cli.study_commands import _fraction, _positive_int, _progress_bar, make_study_embedder
+from qualcode.cli.study_commands import (
+    _fraction,
+    _positive_int,
+    _progress_bar,
+    make_study_embedder,
+    warn_if_not_tunable,
+)
 from qualcode.errors import UsageError
 
 
@@ -108,10 +114,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"--test-size: expected a fraction between 0 and 1, got {args.test_size}")
     gold = read_gold(args.gold)
     codebook = load_codebook(args.codebook) if args.codebook else None
+    embedder = make_study_embedder(args.model)
+    warn_if_not_tunable(embedder, args.fine_tune)
     bar, update = _progress_bar("embedding")
     tuning_bar, tuning_update = _progress_bar("fine-tuning", unit="step")
     try:
-        result = evaluate(gold, make_study_embedder(args.model), args.test_size, args.seed, args.strategy,
+        result = evaluate(gold, embedder, args.test_size, args.seed, args.strategy,
                           args.budget, codebook, update, args.fine_tune, tuning_update)
     finally:
         bar.close()

@@ -230,6 +230,15 @@ def make_study_embedder(model: str | None):
     return make_embedder(model or settings.model, cache_dir=settings.cache_dir / "embeddings")
 
 
+def warn_if_not_tunable(embedder, fine_tune: str) -> None:  # noqa: ANN001
+    """``--fine-tune always`` with a model that cannot be fine-tuned: say so, then go on."""
+    from qualcode.pipeline.embed import fine_tunable
+
+    if fine_tune == "always" and fine_tunable(embedder) is None:
+        print(f"note: --fine-tune always has no effect with the model '{embedder.model_id}' "
+              "(only a sentence-transformers model can be fine-tuned)", file=sys.stderr)
+
+
 def _progress_bar(desc: str, unit: str = "seg"):
     from tqdm import tqdm
 
@@ -247,6 +256,7 @@ def run_coding(study, model: str | None, fine_tune: str = "auto", floor: float =
     from qualcode.workflow import code_study
 
     embedder = make_study_embedder(model)
+    warn_if_not_tunable(embedder, fine_tune)
     bar, update = _progress_bar("embedding")
     tuning_bar, tuning_update = _progress_bar("fine-tuning", unit="step")
     try:

@@ -69,6 +69,7 @@ def test_evaluate_fine_tune_choice_is_reported(gold, capsys):
     code, out, err = run(capsys, "evaluate", gold, "--model", "hash:256", "--fine-tune", "always", "--json")
     assert code == 0, err
     assert json.loads(out)["fine_tuned"] is False
+    assert "--fine-tune always has no effect with the model 'hash-256'" in err
     with pytest.raises(SystemExit) as exit_:
         main(["evaluate", str(gold), "--fine-tune", "sometimes"])
     err = capsys.readouterr().err
