@@ -32,6 +32,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from qualcode.errors import CodebookError
+from qualcode.io.atomic import write_atomic
 from qualcode.records import Code, Codebook, Participant
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -203,19 +204,13 @@ def qdpx_bytes(project: RefiProject) -> bytes:
 
 def write_qdpx(project: RefiProject, path: str | Path) -> Path:
     """Write the ``.qdpx`` zip atomically (a temporary name, then renamed)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(qdpx_bytes(project))
-    tmp.replace(path)
-    return path
+    write_atomic(path, qdpx_bytes(project))
+    return Path(path)
 
 
 def write_qdc(codebook: Codebook, path: str | Path, scope: str = "qualcode") -> Path:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(codebook_qdc(codebook, scope))
-    tmp.replace(path)
-    return path
+    write_atomic(path, codebook_qdc(codebook, scope))
+    return Path(path)
 
 
 # ---------------------------------------------------------------------------- reading

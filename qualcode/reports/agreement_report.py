@@ -112,7 +112,7 @@ def write_agreement_xlsx(rows: list[dict], path, threshold: float) -> None:  # n
     """Write :func:`agreement_workbook` to ``path`` atomically."""
     from pathlib import Path
 
-    from qualcode.store.study import write_atomic
+    from qualcode.io.atomic import write_atomic
 
     write_atomic(Path(path), agreement_workbook(rows, threshold))
 

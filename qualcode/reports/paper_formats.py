@@ -21,6 +21,7 @@ import html
 import io
 from pathlib import Path
 
+from qualcode.io.atomic import write_atomic
 from qualcode.reports.theme_report import _source_words, coded_segments, descendants, summarise
 from qualcode.store import Study
 
@@ -28,12 +29,6 @@ _CSS = """body{font-family:Georgia,serif;max-width:56em;margin:2em auto;color:#2
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:.25em .6em}
 td.n{text-align:right}blockquote{margin:.6em 0 .6em 1.2em;padding-left:.8em;border-left:3px solid #999}
 .who{color:#555;font-style:normal}.def{color:#444}"""
-
-
-def _replace(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def html_report(study: Study, source: str = "auto", threshold: float = 0.5, title: str | None = None) -> str:
@@ -71,7 +66,7 @@ def html_report(study: Study, source: str = "auto", threshold: float = 0.5, titl
 
 
 def write_html_report(study: Study, path: str | Path, **options: object) -> None:
-    _replace(Path(path), html_report(study, **options).encode("utf-8"))  # type: ignore[arg-type]
+    write_atomic(path, html_report(study, **options).encode("utf-8"))  # type: ignore[arg-type]
 
 
 def docx_report(study: Study, source: str = "auto", threshold: float = 0.5, title: str | None = None) -> bytes:
@@ -114,7 +109,7 @@ def docx_report(study: Study, source: str = "auto", threshold: float = 0.5, titl
 
 
 def write_docx_report(study: Study, path: str | Path, **options: object) -> None:
-    _replace(Path(path), docx_report(study, **options))  # type: ignore[arg-type]
+    write_atomic(path, docx_report(study, **options))  # type: ignore[arg-type]
 
 
 def framework_workbook(study: Study, source: str = "auto", threshold: float = 0.5):  # noqa: ANN201
@@ -178,4 +173,4 @@ def framework_workbook(study: Study, source: str = "auto", threshold: float = 0.
 def write_framework_xlsx(study: Study, path: str | Path, **options: object) -> None:
     buf = io.BytesIO()
     framework_workbook(study, **options).save(buf)  # type: ignore[arg-type]
-    _replace(Path(path), buf.getvalue())
+    write_atomic(path, buf.getvalue())

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TextIO
 
 from qualcode.errors import UsageError
+from qualcode.io.atomic import write_atomic
 from qualcode.records import Code, Codebook, Segment
 from qualcode.store import Study
-from qualcode.store.study import write_atomic
 
 SOURCES = ("auto", "final", "human", "machine")
 

@@ -9,9 +9,7 @@ half-written. Methods return records from :mod:`qualcode.records`, never ORM row
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from qualcode.errors import StoreError
+from qualcode.io.atomic import write_atomic
 from qualcode.io.participants import is_interviewer_label, match_speaker
 from qualcode.pipeline.segment import segment_transcript
 from qualcode.records import (
@@ -53,21 +52,6 @@ CONFIG_NAME = "study.json"
 DB_NAME = "study.sqlite"
 SYSTEM_CODERS = {"machine": "system", "final": "system"}
 SOURCES = ("human", "machine", "final")
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename over it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -492,4 +476,4 @@ class Study(Coding, CodebookEdits, DoubleCoding):
                     raise StoreError(f"segment {seg.id}: offsets do not match the transcript text")
 
 
-__all__ = ["ImportReport", "Study", "TranscriptInfo", "write_atomic"]
+__all__ = ["ImportReport", "Study", "TranscriptInfo"]

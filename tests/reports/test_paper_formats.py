@@ -84,7 +84,8 @@ def test_cli_report_format_follows_the_file_name(study, tmp_path, capsys, suffix
     folder = str(study.folder)
     out = tmp_path / f"report{suffix}"
     assert main(["report", folder, "--out", str(out)]) == 0
-    assert out.read_bytes().startswith(magic) and not list(tmp_path.glob("*.part"))
+    assert out.read_bytes().startswith(magic)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")]  # no temporary file left
 
 
 def test_cli_report_unknown_format_is_one_line(study, tmp_path, capsys):
