@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qualcode.pipeline.embed import FINE_TUNE_CHOICES, Embedder, Progress, fine_tunable
+from qualcode.pipeline.embed import Embedder, Progress, fine_tune_plan
 from qualcode.pipeline.suggest import CodeSuggester
 from qualcode.records import Codebook, Suggestion
 
@@ -99,9 +99,9 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     proto_texts, owners, labels = code_prototypes(codebook, codes)
     ids = [s.id for s in segments]
     texts = [s.text for s in segments]
-    minimum = FINE_TUNE_CHOICES[fine_tune]
-    engine = CodeSuggester(prior_weight, MIN_LABELLED, fine_tune=fine_tunable(embedder) if minimum else None,
-                           fine_tune_min=minimum or 0, progress=tuning_progress)
+    tunable, minimum = fine_tune_plan(embedder, fine_tune)
+    engine = CodeSuggester(prior_weight, MIN_LABELLED, fine_tune=tunable, fine_tune_min=minimum,
+                           progress=tuning_progress)
     engine.fit(texts, human_labels(study, ids, codes), X, prototypes=embedder.encode(proto_texts),
                prototype_codes=np.array(owners))
     proba = engine.predict_proba(texts, X, progress)  # with a fine-tuned model: every segment through it

@@ -208,6 +208,14 @@ def fine_tunable(embedder: Embedder) -> str | None:
 FINE_TUNE_CHOICES = {"auto": 200, "always": 1, "never": None}  # → fewest labelled rows to fine-tune
 
 
+def fine_tune_plan(embedder: Embedder, choice: str) -> tuple[str | None, int]:
+    """``--fine-tune auto|always|never`` → (the model to fine-tune or None, fewest labelled rows)."""
+    if choice not in FINE_TUNE_CHOICES:
+        raise ValueError(f"fine_tune must be one of {tuple(FINE_TUNE_CHOICES)}, got {choice!r}")
+    minimum = FINE_TUNE_CHOICES[choice]
+    return (fine_tunable(embedder) if minimum else None), (minimum or 0)
+
+
 def make_embedder(name_or_path: str | None = None, cache_dir: str | Path | None = None) -> Embedder:
     """An embedder for a model name or path, cached on disk when ``cache_dir`` is given."""
     name = (name_or_path or "all-MiniLM-L6-v2").strip()

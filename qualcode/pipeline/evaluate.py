@@ -21,7 +21,7 @@ import numpy as np
 from qualcode.io.gold import Gold
 from qualcode.pipeline.active import select_next
 from qualcode.pipeline.classify import CodeClassifier, decode
-from qualcode.pipeline.embed import FINE_TUNE_CHOICES, Embedder, fine_tunable
+from qualcode.pipeline.embed import Embedder, fine_tune_plan
 from qualcode.pipeline.suggest import CodebookMatcher
 from qualcode.records import Codebook
 
@@ -130,10 +130,8 @@ def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int =
 
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}")
-    if fine_tune not in FINE_TUNE_CHOICES:
-        raise ValueError(f"fine_tune must be one of {tuple(FINE_TUNE_CHOICES)}")
-    tunable = fine_tunable(embedder) if FINE_TUNE_CHOICES[fine_tune] else None
-    options = {"fine_tune": tunable, "fine_tune_min": FINE_TUNE_CHOICES[fine_tune] or 0, "progress": tuning_progress}
+    tunable, minimum = fine_tune_plan(embedder, fine_tune)
+    options = {"fine_tune": tunable, "fine_tune_min": minimum, "progress": tuning_progress}
     start = time.perf_counter()
     E = embedder.encode(gold.texts, progress)
     train, test = train_test_split(np.arange(len(gold.texts)), test_size=test_size, random_state=seed)
