@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+from qualcode.pipeline.classify import CodeClassifier, sigmoid
 
 
 def _logit(p: float) -> float:
@@ -123,7 +121,7 @@ class CodebookMatcher:
     def prior_proba(self, X: np.ndarray) -> np.ndarray:
         above, gap = self._prior_features(X)
         w_above, w_gap, bias = self.calibration_
-        return _sigmoid(w_above * above + w_gap * gap + bias + self.shift_)
+        return sigmoid(w_above * above + w_gap * gap + bias + self.shift_)
 
     def calibrate(self, X: np.ndarray, Y: np.ndarray, min_rows: int = 10) -> CodebookMatcher:
         """Refit the prior's three calibration weights on decided segments (``Y``: 1, 0 or
@@ -195,8 +193,6 @@ class CodeSuggester:
 
     def fit(self, texts, Y: np.ndarray, embeddings: np.ndarray, *, prototypes: np.ndarray,  # noqa: ANN001
             prototype_codes: np.ndarray) -> CodeSuggester:
-        from qualcode.pipeline.classify import CodeClassifier
-
         texts = list(texts)
         X = np.asarray(embeddings, dtype=np.float32)
         Y = np.asarray(Y, dtype=np.float64)
@@ -208,8 +204,7 @@ class CodeSuggester:
         Yd = np.nan_to_num(Y[self.decided_]).astype(np.int64)
         self.positives_ = Yd.sum(axis=0).astype(np.int64)
         self.classifier_ = None
-        if self.decided_.size >= self.min_labelled:
-            self.prior_.calibrate(X, Y, self.min_labelled)  # the prior follows this study's coders
+        self.prior_.calibrate(X, Y, self.min_labelled)  # the prior follows this study's coders
         if self.decided_.size >= self.min_labelled and self.positives_.sum() > 0:
             self.classifier_ = CodeClassifier(folds=min(5, self.decided_.size), random_state=self.random_state,
                                               fine_tune=self.fine_tune, fine_tune_min=self.fine_tune_min,
