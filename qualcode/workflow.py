@@ -213,18 +213,20 @@ def refi_project(study: Study, machine_threshold: float | None = None) -> RefiPr
             memos.setdefault(memo["segment_id"], []).append((memo["coder"], memo["text"]))
     used = {who for pairs in codings.values() for _, who in pairs} | {c for m in memos.values() for c, _ in m}
     users = list(dict.fromkeys([u for u in users if u in used] + sorted(used)))
+    by_transcript: dict[int, list[int]] = {}
+    for sid in set(codings) | set(memos):
+        by_transcript.setdefault(segments[sid].transcript_id, []).append(sid)
     sources = []
     speaks: dict[str, set[str]] = {}
     for t in study.transcripts():
-        picked = sorted((sid for sid in set(codings) | set(memos) if segments[sid].transcript_id == t.id),
-                        key=lambda sid: segments[sid].start)
+        picked = sorted(by_transcript.get(t.id, []), key=lambda sid: segments[sid].start)
         selections = tuple(RefiSelection(str(sid), segments[sid].start, segments[sid].end,
                                          tuple(dict.fromkeys(codings.get(sid, []))), tuple(memos.get(sid, [])))
                            for sid in picked)
         sources.append(RefiSource(t.name, study.plain_text(t.id), selections))
         for pid in t.participants:
             speaks.setdefault(pid, set()).add(t.name)
-    participants = tuple(p for p in study.participants() if p.group.lower() != "interviewer")
+    participants = tuple(p for p in study.participants() if not p.is_interviewer)
     return RefiProject(name=study.folder.name, codebook=study.codebook(), users=tuple(users),
                        sources=tuple(sources), participants=participants,
                        cases_sources={p: tuple(sorted(n)) for p, n in speaks.items()})
