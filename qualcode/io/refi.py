@@ -258,6 +258,17 @@ def _xml_from(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _parse(path: Path) -> ET.Element:
+    """The XML root of a ``.qdc``, ``.qde`` or ``.qdpx``; a bad file is a one-line error."""
+    try:
+        return ET.fromstring(_xml_from(path))
+    except ET.ParseError as exc:
+        line = exc.position[0] if exc.position else None
+        raise CodebookError(path, "REFI-QDA XML", str(exc).split(":")[0], line=line) from None
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise CodebookError(path, "a readable REFI-QDA file", getattr(exc, "strerror", None) or str(exc)) from None
+
+
 def read_refi_codebook(path: str | Path) -> Codebook:
     """The codebook of a ``.qdc``, ``.qde`` or ``.qdpx`` file.
 
@@ -266,13 +277,7 @@ def read_refi_codebook(path: str | Path) -> Codebook:
     that the codebook prior still has something to read.
     """
     path = Path(path)
-    try:
-        root = ET.fromstring(_xml_from(path))
-    except ET.ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        raise CodebookError(path, "REFI-QDA XML", str(exc).split(":")[0], line=line) from None
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise CodebookError(path, "a readable REFI-QDA file", getattr(exc, "strerror", None) or str(exc)) from None
+    root = _parse(path)
     if _local(root.tag) == "Project":
         books = _children(root, "CodeBook")
         codes_parent = _children(books[0], "Codes") if books else []
@@ -310,7 +315,7 @@ def read_refi_codebook(path: str | Path) -> Codebook:
 def iter_refi_codings(path: str | Path) -> Iterable[tuple[str, int, int, str]]:
     """(source name, start, end, code name) of every coded text selection in a project."""
     path = Path(path)
-    root = ET.fromstring(_xml_from(path))
+    root = _parse(path)
     names = {}
     for code in root.iter():
         if _local(code.tag) == "Code" and code.get("guid"):
@@ -328,7 +333,7 @@ def iter_refi_codings(path: str | Path) -> Iterable[tuple[str, int, int, str]]:
 def source_texts(path: str | Path) -> dict[str, str]:
     """Source name → plain text of a ``.qdpx`` (from ``sources/`` or ``Sources/``, or inline)."""
     path = Path(path)
-    root = ET.fromstring(_xml_from(path))
+    root = _parse(path)
     out: dict[str, str] = {}
     with zipfile.ZipFile(path) as z:
         members = {n.lower(): n for n in z.namelist()}
