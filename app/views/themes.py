@@ -24,7 +24,7 @@ def render() -> None:
     source = c1.selectbox("Coding counted", SOURCES, help="auto: final codes where adjudicated, else coders' "
                           "codes, else machine suggestions over the threshold")
     threshold = c2.slider("Machine confidence counted from", 0.0, 1.0, 0.5, 0.05)
-    codebook, summaries, groups, people = summarise(study, source, threshold)
+    codebook, summaries, groups, people, _ = summarise(study, source, threshold)
     coding = coded_segments(study, source, threshold)
     segments = {s.id: s for s in study.segments(codeable_only=True)}
     rows = []

@@ -22,7 +22,7 @@ import io
 from pathlib import Path
 
 from qualcode.io.atomic import write_atomic
-from qualcode.reports.theme_report import _source_words, coded_segments, descendants, summarise
+from qualcode.reports.theme_report import coded_segments, summarise
 from qualcode.store import Study
 
 _CSS = """body{font-family:Georgia,serif;max-width:56em;margin:2em auto;color:#222;line-height:1.45}
@@ -32,18 +32,15 @@ td.n{text-align:right}blockquote{margin:.6em 0 .6em 1.2em;padding-left:.8em;bord
 
 
 def html_report(study: Study, source: str = "auto", threshold: float = 0.5, title: str | None = None) -> str:
-    codebook, summaries, groups, people = summarise(study, source, threshold)
+    data = summarise(study, source, threshold)
+    groups = data.groups
     e = html.escape
     title = title or f"Theme report: {study.folder.name}"
-    n_segments = len(study.segments(codeable_only=True))
     out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>"
            f"<style>{_CSS}</style></head><body><h1>{e(title)}</h1>",
-           f"<p>Codebook: {e(codebook.name)} (version {codebook.version}). Coding counted: "
-           f"{e(_source_words(source, threshold))}. {n_segments} codeable segments from "
-           f"{sum(people.values())} speakers ({e(', '.join(f'{g}: {people[g]}' for g in groups))}).</p>"]
-    for theme in [s for s in summaries if s.depth == 0]:
+           f"<p>{e(data.intro(source, threshold))}</p>"]
+    for theme, subtree in data.sections():
         out.append(f"<h2>Theme: {e(theme.code.name)}</h2><p class='def'>{e(theme.code.definition)}</p>")
-        subtree = [s for s in summaries if s.code.id in descendants(codebook, theme.code.id)]
         out.append("<table><tr><th>code</th><th>segments</th><th>participants</th>" +
                    "".join(f"<th>{e(g)}</th>" for g in groups) + "</tr>")
         for s in subtree:
@@ -72,17 +69,14 @@ def write_html_report(study: Study, path: str | Path, **options: object) -> None
 def docx_report(study: Study, source: str = "auto", threshold: float = 0.5, title: str | None = None) -> bytes:
     from docx import Document
 
-    codebook, summaries, groups, people = summarise(study, source, threshold)
+    data = summarise(study, source, threshold)
+    groups = data.groups
     doc = Document()
     doc.add_heading(title or f"Theme report: {study.folder.name}", level=0)
-    n_segments = len(study.segments(codeable_only=True))
-    doc.add_paragraph(f"Codebook: {codebook.name} (version {codebook.version}). Coding counted: "
-                      f"{_source_words(source, threshold)}. {n_segments} codeable segments from "
-                      f"{sum(people.values())} speakers ({', '.join(f'{g}: {people[g]}' for g in groups)}).")
-    for theme in [s for s in summaries if s.depth == 0]:
+    doc.add_paragraph(data.intro(source, threshold))
+    for theme, subtree in data.sections():
         doc.add_heading(f"Theme: {theme.code.name}", level=1)
         doc.add_paragraph(theme.code.definition)
-        subtree = [s for s in summaries if s.code.id in descendants(codebook, theme.code.id)]
         table = doc.add_table(rows=1, cols=3 + len(groups))
         table.style = "Table Grid"
         for cell, text in zip(table.rows[0].cells, ["code", "segments", "participants", *groups], strict=True):
@@ -117,7 +111,7 @@ def framework_workbook(study: Study, source: str = "auto", threshold: float = 0.
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    codebook, summaries, groups, _ = summarise(study, source, threshold, n_quotes=1)
+    codebook, summaries, groups, _, _ = summarise(study, source, threshold, n_quotes=1)
     coding = coded_segments(study, source, threshold)
     segments = {s.id: s for s in study.segments(codeable_only=True)}
     bold = Font(bold=True)

@@ -18,7 +18,7 @@ import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from qualcode.errors import UsageError
 from qualcode.io.atomic import write_atomic
@@ -96,8 +96,29 @@ def pick_quotes(candidates: list[tuple[Segment, float]], n: int = 3) -> list[tup
     return chosen
 
 
-def summarise(study: Study, source: str = "auto", threshold: float = 0.5, n_quotes: int = 3
-              ) -> tuple[Codebook, list[CodeSummary], list[str], Counter]:
+class ReportData(NamedTuple):
+    """What every format of the theme report shows (see :func:`summarise`)."""
+
+    codebook: Codebook
+    summaries: list[CodeSummary]
+    groups: list[str]
+    people: Counter  # group → speakers
+    n_segments: int  # codeable segments
+
+    def intro(self, source: str, threshold: float) -> str:
+        """The report's opening sentence: codebook, coding counted, segments and speakers."""
+        return (f"Codebook: {self.codebook.name} (version {self.codebook.version}). Coding counted: "
+                f"{_source_words(source, threshold)}. {self.n_segments} codeable segments from "
+                f"{sum(self.people.values())} speakers "
+                f"({', '.join(f'{g}: {self.people[g]}' for g in self.groups)}).")
+
+    def sections(self) -> list[tuple[CodeSummary, list[CodeSummary]]]:
+        """Each theme with the summaries of itself and every code under it, in codebook order."""
+        return [(theme, [s for s in self.summaries if s.code.id in descendants(self.codebook, theme.code.id)])
+                for theme in self.summaries if theme.depth == 0]
+
+
+def summarise(study: Study, source: str = "auto", threshold: float = 0.5, n_quotes: int = 3) -> ReportData:
     codebook = study.codebook()
     coding = coded_segments(study, source, threshold)
     segments = {s.id: s for s in study.segments(codeable_only=True)}
@@ -129,7 +150,7 @@ def summarise(study: Study, source: str = "auto", threshold: float = 0.5, n_quot
 
     for root in codebook.roots():
         visit(root, 0)
-    return codebook, summaries, groups, people_per_group
+    return ReportData(codebook, summaries, groups, people_per_group, len(segments))
 
 
 def _quote(seg: Segment) -> str:
@@ -140,21 +161,17 @@ def _quote(seg: Segment) -> str:
 def write_markdown_report(study: Study, out: str | Path | TextIO, source: str = "auto",
                           threshold: float = 0.5, title: str | None = None) -> None:
     """Write the theme report as Markdown to a path (atomically) or a text stream."""
-    codebook, summaries, groups, people = summarise(study, source, threshold)
+    data = summarise(study, source, threshold)
+    groups = data.groups
     buf = io.StringIO()
     w = buf.write
     w(f"# {title or 'Theme report: ' + study.folder.name}\n\n")
-    n_segments = len(study.segments(codeable_only=True))
-    w(f"Codebook: {codebook.name} (version {codebook.version}). Coding counted: "
-      f"{_source_words(source, threshold)}. {n_segments} codeable segments from "
-      f"{sum(people.values())} speakers ({', '.join(f'{g}: {people[g]}' for g in groups)}).\n\n")
+    w(data.intro(source, threshold) + "\n\n")
     header = "| code | segments | participants | " + " | ".join(groups) + " |\n"
     rule = "|---|---:|---:|" + "---:|" * len(groups) + "\n"
-    for theme_summary in [s for s in summaries if s.depth == 0]:
-        code = theme_summary.code
-        w(f"## Theme: {code.name}\n\n{code.definition}\n\n")
+    for theme, subtree in data.sections():
+        w(f"## Theme: {theme.code.name}\n\n{theme.code.definition}\n\n")
         w(header + rule)
-        subtree = [s for s in summaries if s.code.id in descendants(codebook, code.id)]
         for s in subtree:
             name = ("&nbsp;&nbsp;" * s.depth) + (f"**{s.code.name}**" if s.depth == 0 else s.code.name)
             cells = " | ".join(f"{s.by_group[g][0]} ({s.by_group[g][1]})" for g in groups)
