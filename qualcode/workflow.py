@@ -27,6 +27,7 @@ class CodingReport:
     codes_learned: int
     embedded: int
     fine_tuned: bool = False
+    fine_tune_reused: bool = False  # the tuned model came from the cache (same decisions as last time)
 
 
 def code_prototypes(codebook: Codebook, codes: list[str]) -> tuple[list[str], list[int], list[str]]:
@@ -75,7 +76,7 @@ MIN_LABELLED = 10  # decided segments before a classifier is trained at all
 
 def code_study(study: Study, embedder: Embedder, progress: Progress | None = None,
                floor: float = 0.3, top_k: int = 5, prior_weight: float = 5.0, fine_tune: str = "auto",
-               tuning_progress: Progress | None = None) -> CodingReport:
+               tuning_progress: Progress | None = None, fine_tune_cache: str | None = None) -> CodingReport:
     """Embed every codeable segment (cached), learn from all human decisions, and
     replace the stored machine suggestions (confidence ≥ ``floor``, best ``top_k``).
 
@@ -86,7 +87,9 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
 
     ``fine_tune`` (``auto`` / ``always`` / ``never``): also fine-tune the embedding model on
     the decided segments (auto: a sentence-transformers model and ≥ 200 decided segments;
-    minutes on a CPU, so the app's refresh button uses ``never``).
+    minutes on a CPU, so the app's refresh button uses ``never``). With ``fine_tune_cache``
+    (a folder), the tuned model and its scores are kept there: coding again with the same
+    decisions (e.g. after importing more transcripts) reuses them.
     """
     codebook = study.codebook()
     codes = codebook.ids()  # themes too: a segment may speak to a theme as a whole
@@ -101,7 +104,7 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     texts = [s.text for s in segments]
     tunable, minimum = fine_tune_plan(embedder, fine_tune)
     engine = CodeSuggester(prior_weight, MIN_LABELLED, fine_tune=tunable, fine_tune_min=minimum,
-                           progress=tuning_progress)
+                           progress=tuning_progress, fine_tune_cache=fine_tune_cache)
     engine.fit(texts, human_labels(study, ids, codes), X, prototypes=embedder.encode(proto_texts),
                prototype_codes=np.array(owners))
     proba = engine.predict_proba(texts, X, progress)  # with a fine-tuned model: every segment through it
@@ -118,7 +121,8 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
                 reason = labels[best_proto[i, k]]
             suggestions.append(Suggestion(seg.id, codes[k], float(round(proba[i, k], 4)), reason))
     n = study.replace_suggestions(suggestions, ids, embedder.model_id)
-    return CodingReport(len(segments), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_)
+    reused = engine.fine_tuned_ and engine.classifier_.head_.cached_
+    return CodingReport(len(segments), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_, reused)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strategy", choices=("full", "random", "active"), default="full")
     p.add_argument("--budget", type=int, default=200, metavar="N",
                    help="rows a simulated coder labels (random/active); 0 with --codebook: cold start")
+    p.add_argument("--round-size", type=_positive_int, default=10, metavar="N",
+                   help="active: rows the simulated coder labels between retrainings (default 10)")
     p.add_argument("--codebook", metavar="FILE", help="YAML codebook or code,definition CSV: used for codes "
                    "with no labelled example yet (and alone with --budget 0)")
     p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
@@ -120,7 +122,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     tuning_bar, tuning_update = _progress_bar("fine-tuning", unit="step")
     try:
         result = evaluate(gold, embedder, args.test_size, args.seed, args.strategy,
-                          args.budget, codebook, update, args.fine_tune, tuning_update)
+                          args.budget, codebook, update, args.fine_tune, tuning_update, args.round_size)
     finally:
         bar.close()
         tuning_bar.close()

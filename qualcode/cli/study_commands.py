@@ -260,14 +260,17 @@ def run_coding(study, model: str | None, fine_tune: str = "auto", floor: float =
     bar, update = _progress_bar("embedding")
     tuning_bar, tuning_update = _progress_bar("fine-tuning", unit="step")
     try:
-        result = code_study(study, embedder, update, floor=floor, fine_tune=fine_tune, tuning_progress=tuning_update)
+        result = code_study(study, embedder, update, floor=floor, fine_tune=fine_tune, tuning_progress=tuning_update,
+                            fine_tune_cache=str(_settings().cache_dir / "fine-tuned"))
     finally:
         bar.close()
         tuning_bar.close()
     return (f"coded {result.segments} segments: {result.suggestions} suggestions stored, "
             f"{result.embedded} newly embedded ({result.segments - result.embedded} from cache), "
             f"{result.codes_learned} code(s) learned from coders' decisions"
-            + (" (embedding model fine-tuned on them)" if result.fine_tuned else ""))
+            + (" (embedding model fine-tuned on them" + (", reused from the last run: same decisions)"
+                                                           if result.fine_tune_reused else ")")
+               if result.fine_tuned else ""))
 
 
 def cmd_code(args: argparse.Namespace) -> int:

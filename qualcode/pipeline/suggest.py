@@ -183,8 +183,10 @@ class CodeSuggester:
     """
 
     def __init__(self, prior_weight: float = 5.0, min_labelled: int = 10, fine_tune: str | None = None,
-                 fine_tune_min: int = 200, random_state: int = 0, progress=None) -> None:  # noqa: ANN001
+                 fine_tune_min: int = 200, random_state: int = 0, progress=None,  # noqa: ANN001
+                 fine_tune_cache: str | None = None) -> None:
         self.prior_weight = prior_weight
+        self.fine_tune_cache = fine_tune_cache
         self.min_labelled = min_labelled
         self.fine_tune = fine_tune
         self.fine_tune_min = fine_tune_min
@@ -208,7 +210,7 @@ class CodeSuggester:
         if self.decided_.size >= self.min_labelled and self.positives_.sum() > 0:
             self.classifier_ = CodeClassifier(folds=min(5, self.decided_.size), random_state=self.random_state,
                                               fine_tune=self.fine_tune, fine_tune_min=self.fine_tune_min,
-                                              progress=self.progress)
+                                              progress=self.progress, fine_tune_cache=self.fine_tune_cache)
             self.classifier_.fit([texts[i] for i in self.decided_], Yd, X[self.decided_])
         else:
             self.positives_ = np.zeros_like(self.positives_)  # nothing learnt: the prior alone

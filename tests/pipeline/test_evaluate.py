@@ -86,3 +86,25 @@ def test_evaluate_fine_tunes_the_real_model_when_asked(gold, capsys):
     code, out, err = run(capsys, "evaluate", gold, "--strategy", "random", "--budget", "40", "--json")
     assert code == 0, err
     assert json.loads(out)["fine_tuned"] is False  # auto: 40 rows are too few to be worth it
+
+
+@pytest.mark.parametrize("round_size, rounds", [(10, 4), (15, 3)])
+def test_active_labelling_retrains_after_every_round(round_size, rounds):
+    import numpy as np
+
+    from qualcode.pipeline.evaluate import simulate_labelling
+
+    texts, Y, E = corpus(120, seed=1)
+    train = np.arange(20, 120)
+    seen = []
+    rows = simulate_labelling("active", 40, texts, E, Y, train, seed=0, round_size=round_size,
+                              progress=lambda done, total: seen.append((done, total)))
+    assert len(rows) == 40 and len(set(rows.tolist())) == 40 and set(rows.tolist()) <= set(train.tolist())
+    assert [d for d, _ in seen] == [min(round_size * (i + 1), 40) for i in range(rounds)]
+
+
+def test_evaluate_round_size_must_be_positive(gold, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", str(gold), "--strategy", "active", "--round-size", "0"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--round-size" in err and "Traceback" not in err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qualcode.pipeline.classify import CodeClassifier
+from qualcode.pipeline.classify import CodeClassifier, sigmoid
 from qualcode.pipeline.embed import fine_tunable, make_embedder
 
 FOOD = ["The food was cold and tasteless.", "Lovely meals and plenty of drinks.", "Dinner arrived late and cold.",
@@ -57,7 +57,45 @@ def test_classifier_blends_the_fine_tuned_head_only_with_enough_rows():
     assert proba.shape == (2, 3) and ((proba >= 0) & (proba <= 1)).all()
     assert proba[:, 2].tolist() == [0.0, 0.0]  # a code never coded is never suggested
     assert clf.predict(unseen, Eu).tolist() == [[1, 0, 0], [0, 1, 0]]
-    # the decision is where the blended margin changes sign, and confidence rises with it
+    # the decision is the averaged probability against the mean of the two decision points
     margin = clf.decision_function(unseen, Eu)
-    assert (margin[:, :2] >= 0).astype(int).tolist() == [[1, 0], [0, 1]]
+    point = 0.5 * (sigmoid(clf.calibrator_.params_[:, 1]) + 0.5)
+    assert np.allclose(margin[:, :2], proba[:, :2] - point[:2])
+    assert (margin[:, :2] >= 0).astype(int).tolist() == [[1, 0], [0, 1]] and np.isneginf(margin[:, 2]).all()
     assert proba[0, 0] > proba[0, 1] and proba[1, 1] > proba[1, 0]
+
+
+@pytest.mark.slow
+def test_fine_tuned_model_and_its_scores_are_reused_from_the_cache(tmp_path, monkeypatch):
+    import sqlite3
+
+    from qualcode.pipeline import finetune
+    from qualcode.pipeline.finetune import FineTunedHead
+
+    texts = FOOD + STAFF
+    Y = np.array([[1, 0]] * len(FOOD) + [[0, 1]] * len(STAFF))
+    unseen = ["The soup was too salty.", "The nurse on nights was lovely."]
+
+    def head():
+        return FineTunedHead("all-MiniLM-L6-v2", epochs=1, min_steps=20, batch_size=4, random_state=3,
+                             cache_dir=tmp_path)
+
+    steps = []
+    first = head().fit(texts, Y, lambda d, t: steps.append(d))
+    assert not first.cached_ and steps[-1] == 21 and len(list(tmp_path.glob("*.pt"))) == 1
+    logits = first.decision_function(unseen)
+    steps.clear()
+    again = head().fit(texts, Y, lambda d, t: steps.append(d))
+    assert again.cached_ and steps == [] and again.steps_ == 21  # loaded, not trained
+    assert np.allclose(again.decision_function(unseen), logits, atol=1e-6)
+    assert np.allclose(again._logits(unseen), logits, atol=1e-5)  # the loaded weights, not only the stored scores
+    # other decisions: trained afresh; only the newest KEEP models (and their scores) stay
+    monkeypatch.setattr(finetune, "KEEP", 1)
+    other = head().fit(texts, Y[:, ::-1])
+    assert not other.cached_ and [p.stem for p in tmp_path.glob("*.pt")] == [other.key_]
+    other.decision_function(unseen)
+    with sqlite3.connect(tmp_path / "embeddings.sqlite3") as db:
+        assert [m for (m,) in db.execute("SELECT DISTINCT model FROM vectors")] == [f"fine-tuned:{other.key_}"]
+    # a damaged file is trained again, not an error
+    (tmp_path / f"{other.key_}.pt").write_bytes(b"not a model")
+    assert not head().fit(texts, Y[:, ::-1]).cached_

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
@@ -162,8 +163,20 @@ def test_code_study_fine_tunes_the_real_model_when_asked(tmp_path, tiny_codebook
     embedder = make_embedder("all-MiniLM-L6-v2", cache_dir=tmp_path / "cache")
     assert code_study(study, embedder, fine_tune="auto").fine_tuned is False  # 12 decided < 200
     steps = []
-    report = code_study(study, embedder, fine_tune="always", tuning_progress=lambda d, t: steps.append((d, t)))
+    cache = tmp_path / "fine-tuned"
+    report = code_study(study, embedder, fine_tune="always", tuning_progress=lambda d, t: steps.append((d, t)),
+                        fine_tune_cache=str(cache))
     assert report.fine_tuned and report.codes_learned == 2 and steps[-1][0] == steps[-1][1] >= 150
+    assert not report.fine_tune_reused and len(list(cache.glob("*.pt"))) == 1
     machine = [a for a in study.applications(source="machine") if a.segment_id == segs[21].id]
     assert max(machine, key=lambda a: a.confidence).code_id == "money"
+    # coding again with the same decisions reuses the tuned model: no training, same suggestions
+    before = sorted((a.segment_id, a.code_id, a.confidence) for a in study.applications(source="machine"))
+    steps.clear()
+    again = code_study(study, embedder, fine_tune="always", tuning_progress=lambda d, t: steps.append((d, t)),
+                       fine_tune_cache=str(cache))
+    assert again.fine_tuned and again.fine_tune_reused and steps == []
+    after = sorted((a.segment_id, a.code_id, a.confidence) for a in study.applications(source="machine"))
+    assert [(s, c) for s, c, _ in after] == [(s, c) for s, c, _ in before]
+    assert np.allclose([x for *_, x in after], [x for *_, x in before], atol=1e-3)
     study.close()
