@@ -40,6 +40,7 @@ def test_evaluate_json(gold, capsys, strategy):
     assert set(r["per_code"]) == {"Phones", "Money", "Staff manner"}
     assert set(r["per_code"]["Money"]) == {"precision", "recall", "f1", "kappa", "support"}
     assert r["micro_f1"] > 0.8  # the words give the codes away
+    assert r["round_size"] == (10 if strategy == "active" else None)
 
 
 def test_cold_start_from_definitions_csv(gold, tmp_path, capsys):
