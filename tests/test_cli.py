@@ -180,3 +180,25 @@ def test_next_lists_uncoded_segments(cli_study, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["next", str(cli_study), "--coder", "alice", "-n", "0"])
     assert exit_.value.code == 2 and "at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tuned, reused, says", [
+    (False, False, "learned from coders' decisions\n"),
+    (True, False, "learned from coders' decisions (embedding model fine-tuned on them)\n"),
+    (True, True, "(embedding model fine-tuned on them, reused from the last run: same decisions)\n"),
+])
+def test_code_says_whether_the_model_was_fine_tuned_or_reused(cli_study, capsys, monkeypatch, tmp_path,
+                                                               tuned, reused, says):
+    import qualcode.workflow
+    from qualcode.workflow import CodingReport
+
+    seen = {}
+
+    def fake_code_study(study, embedder, progress=None, **options):  # noqa: ANN001, ANN003
+        seen.update(options)
+        return CodingReport(3, 2, 1, 0, tuned, reused)
+
+    monkeypatch.setattr(qualcode.workflow, "code_study", fake_code_study)
+    code, out, _ = run(capsys, "code", cli_study, "--model", "hash")
+    assert code == 0 and out.endswith(says)
+    assert seen["fine_tune_cache"] == str(tmp_path / "cache" / "fine-tuned")  # beside the embeddings

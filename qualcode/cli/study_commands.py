@@ -265,12 +265,13 @@ def run_coding(study, model: str | None, fine_tune: str = "auto", floor: float =
     finally:
         bar.close()
         tuning_bar.close()
+    tuned = ""
+    if result.fine_tuned:
+        reused = ", reused from the last run: same decisions" if result.fine_tune_reused else ""
+        tuned = f" (embedding model fine-tuned on them{reused})"
     return (f"coded {result.segments} segments: {result.suggestions} suggestions stored, "
             f"{result.embedded} newly embedded ({result.segments - result.embedded} from cache), "
-            f"{result.codes_learned} code(s) learned from coders' decisions"
-            + (" (embedding model fine-tuned on them" + (", reused from the last run: same decisions)"
-                                                           if result.fine_tune_reused else ")")
-               if result.fine_tuned else ""))
+            f"{result.codes_learned} code(s) learned from coders' decisions{tuned}")
 
 
 def cmd_code(args: argparse.Namespace) -> int:
