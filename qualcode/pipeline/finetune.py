@@ -30,7 +30,7 @@ SetFit-style fine-tuning (pairs of segments sharing codes) was also measured: 0.
 classification head is kept instead. Deterministic for a given ``random_state`` on one
 machine (torch's CPU kernels). Training on 1,747 comments takes about 3 minutes on 2 cores.
 
-With ``cache_dir``, the trained weights are stored under a fingerprint of the model,
+With ``cache_dir``, the trained weights are stored under a fingerprint of the model (its files),
 the settings, the texts and the codes (the newest ``KEEP`` models are kept), and each
 text's scores beside them: ``qualcode code`` run again with the same decisions, e.g.
 after importing more transcripts, loads the model and scores only the new segments.
@@ -87,10 +87,17 @@ class FineTunedHead:
         return self.head_(self.st_[1](self.st_[0](features))["sentence_embedding"])
 
     def fingerprint(self, texts: Sequence[str], Y: np.ndarray) -> str:
-        """What the trained weights depend on: the model, the settings, the texts and codes."""
+        """What the trained weights depend on: the model (and, for a model folder, the size
+        and time of each of its files, so a model replaced in place is not mistaken for
+        the old one), the settings, the texts and codes."""
         h = hashlib.sha256()
         settings = {k: v for k, v in vars(self).items() if not k.endswith("_") and k != "cache_dir"}
         h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+        folder = Path(str(self.model))
+        if folder.is_dir():
+            for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+                stat = f.stat()
+                h.update(f"{f.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         for t in texts:
             h.update(hashlib.sha256(t.encode("utf-8")).digest())
         h.update(np.ascontiguousarray(Y, dtype=np.float32).tobytes() + str(Y.shape).encode())

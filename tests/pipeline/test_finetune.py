@@ -99,3 +99,20 @@ def test_fine_tuned_model_and_its_scores_are_reused_from_the_cache(tmp_path, mon
     # a damaged file is trained again, not an error
     (tmp_path / f"{other.key_}.pt").write_bytes(b"not a model")
     assert not head().fit(texts, Y[:, ::-1]).cached_
+
+
+def test_the_cache_key_follows_the_codes_the_texts_and_the_model_files(tmp_path):
+    from qualcode.pipeline.finetune import FineTunedHead
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "weights.bin").write_bytes(b"0" * 10)
+    texts = FOOD + STAFF
+    Y = np.array([[1, 0]] * len(FOOD) + [[0, 1]] * len(STAFF))
+    key = FineTunedHead(str(model)).fingerprint(texts, Y)
+    assert FineTunedHead(str(model), cache_dir=tmp_path / "c").fingerprint(texts, Y) == key  # where: not what
+    assert FineTunedHead(str(model)).fingerprint(texts, Y[:, ::-1]) != key
+    assert FineTunedHead(str(model)).fingerprint(texts[::-1], Y) != key
+    assert FineTunedHead(str(model), epochs=7).fingerprint(texts, Y) != key
+    (model / "weights.bin").write_bytes(b"1" * 11)  # the model replaced in place
+    assert FineTunedHead(str(model)).fingerprint(texts, Y) != key
