@@ -121,8 +121,8 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
                 reason = labels[best_proto[i, k]]
             suggestions.append(Suggestion(seg.id, codes[k], float(round(proba[i, k], 4)), reason))
     n = study.replace_suggestions(suggestions, ids, embedder.model_id)
-    reused = engine.fine_tuned_ and engine.classifier_.head_.cached_
-    return CodingReport(len(segments), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_, reused)
+    return CodingReport(len(segments), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_,
+                        engine.fine_tune_reused_)
 
 
 @dataclass(frozen=True)

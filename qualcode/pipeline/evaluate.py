@@ -157,7 +157,8 @@ def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int =
         P = np.zeros((len(test), len(gold.codes)), dtype=np.int64)
     result = metrics(gold.Y[test], P, gold.codes)
     result.update({"fine_tuned": fine_tuned, "strategy": strategy,
-                   "round_size": round_size if strategy == "active" else None, "budget": int(rows.size) if strategy != "full" else None,
+                   "round_size": round_size if strategy == "active" else None,
+                   "budget": int(rows.size) if strategy != "full" else None,
                    "n_train": int(rows.size), "n_test": int(len(test)),
                    "seconds": round(time.perf_counter() - start, 2)})
     return result

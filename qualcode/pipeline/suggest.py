@@ -222,6 +222,11 @@ class CodeSuggester:
     def fine_tuned_(self) -> bool:
         return self.classifier_ is not None and self.classifier_.head_ is not None
 
+    @property
+    def fine_tune_reused_(self) -> bool:
+        """The fine-tuned model came from the cache (the same decisions as last time)."""
+        return self.fine_tuned_ and self.classifier_.head_.cached_
+
     def predict_proba(self, texts, embeddings: np.ndarray, progress=None) -> np.ndarray:  # noqa: ANN001
         """(n_segments, n_codes) confidences in [0, 1]; ``progress(done, total)`` follows the
         fine-tuned model over the texts (the one slow step), if there is one."""
