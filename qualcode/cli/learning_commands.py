@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fine-tune", choices=("auto", "always", "never"), default="auto",
                    help="also fine-tune the embedding model on the labelled rows (auto: with a "
                    "sentence-transformers model and at least 200 rows; a few minutes on a CPU)")
+    p.add_argument("--repeats", type=_positive_int, default=1, metavar="N",
+                   help="evaluate on N splits (seeds SEED, SEED+1 …) and report the mean and spread: one "
+                   "split of a few hundred rows is a small sample (default 1)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_evaluate)
 
@@ -106,7 +109,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from qualcode.io.codebook import load_codebook
     from qualcode.io.gold import read_gold
-    from qualcode.pipeline.evaluate import evaluate
+    from qualcode.pipeline.evaluate import FIGURES, evaluate_repeated
 
     if args.budget < 0:
         raise UsageError(f"--budget: expected 0 or more rows, got {args.budget}")
@@ -121,8 +124,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     bar, update = _progress_bar("embedding")
     tuning_bar, tuning_update = _progress_bar("fine-tuning", unit="step")
     try:
-        result = evaluate(gold, embedder, args.test_size, args.seed, args.strategy,
-                          args.budget, codebook, update, args.fine_tune, tuning_update, args.round_size)
+        result = evaluate_repeated(gold, embedder, args.repeats, args.seed, test_size=args.test_size,
+                                   strategy=args.strategy, budget=args.budget, codebook=codebook, progress=update,
+                                   fine_tune=args.fine_tune, tuning_progress=tuning_update,
+                                   round_size=args.round_size)
     finally:
         bar.close()
         tuning_bar.close()
@@ -132,8 +137,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     w = sys.stdout.write
     w(f"{args.strategy}" + (f", budget {result['n_train']}" if args.strategy != "full" else "") +
       f": trained on {result['n_train']} rows{' (embedding model fine-tuned)' if result['fine_tuned'] else ''}, "
-      f"tested on {result['n_test']} ({result['seconds']} s)\n")
-    w(f"micro-F1 {result['micro_f1']:.3f}   macro-F1 {result['macro_f1']:.3f}   samples-F1 {result['samples_f1']:.3f}\n\n")
+      f"tested on {result['n_test']}" + (f", on each of {result['repeats']} splits" if "splits" in result else "") +
+      f" ({result['seconds']} s)\n")
+    if "splits" in result:
+        for split in result["splits"]:
+            w(f"  split seed {split['seed']}: " + "   ".join(f"{k.replace('_f1', '-F1')} {split[k]:.3f}"
+                                                          for k in FIGURES) + "\n")
+        w(f"mean of {result['repeats']} splits ± standard deviation; per code: means, support summed\n")
+        w("   ".join(f"{k.replace('_f1', '-F1')} {result[k]:.3f} ± {result['sd'][k]:.3f}" for k in FIGURES) + "\n\n")
+    else:
+        w(f"micro-F1 {result['micro_f1']:.3f}   macro-F1 {result['macro_f1']:.3f}   "
+          f"samples-F1 {result['samples_f1']:.3f}\n\n")
     w(f"{'code':<48} {'support':>7} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6}\n")
     for code, m in sorted(result["per_code"].items(), key=lambda kv: -kv[1]["support"]):
         kappa = "   n/a" if m["kappa"] is None else f"{m['kappa']:6.3f}"

@@ -109,3 +109,32 @@ def test_evaluate_round_size_must_be_positive(gold, capsys):
         main(["evaluate", str(gold), "--strategy", "active", "--round-size", "0"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "--round-size" in err and "Traceback" not in err
+
+
+def test_evaluate_repeats_reports_each_split_and_their_mean(gold, capsys):
+    code, out, err = run(capsys, "evaluate", gold, "--model", "hash:256", "--strategy", "random", "--budget", "10",
+                         "--seed", "7", "--repeats", "3", "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert [s["seed"] for s in r["splits"]] == [7, 8, 9] and r["repeats"] == 3
+    micro = [s["micro_f1"] for s in r["splits"]]
+    assert len(set(micro)) > 1  # the splits differ
+    assert r["micro_f1"] == pytest.approx(sum(micro) / 3, abs=1e-4)
+    mean = sum(micro) / 3
+    assert r["sd"]["micro_f1"] == pytest.approx((sum((m - mean) ** 2 for m in micro) / 2) ** 0.5, abs=1e-4)
+    # each split is exactly the single evaluation with its seed; per code, means and summed support
+    singles = []
+    for seed in (7, 8, 9):
+        code, out, _ = run(capsys, "evaluate", gold, "--model", "hash:256", "--strategy", "random", "--budget", "10",
+                           "--seed", seed, "--json")
+        singles.append(json.loads(out))
+    assert [s["micro_f1"] for s in singles] == micro and "splits" not in singles[0]
+    assert r["per_code"]["Money"]["support"] == sum(s["per_code"]["Money"]["support"] for s in singles)
+    assert r["per_code"]["Money"]["f1"] == pytest.approx(sum(s["per_code"]["Money"]["f1"] for s in singles) / 3,
+                                                         abs=1e-4)
+    code, out, _ = run(capsys, "evaluate", gold, "--model", "hash:256", "--repeats", "2")
+    assert code == 0 and "split seed 43" in out and "mean of 2 splits" in out and "micro-F1" in out
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", str(gold), "--repeats", "0"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--repeats" in err and "at least 1" in err and "Traceback" not in err
