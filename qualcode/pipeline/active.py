@@ -52,6 +52,14 @@ seeds 42, 1, 2); label spreading over a 10-nearest-neighbour graph of all segmen
 blended with the SVMs (0.35–0.42 alone; blended, micro ±0.02 and macro 0.03–0.06 lower);
 choosing with the fine-tuned model from 100 rows on (0.549 / 0.573 against 0.577 / 0.566
 for this rule, seeds 42 and 1, and a fine-tuning in the middle of coding).
+
+The ``qualcode evaluate`` figures above were picked on two BLAS threads. On one (as now,
+see :func:`select_next`), default final model, 200 rows, ``--repeats``: seeds 42–47 active
+0.561 / 0.545 / 0.548 / 0.585 / 0.575 / 0.530 (mean 0.557 ± 0.021, macro 0.294) against
+random 0.553 / 0.556 / 0.518 / 0.557 / 0.551 / 0.548 (0.547 ± 0.015, macro 0.263); seeds
+1–5 active 0.566 / 0.530 / 0.549 / 0.545 / 0.539 against random 0.543 / 0.558 / 0.564 /
+0.540 / 0.525. Over the eleven splits active is ahead by 0.006 on average (sd of the
+difference 0.021), on seven of them.
 """
 
 from __future__ import annotations
