@@ -106,10 +106,17 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figures(of: dict, sd: dict | None = None) -> str:
+    """'micro-F1 0.561   macro-F1 0.299   samples-F1 0.575', with '± sd' after each if given."""
+    from qualcode.pipeline.evaluate import FIGURES
+
+    return "   ".join(f"{k.replace('_f1', '-F1')} {of[k]:.3f}" + (f" ± {sd[k]:.3f}" if sd else "") for k in FIGURES)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from qualcode.io.codebook import load_codebook
     from qualcode.io.gold import read_gold
-    from qualcode.pipeline.evaluate import FIGURES, evaluate_repeated
+    from qualcode.pipeline.evaluate import evaluate_repeated
 
     if args.budget < 0:
         raise UsageError(f"--budget: expected 0 or more rows, got {args.budget}")
@@ -141,13 +148,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
       f" ({result['seconds']} s)\n")
     if "splits" in result:
         for split in result["splits"]:
-            w(f"  split seed {split['seed']}: " + "   ".join(f"{k.replace('_f1', '-F1')} {split[k]:.3f}"
-                                                          for k in FIGURES) + "\n")
+            w(f"  split seed {split['seed']}: {_figures(split)}\n")
         w(f"mean of {result['repeats']} splits ± standard deviation; per code: means, support summed\n")
-        w("   ".join(f"{k.replace('_f1', '-F1')} {result[k]:.3f} ± {result['sd'][k]:.3f}" for k in FIGURES) + "\n\n")
-    else:
-        w(f"micro-F1 {result['micro_f1']:.3f}   macro-F1 {result['macro_f1']:.3f}   "
-          f"samples-F1 {result['samples_f1']:.3f}\n\n")
+    w(_figures(result, result.get("sd")) + "\n\n")
     w(f"{'code':<48} {'support':>7} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6}\n")
     for code, m in sorted(result["per_code"].items(), key=lambda kv: -kv[1]["support"]):
         kappa = "   n/a" if m["kappa"] is None else f"{m['kappa']:6.3f}"

@@ -130,10 +130,12 @@ def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarr
 def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int = 42, strategy: str = "full",
              budget: int = 200, codebook: Codebook | None = None,
              progress: Callable[[int, int], None] | None = None, fine_tune: str = "auto",
-             tuning_progress: Callable[[int, int], None] | None = None, round_size: int = 10) -> dict:
+             tuning_progress: Callable[[int, int], None] | None = None, round_size: int = 10,
+             embeddings: np.ndarray | None = None) -> dict:
     """``fine_tune``: ``auto`` (fine-tune the embedding model for the final model when it is a
     sentence-transformer and at least 200 rows are labelled), ``always`` or ``never``; the
-    simulated coder's rounds never fine-tune (ten fine-tunings would take an hour)."""
+    simulated coder's rounds never fine-tune (ten fine-tunings would take an hour).
+    ``embeddings``: the gold texts already embedded by ``embedder`` (else they are here)."""
     from sklearn.model_selection import train_test_split
 
     if strategy not in STRATEGIES:
@@ -141,7 +143,7 @@ def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int =
     tunable, minimum = fine_tune_plan(embedder, fine_tune)
     options = {"fine_tune": tunable, "fine_tune_min": minimum, "progress": tuning_progress}
     start = time.perf_counter()
-    E = embedder.encode(gold.texts, progress)
+    E = embeddings if embeddings is not None else embedder.encode(gold.texts, progress)
     train, test = train_test_split(np.arange(len(gold.texts)), test_size=test_size, random_state=seed)
     prior = CodebookPrior(codebook, gold.codes, embedder, E[train]) if codebook is not None else None
     if strategy == "full":
@@ -173,14 +175,16 @@ def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int =
 FIGURES = ("micro_f1", "macro_f1", "samples_f1")
 
 
-def evaluate_repeated(gold: Gold, embedder: Embedder, repeats: int = 1, seed: int = 42, **options: object) -> dict:
-    """:func:`evaluate` on ``repeats`` splits, seeds ``seed``, ``seed + 1`` …: the mean of each
-    figure (per code too: precision, recall, F1 and kappa averaged, support summed), its
-    standard deviation over the splits (``sd``) and each split's figures (``splits``). With
-    one repeat, exactly :func:`evaluate`'s result."""
+def evaluate_repeated(gold: Gold, embedder: Embedder, repeats: int = 1, seed: int = 42,
+                      progress: Callable[[int, int], None] | None = None, **options: object) -> dict:
+    """:func:`evaluate` on ``repeats`` splits, seeds ``seed``, ``seed + 1`` …, the texts embedded
+    once: the mean of each figure (per code too: precision, recall, F1 and kappa averaged,
+    support summed), its standard deviation over the splits (``sd``) and each split's
+    figures (``splits``). With one repeat, exactly :func:`evaluate`'s result."""
     if repeats < 1:
         raise ValueError("repeats must be 1 or more")
-    runs = [evaluate(gold, embedder, seed=seed + r, **options) for r in range(repeats)]
+    E = embedder.encode(gold.texts, progress)
+    runs = [evaluate(gold, embedder, seed=seed + r, embeddings=E, **options) for r in range(repeats)]
     if repeats == 1:
         return runs[0]
     per_code = {}

@@ -138,3 +138,19 @@ def test_evaluate_repeats_reports_each_split_and_their_mean(gold, capsys):
         main(["evaluate", str(gold), "--repeats", "0"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "--repeats" in err and "at least 1" in err and "Traceback" not in err
+
+
+def test_evaluate_repeated_embeds_the_texts_once(gold):
+    from qualcode.io.gold import read_gold
+    from qualcode.pipeline.embed import HashingEmbedder
+    from qualcode.pipeline.evaluate import evaluate_repeated
+
+    class Counting(HashingEmbedder):
+        calls = 0
+
+        def encode(self, texts, progress=None):  # noqa: ANN001, ANN201
+            Counting.calls += 1
+            return super().encode(texts, progress)
+
+    r = evaluate_repeated(read_gold(gold), Counting(256), 3, seed=5, strategy="random", budget=10)
+    assert Counting.calls == 1 and [s["seed"] for s in r["splits"]] == [5, 6, 7]
