@@ -50,8 +50,8 @@ Also measured then and not kept: half of each round drawn at random (0.517 / 0.5
 picks carry 2.0 codes a row against 1.46 in the pool; 0.509 / 0.526 / 0.501, mean 0.512 /
 0.271); each code's uncertainty weighted by the square root of its predicted prevalence
 (0.511 / 0.538 / 0.506, mean 0.518 / 0.279, within the noise and at a cost to macro);
-weighting the coded rows in the final model by how many uncoded segments each is nearest to (a covariate-shift correction; ±0.01 either way on
-seeds 42, 1, 2); label spreading over a 10-nearest-neighbour graph of all segments,
+weighting the coded rows in the final model by how many uncoded segments each is
+nearest to (a covariate-shift correction; ±0.01 either way on seeds 42, 1, 2); label spreading over a 10-nearest-neighbour graph of all segments,
 blended with the SVMs (0.35–0.42 alone; blended, micro ±0.02 and macro 0.03–0.06 lower);
 choosing with the fine-tuned model from 100 rows on (0.549 / 0.573 against 0.577 / 0.566
 for this rule, seeds 42 and 1, and a fine-tuning in the middle of coding).
