@@ -38,23 +38,24 @@ the same six splits: active 0.549 / 0.283 against random 0.547 / 0.266 (active a
 on micro-F1 on three splits, on macro-F1 on four): fine-tuning gains more from 200
 rows drawn at random (+0.026 on average) than from 200 picked here (+0.020).
 
-How much of one split's figure is chance: on the seed-42 split, six simulated coders whose
-embeddings differ only by float noise (1e-6) picked largely different rows (17–43 % of
-the first 100 in common) and reached micro-F1 0.512–0.566 (mean 0.546 / 0.289 micro /
-macro) with the default final model, against 0.523–0.560 (mean 0.540 / 0.256) for six
+How much of one split's figure is chance: on the seed-42 split, six simulated coders
+whose embeddings differ only by float noise (1e-6) picked largely different rows (17–43
+% of the first 100 in common) and reached micro-F1 0.512–0.566 (mean 0.546 / 0.289 micro
+/ macro) with the default final model, against 0.523–0.560 (mean 0.540 / 0.256) for six
 random draws of 200 rows. Without fine-tuning, six such runs or draws on each of seeds
 42, 1 and 2: active 0.503 / 0.531 / 0.503 (mean 0.512 / 0.286) against random 0.515 /
 0.503 / 0.501 (mean 0.506 / 0.244): the gain is in the rare codes, hardly in micro-F1.
 Also measured then and not kept: half of each round drawn at random (0.517 / 0.518 /
-0.506, mean 0.514 / 0.264); only the two most uncertain codes of a segment summed (active
-picks carry 2.0 codes a row against 1.46 in the pool; 0.509 / 0.526 / 0.501, mean 0.512 /
-0.271); each code's uncertainty weighted by the square root of its predicted prevalence
-(0.511 / 0.538 / 0.506, mean 0.518 / 0.279, within the noise and at a cost to macro);
-weighting the coded rows in the final model by how many uncoded segments each is
-nearest to (a covariate-shift correction; ±0.01 either way on seeds 42, 1, 2); label spreading over a 10-nearest-neighbour graph of all segments,
-blended with the SVMs (0.35–0.42 alone; blended, micro ±0.02 and macro 0.03–0.06 lower);
-choosing with the fine-tuned model from 100 rows on (0.549 / 0.573 against 0.577 / 0.566
-for this rule, seeds 42 and 1, and a fine-tuning in the middle of coding).
+0.506, mean 0.514 / 0.264); only the two most uncertain codes of a segment summed
+(active picks carry 2.0 codes a row against 1.46 in the pool; 0.509 / 0.526 / 0.501,
+mean 0.512 / 0.271); each code's uncertainty weighted by the square root of its
+predicted prevalence (0.511 / 0.538 / 0.506, mean 0.518 / 0.279, within the noise and at
+a cost to macro); weighting the coded rows in the final model by how many uncoded
+segments each is nearest to (a covariate-shift correction; ±0.01 either way on seeds 42,
+1, 2); label spreading over a 10-nearest-neighbour graph of all segments, blended with
+the SVMs (0.35–0.42 alone; blended, micro ±0.02 and macro 0.03–0.06 lower); choosing
+with the fine-tuned model from 100 rows on (0.549 / 0.573 against 0.577 / 0.566 for this
+rule, seeds 42 and 1, and a fine-tuning in the middle of coding).
 
 The ``qualcode evaluate`` figures above were picked on two BLAS threads. On one (as now,
 see :func:`select_next`), default final model, 200 rows, ``--repeats``: seeds 42–47 active
