@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -141,14 +142,19 @@ def resolve_model_path(name_or_path: str) -> Path | str:
 
 
 class CachedEmbedder:
-    """Wraps an embedder with a persistent (model id, sha256(text)) → vector cache."""
+    """Wraps an embedder with a persistent (model id, sha256(text)) → vector cache.
+
+    One embedder may serve several threads (the app keeps one for every session, and
+    Streamlit runs each script run in its own thread): the connection is shared, and a
+    lock lets one thread at a time use it."""
 
     def __init__(self, inner: Embedder, cache_dir: str | Path) -> None:
         self.inner = inner
         self.model_id = inner.model_id
         self.cache_dir = Path(cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.cache_dir / "embeddings.sqlite3", timeout=30)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.cache_dir / "embeddings.sqlite3", timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, key TEXT NOT NULL, "
                          "vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID")
@@ -172,6 +178,10 @@ class CachedEmbedder:
         return found
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        with self._lock:
+            return self._encode(texts, progress)
+
+    def _encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         keys = [self.key(t) for t in texts]
         found = self._lookup(keys)
         missing: dict[str, str] = {}
@@ -197,11 +207,12 @@ class CachedEmbedder:
 
     def forget_other_models(self, keep: set[str]) -> None:
         """Drop the vectors of every model not in ``keep`` (e.g. fine-tuned models pruned)."""
-        with self._db:
+        with self._lock, self._db:
             self._db.execute(f"DELETE FROM vectors WHERE model NOT IN ({','.join('?' * len(keep))})", sorted(keep))
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
 
 def fine_tunable(embedder: Embedder) -> str | None:

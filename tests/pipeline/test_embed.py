@@ -21,6 +21,23 @@ def test_cache_never_re_embeds_unchanged_text(tmp_path):
     np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
 
 
+def test_one_cached_embedder_serves_several_threads(tmp_path):
+    """The app keeps one embedder for all sessions; Streamlit runs each script run in its
+    own thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    inner = CountingEmbedder()
+    cached = CachedEmbedder(inner, tmp_path)
+    first = cached.encode(["made in the main thread"])
+    texts = [[f"text {t}-{i}" for i in range(30)] + ["made in the main thread"] for t in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(cached.encode, texts))
+    for batch, result in zip(texts, results, strict=True):
+        np.testing.assert_array_equal(result, CountingEmbedder().encode(batch))
+        np.testing.assert_array_equal(result[-1], first[0])
+    assert sum(inner.calls) == 1 + 4 * 30  # every text embedded once, the shared one from the cache
+
+
 def test_cache_is_keyed_by_model(tmp_path):
     a = CachedEmbedder(CountingEmbedder(64), tmp_path)
     b_inner = CountingEmbedder(32)
