@@ -131,16 +131,28 @@ class NextSegment:
     uncertainty: float
     code_id: str | None
     confidence: float | None
+    reason: str = "uncertain"  # or "typical": the most typical of a group of segments coded least
+
+    @property
+    def why(self) -> str:
+        """Why this segment is offered, in words for the coder."""
+        if self.reason == "typical":
+            return "typical of similar segments not coded yet"
+        if self.code_id:
+            return f"unsure about {self.code_id} ({self.confidence:.0%})"
+        return "uncertain"
 
 
 def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> list[NextSegment]:
     """The segments whose decisions would teach the model most, for ``coder``.
 
     Candidates: codeable segments this coder has not decided, outside transcripts they
-    marked done. Uncertainty comes from the stored suggestions (run ``qualcode code`` to
-    refresh them); embeddings come from the cache. See :mod:`qualcode.pipeline.active`.
+    marked done. Until the coder has decided ``COLD_START`` segments (or while there are no
+    suggestions), the most typical segment of each group of segments they have coded
+    least; then uncertainty, from the stored suggestions (run ``qualcode code`` to refresh
+    them). Embeddings come from the cache. See :mod:`qualcode.pipeline.active`.
     """
-    from qualcode.pipeline.active import select_next, uncertainty
+    from qualcode.pipeline.active import COLD_START, select_next, uncertainty
 
     codes = study.codebook().ids()
     col = {c: j for j, c in enumerate(codes)}
@@ -163,6 +175,7 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
     lab = np.arange(len(candidates), len(everything))
     has_model = bool(proba.any())
     picks = select_next(E, unl, lab, n, proba if has_model else None)
+    reason = "uncertain" if has_model and len(labelled) >= COLD_START else "typical"
     unc = uncertainty(proba) if has_model else np.ones(len(candidates))
     out = []
     for i in picks:
@@ -170,7 +183,7 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
         j = int(np.argmax(1 - np.abs(2 * proba[i] - 1))) if has_model else None
         hidden = seg.transcript_id in blind  # blind double-coding: name no machine code
         out.append(NextSegment(seg, float(unc[i]), None if hidden or j is None else codes[j],
-                               None if hidden or j is None else float(proba[i, j])))
+                               None if hidden or j is None else float(proba[i, j]), reason))
     return out
 
 

@@ -177,6 +177,9 @@ def test_next_lists_uncoded_segments(cli_study, tmp_path, capsys):
     assert code == 0, err
     picks = json.loads(out)
     assert [p["id"] for p in picks] == [rows[2]["id"]]  # the interviewer and coded segments are not listed
+    assert picks[0]["reason"] == "typical"  # one segment coded: typical segments first
+    code, out, err = run(capsys, "next", cli_study, "--coder", "alice", "--model", "hash")
+    assert code == 0 and "typical of similar segments not coded yet" in out
     with pytest.raises(SystemExit) as exit_:
         main(["next", str(cli_study), "--coder", "alice", "-n", "0"])
     assert exit_.value.code == 2 and "at least 1" in capsys.readouterr().err

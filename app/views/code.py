@@ -182,14 +182,18 @@ def render() -> None:
         st.button("✔ Marked done" if done else "Mark this transcript done", disabled=done, on_click=act,
                   args=(study.mark_done, transcript.id, coder), kwargs={"message": "Transcript marked done"})
     with review:
-        st.caption("Segments whose coding would teach the suggestions most: uncertain ones, each "
-                   "different from the others. Update the suggestions after coding some.")
+        st.caption("Segments whose coding would teach the suggestions most: until you have coded 100, "
+                   "the most typical segment of each group of similar segments you have coded least; "
+                   "then the ones the suggestions are least sure about, each different from the others. "
+                   "Update the suggestions after coding some.")
         c1, c2 = st.columns(2)
         if c1.button("Find segments to review", key="find-next"):
             from qualcode.workflow import next_segments
 
             with st.spinner("Choosing…"):
-                st.session_state["next_ids"] = [p.segment.id for p in next_segments(study, coder, embedder(), 10)]
+                picks = next_segments(study, coder, embedder(), 10)
+                st.session_state["next_ids"] = [p.segment.id for p in picks]
+                st.session_state["next_why"] = {p.segment.id: p.why for p in picks}
         if c2.button("Update suggestions", key="recode", help="Learn from every decision so far"):
             from qualcode.workflow import code_study
 
@@ -204,8 +208,9 @@ def render() -> None:
             segs = study.segments(ids=next_ids)
             apps = study.visible_applications(coder, segment_ids=next_ids)
             blind_ids = study.blind_transcripts(coder)
+            why = st.session_state.get("next_why", {})
             for seg in sorted(segs, key=lambda s: next_ids.index(s.id)):
-                st.caption(f"from {seg.transcript}")
+                st.caption(" · ".join(filter(None, [f"from {seg.transcript}", why.get(seg.id)])))
                 segment_card(study, seg, codebook, coder, [a for a in apps if a.segment_id == seg.id], [],
                              seg.transcript_id in blind_ids, min_conf, key_prefix="next-")
 

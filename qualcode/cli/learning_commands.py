@@ -19,7 +19,9 @@ from qualcode.errors import UsageError
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("next", help="the segments whose coding would teach the model most",
                        description="Lists segments you have not coded yet, chosen for what they would "
-                       "teach the suggestions (uncertain ones, each different from the others). Run "
+                       "teach the suggestions: until you have coded 100, the most typical segment of "
+                       "each group of similar segments you have coded least; then the ones the "
+                       "suggestions are least sure about, each different from the others. Run "
                        "'qualcode code STUDY' after coding to refresh the suggestions.")
     p.add_argument("study", metavar="STUDY")
     p.add_argument("--coder", required=True, metavar="NAME")
@@ -73,14 +75,13 @@ def cmd_next(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"id": p.segment.id, "transcript": p.segment.transcript,
                            "participant": p.segment.participant_id, "text": p.segment.text,
-                           "uncertainty": round(p.uncertainty, 4), "code": p.code_id,
-                           "confidence": p.confidence} for p in picks], ensure_ascii=False, indent=1))
+                           "reason": p.reason, "uncertainty": round(p.uncertainty, 4),
+                           "code": p.code_id, "confidence": p.confidence} for p in picks], ensure_ascii=False, indent=1))
         return 0
     if not picks:
         print(f"nothing left for {args.coder} to code")
     for p in picks:
-        why = f"unsure about {p.code_id} ({p.confidence:.0%})" if p.code_id else "representative"
-        print(f"segment {p.segment.id} [{p.segment.transcript}] {p.segment.attribution()} — {why}\n"
+        print(f"segment {p.segment.id} [{p.segment.transcript}] {p.segment.attribution()} — {p.why}\n"
               f"  “{p.segment.text[:160]}”")
     return 0
 

@@ -164,3 +164,16 @@ def test_two_coders_at_once_never_overwrite_each_other(app_study):
     assert decisions == {("alice", True), ("bob", False)}
     alice.run()
     assert any(b.key == f"rm-{seg}-{code}" for b in alice.button)  # alice still sees her own decision
+
+
+def test_review_next_offers_uncoded_segments_and_says_why(app_study):
+    at = open_app("code", "alice")
+    button(at, key="find-next").click().run()
+    assert not at.exception, at.exception
+    offered = [b.key for b in at.button if b.key and b.key.startswith("acc-next-")]
+    assert offered, "the review queue shows segments with Accept buttons"
+    assert any("typical of similar segments not coded yet" in c.value for c in at.caption)
+    _, _, seg, code = offered[0].split("-", 3)
+    button(at, key=offered[0]).click().run()  # deciding from the queue is saved like anywhere else
+    assert (int(seg), code, True) in {(a.segment_id, a.code_id, a.present)
+                                      for a in app_study.applications(source="human", coder="alice")}

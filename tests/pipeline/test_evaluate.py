@@ -89,12 +89,24 @@ def test_evaluate_fine_tunes_the_real_model_when_asked(gold, capsys):
     assert json.loads(out)["fine_tuned"] is False  # auto: 40 rows are too few to be worth it
 
 
-@pytest.mark.parametrize("round_size, rounds", [(10, 4), (15, 3)])
-def test_active_labelling_retrains_after_every_round(round_size, rounds):
+@pytest.mark.parametrize("round_size, rounds, fitted_on", [(10, 4, [20, 30]), (15, 3, [30])])
+def test_active_labelling_retrains_after_every_round_once_past_the_cold_start(round_size, rounds, fitted_on,
+                                                                             monkeypatch):
     import numpy as np
 
+    from qualcode.pipeline import active, evaluate
     from qualcode.pipeline.evaluate import simulate_labelling
 
+    monkeypatch.setattr(active, "COLD_START", 20)
+    monkeypatch.setattr(evaluate, "COLD_START", 20)
+    fits = []
+    fit = evaluate._fit
+
+    def recording_fit(texts, E, Y, rows, *args, **kwargs):
+        fits.append(len(rows))
+        return fit(texts, E, Y, rows, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "_fit", recording_fit)
     texts, Y, E = corpus(120, seed=1)
     train = np.arange(20, 120)
     seen = []
@@ -102,6 +114,7 @@ def test_active_labelling_retrains_after_every_round(round_size, rounds):
                               progress=lambda done, total: seen.append((done, total)))
     assert len(rows) == 40 and len(set(rows.tolist())) == 40 and set(rows.tolist()) <= set(train.tolist())
     assert [d for d, _ in seen] == [min(round_size * (i + 1), 40) for i in range(rounds)]
+    assert fits == fitted_on  # typical clusters need no model; after that, one per round
 
 
 def test_evaluate_round_size_must_be_positive(gold, capsys):

@@ -139,7 +139,8 @@ def decided_phones_and_money(study, tmp_path):
     return segs
 
 
-def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tmp_path, fake_embedder):
+def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tmp_path, fake_embedder, monkeypatch):
+    from qualcode.pipeline import active
     from qualcode.workflow import next_segments
 
     segs = decided_phones_and_money(study, tmp_path)
@@ -151,6 +152,11 @@ def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tm
     picks = next_segments(study, "alice", fake_embedder, n=5)
     assert len(picks) == 5 and not {p.segment.id for p in picks} & {s.id for s in segs[:12]}
     assert len({p.segment.id for p in picks}) == 5
+    assert {p.reason for p in picks} == {"typical"}  # 12 decided: fewer than COLD_START
+    monkeypatch.setattr(active, "COLD_START", 12)
+    picks = next_segments(study, "alice", fake_embedder, n=5)
+    assert {p.reason for p in picks} == {"uncertain"} and all(p.code_id for p in picks)
+    assert not {p.segment.id for p in picks} & {s.id for s in segs[:12]}
 
 
 @pytest.mark.slow
