@@ -145,13 +145,20 @@ def typical_clusters(embeddings: np.ndarray, unlabelled: np.ndarray, labelled: n
     highest :func:`density` among the cluster's members). k-means is fitted on at most
     ``sample`` segments (a seeded sample) and every segment then assigned to its nearest
     centre, so that 50,000 segments cost seconds."""
+    import warnings
+
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
 
     everything = np.concatenate([unlabelled, labelled]).astype(np.int64)
     k = min(len(labelled) + n, len(everything))
     rng = np.random.default_rng(random_state)
     fit_rows = everything if len(everything) <= sample else rng.choice(everything, sample, replace=False)
-    km = KMeans(n_clusters=min(k, len(fit_rows)), n_init=1, random_state=random_state).fit(embeddings[fit_rows])
+    with warnings.catch_warnings():
+        # identical segments make fewer distinct clusters than asked: the empty ones are
+        # simply skipped below; a coder cannot act on the warning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = KMeans(n_clusters=min(k, len(fit_rows)), n_init=1, random_state=random_state).fit(embeddings[fit_rows])
     cluster = km.predict(embeddings[everything])
     n_clusters = km.n_clusters
     size = np.bincount(cluster, minlength=n_clusters)
@@ -174,9 +181,9 @@ def select_next(embeddings: np.ndarray, unlabelled: np.ndarray, labelled: np.nda
     """Row indices (from ``unlabelled``) to code next; ``proba`` rows align with ``unlabelled``.
 
     Until ``cold_start`` (default :data:`COLD_START`) segments are coded (or with no model
-    yet), the typical segments of
-    the clusters coded least (:func:`typical_clusters`); then uncertainty among the typical
-    segments, each different from the others (see above).
+    yet), the typical segments of the clusters coded least (:func:`typical_clusters`);
+    then uncertainty among the typical segments, each different from the others (see
+    above).
 
     Everything is computed on one thread: the last bits of a matrix product depend on
     how many threads share it, and the picks are chaotic (a 1e-6 change picks other rows,

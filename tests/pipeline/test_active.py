@@ -96,3 +96,13 @@ def test_cold_start_fills_up_when_there_are_fewer_clusters_than_picks():
     E, _ = _clouds([3, 2])
     picks = select_next(E, np.arange(5), np.array([], dtype=np.int64), 5, None)
     assert sorted(picks) == [0, 1, 2, 3, 4]
+
+
+def test_cold_start_with_identical_segments_picks_each_once_without_warnings():
+    import warnings
+
+    E = np.eye(4, dtype=np.float32)[[0, 0, 0, 0, 1, 2]]  # four copies of one answer ("No.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        picks = select_next(E, np.arange(6), np.array([], dtype=np.int64), 4, None)
+    assert len(picks) == len(set(picks)) == 4 and {4, 5} <= set(picks)
