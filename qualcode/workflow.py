@@ -146,23 +146,26 @@ class NextSegment:
 def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> list[NextSegment]:
     """The segments whose decisions would teach the model most, for ``coder``.
 
-    Candidates: codeable segments this coder has not decided, outside transcripts they
-    marked done. Until the coder has decided ``COLD_START`` segments (or while there are no
-    suggestions), the most typical segment of each group of segments they have coded
-    least; then uncertainty, from the stored suggestions (run ``qualcode code`` to refresh
-    them). Embeddings come from the cache. See :mod:`qualcode.pipeline.active`.
+    Candidates: codeable segments no coder has decided yet (the model learns from every
+    coder's decisions, so a segment someone has coded teaches it nothing new), outside
+    transcripts this coder marked done. Until ``COLD_START`` segments are decided (or
+    while there are no suggestions), the most typical segment of each group of similar
+    segments coded least; then uncertainty, from the stored suggestions (run ``qualcode
+    code`` to refresh them). Embeddings come from the cache. See
+    :mod:`qualcode.pipeline.active`.
     """
     from qualcode.pipeline.active import COLD_START, select_next, uncertainty
 
     codes = study.codebook().ids()
     col = {c: j for j, c in enumerate(codes)}
-    mine = {a.segment_id for a in study.applications(source="human", coder=coder)}
+    decided = {a.segment_id for a in study.applications(source="human")}
+    decided |= {a.segment_id for a in study.applications(source="final")}
     finished = {t.id for t in study.transcripts() if coder in study.done_by(t.id)}
     segments = study.segments(codeable_only=True)
-    candidates = [s for s in segments if s.id not in mine and s.transcript_id not in finished]
+    candidates = [s for s in segments if s.id not in decided and s.transcript_id not in finished]
     if not candidates:
         return []
-    labelled = [s for s in segments if s.id in mine]
+    labelled = [s for s in segments if s.id in decided]
     row = {s.id: i for i, s in enumerate(candidates)}
     proba = np.zeros((len(candidates), len(codes)))
     blind = study.blind_transcripts(coder)

@@ -182,10 +182,10 @@ def render() -> None:
         st.button("✔ Marked done" if done else "Mark this transcript done", disabled=done, on_click=act,
                   args=(study.mark_done, transcript.id, coder), kwargs={"message": "Transcript marked done"})
     with review:
-        st.caption("Segments whose coding would teach the suggestions most: until you have coded 100, "
-                   "the most typical segment of each group of similar segments you have coded least; "
-                   "then the ones the suggestions are least sure about, each different from the others. "
-                   "Update the suggestions after coding some.")
+        st.caption("Segments nobody has coded yet whose coding would teach the suggestions most: until "
+                   "100 segments are coded, the most typical segment of each group of similar segments "
+                   "coded least; then the ones the suggestions are least sure about, each different from "
+                   "the others. Update the suggestions after coding some.")
         c1, c2 = st.columns(2)
         if c1.button("Find segments to review", key="find-next"):
             from qualcode.workflow import next_segments

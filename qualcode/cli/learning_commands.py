@@ -18,11 +18,11 @@ from qualcode.errors import UsageError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("next", help="the segments whose coding would teach the model most",
-                       description="Lists segments you have not coded yet, chosen for what they would "
-                       "teach the suggestions: until you have coded 100, the most typical segment of "
-                       "each group of similar segments you have coded least; then the ones the "
-                       "suggestions are least sure about, each different from the others. Run "
-                       "'qualcode code STUDY' after coding to refresh the suggestions.")
+                       description="Lists segments nobody has coded yet, chosen for what they would "
+                       "teach the suggestions: until 100 segments are coded, the most typical segment "
+                       "of each group of similar segments coded least; then the ones the suggestions "
+                       "are least sure about, each different from the others. Run 'qualcode code "
+                       "STUDY' after coding to refresh the suggestions.")
     p.add_argument("study", metavar="STUDY")
     p.add_argument("--coder", required=True, metavar="NAME")
     p.add_argument("-n", type=_positive_int, default=20, help="how many (default 20)")
@@ -79,7 +79,7 @@ def cmd_next(args: argparse.Namespace) -> int:
                            "code": p.code_id, "confidence": p.confidence} for p in picks], ensure_ascii=False, indent=1))
         return 0
     if not picks:
-        print(f"nothing left for {args.coder} to code")
+        print(f"nothing left to code: every segment is coded, or in a transcript {args.coder} marked done")
     for p in picks:
         print(f"segment {p.segment.id} [{p.segment.transcript}] {p.segment.attribution()} — {p.why}\n"
               f"  “{p.segment.text[:160]}”")

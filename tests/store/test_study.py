@@ -157,6 +157,13 @@ def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tm
     picks = next_segments(study, "alice", fake_embedder, n=5)
     assert {p.reason for p in picks} == {"uncertain"} and all(p.code_id for p in picks)
     assert not {p.segment.id for p in picks} & {s.id for s in segs[:12]}
+    # what another coder has decided teaches the model nothing new: not offered, but counted
+    study.decide(segs[12].id, "phones", "bob")
+    study.set_final(segs[13].id, "money", True, "carol")
+    monkeypatch.setattr(active, "COLD_START", 14)
+    picks = next_segments(study, "alice", fake_embedder, n=20)
+    assert len(picks) == 10 and {p.reason for p in picks} == {"uncertain"}
+    assert {p.segment.id for p in picks} == {s.id for s in segs[14:]}
 
 
 @pytest.mark.slow
