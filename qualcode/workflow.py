@@ -154,7 +154,7 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
     code`` to refresh them). Embeddings come from the cache. See
     :mod:`qualcode.pipeline.active`.
     """
-    from qualcode.pipeline.active import COLD_START, select_next, uncertainty
+    from qualcode.pipeline.active import select_next, typical_first, uncertainty
 
     codes = study.codebook().ids()
     col = {c: j for j, c in enumerate(codes)}
@@ -178,7 +178,7 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
     lab = np.arange(len(candidates), len(everything))
     has_model = bool(proba.any())
     picks = select_next(E, unl, lab, n, proba if has_model else None)
-    reason = "uncertain" if has_model and len(labelled) >= COLD_START else "typical"
+    reason = "typical" if typical_first(len(labelled), has_model) else "uncertain"
     unc = uncertainty(proba) if has_model else np.ones(len(candidates))
     out = []
     for i in picks:

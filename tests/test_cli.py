@@ -168,6 +168,8 @@ def test_codebook_changes_from_the_command_line(cli_study, capsys):
 
 
 def test_next_lists_uncoded_segments(cli_study, tmp_path, capsys):
+    from qualcode.pipeline import active
+
     f = write(tmp_path / "i.txt", INTERVIEW)
     run(capsys, "import", cli_study, f)
     run(capsys, "code", cli_study, "--model", "hash")
@@ -178,6 +180,10 @@ def test_next_lists_uncoded_segments(cli_study, tmp_path, capsys):
     picks = json.loads(out)
     assert [p["id"] for p in picks] == [rows[2]["id"]]  # the interviewer and coded segments are not listed
     assert picks[0]["reason"] == "typical"  # one segment coded: typical segments first
+    with pytest.raises(SystemExit):
+        main(["next", "--help"])
+    # the help states the cold start as it is (a literal there: the CLI starts without numpy)
+    assert f"until {active.COLD_START} segments are coded" in " ".join(capsys.readouterr().out.split())
     code, out, err = run(capsys, "next", cli_study, "--coder", "alice", "--model", "hash")
     assert code == 0 and "typical of similar segments not coded yet" in out
     with pytest.raises(SystemExit) as exit_:

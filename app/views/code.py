@@ -13,6 +13,7 @@ import streamlit as st
 from app.state import code_label, embedder, require_coder, saved
 from qualcode.errors import QualcodeError
 from qualcode.io.transcripts import format_time
+from qualcode.pipeline.active import COLD_START
 
 PAGE_SIZE = 25
 
@@ -183,7 +184,7 @@ def render() -> None:
                   args=(study.mark_done, transcript.id, coder), kwargs={"message": "Transcript marked done"})
     with review:
         st.caption("Segments nobody has coded yet whose coding would teach the suggestions most: until "
-                   "100 segments are coded, the most typical segment of each group of similar segments "
+                   f"{COLD_START} segments are coded, the most typical segment of each group of similar segments "
                    "coded least; then the ones the suggestions are least sure about, each different from "
                    "the others. Update the suggestions after coding some.")
         c1, c2 = st.columns(2)

@@ -17,6 +17,7 @@ from qualcode.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    # "100" is active.COLD_START, written out so that the CLI starts without numpy (tested)
     p = sub.add_parser("next", help="the segments whose coding would teach the model most",
                        description="Lists segments nobody has coded yet, chosen for what they would "
                        "teach the suggestions: until 100 segments are coded, the most typical segment "

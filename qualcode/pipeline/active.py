@@ -175,6 +175,13 @@ def typical_clusters(embeddings: np.ndarray, unlabelled: np.ndarray, labelled: n
     return picks
 
 
+def typical_first(n_coded: int, has_model: bool = True, cold_start: int | None = None) -> bool:
+    """Whether typical clusters choose (not uncertainty): fewer than ``cold_start`` (default
+    :data:`COLD_START`) segments coded, or no model yet. The one place this rule lives:
+    :func:`select_next`, the simulated coder and the review queue's reason all ask here."""
+    return not has_model or n_coded < (COLD_START if cold_start is None else cold_start)
+
+
 def select_next(embeddings: np.ndarray, unlabelled: np.ndarray, labelled: np.ndarray, n: int,
                 proba: np.ndarray | None = None, redundancy: float = 0.9, typical: float = 0.5,
                 cold_start: int | None = None, random_state: int = 0) -> list[int]:
@@ -195,9 +202,8 @@ def select_next(embeddings: np.ndarray, unlabelled: np.ndarray, labelled: np.nda
 
     if unlabelled.size == 0 or n <= 0:
         return []
-    cold_start = COLD_START if cold_start is None else cold_start
     with threadpool_limits(limits=1):
-        if proba is None or labelled.size < cold_start:
+        if typical_first(labelled.size, proba is not None, cold_start):
             picks = typical_clusters(embeddings, unlabelled, labelled, n, random_state)
             if len(picks) == n:
                 return picks

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from qualcode.io.gold import Gold
-from qualcode.pipeline.active import COLD_START, select_next
+from qualcode.pipeline.active import select_next, typical_first
 from qualcode.pipeline.classify import CodeClassifier, decode
 from qualcode.pipeline.embed import Embedder, fine_tune_plan
 from qualcode.pipeline.suggest import CodebookMatcher
@@ -113,16 +113,15 @@ def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarr
         pool = np.setdiff1d(train, chosen)
         n = min(round_size, budget - len(labelled))
         proba = None
-        if chosen.size < COLD_START:  # typical segments of the least coded clusters: no model needed
-            pass
-        elif Y[chosen].sum() > 0:
-            model = _fit(texts, E, Y, chosen, folds=3, seed=seed)
-            proba = model.predict_proba([texts[i] for i in pool], E[pool])
-            if prior is not None:  # codes not found yet: let the codebook point at candidates
-                unseen = Y[chosen].sum(axis=0) == 0
-                proba[:, unseen] = prior.proba(E[pool])[:, unseen]
-        elif prior is not None:
-            proba = prior.proba(E[pool])
+        if not typical_first(chosen.size):  # typical clusters need no model
+            if Y[chosen].sum() > 0:
+                model = _fit(texts, E, Y, chosen, folds=3, seed=seed)
+                proba = model.predict_proba([texts[i] for i in pool], E[pool])
+                if prior is not None:  # codes not found yet: let the codebook point at candidates
+                    unseen = Y[chosen].sum(axis=0) == 0
+                    proba[:, unseen] = prior.proba(E[pool])[:, unseen]
+            elif prior is not None:
+                proba = prior.proba(E[pool])
         labelled.extend(select_next(E, pool, chosen, n, proba, random_state=seed))
         if progress:
             progress(len(labelled), budget)

@@ -98,7 +98,6 @@ def test_active_labelling_retrains_after_every_round_once_past_the_cold_start(ro
     from qualcode.pipeline.evaluate import simulate_labelling
 
     monkeypatch.setattr(active, "COLD_START", 20)
-    monkeypatch.setattr(evaluate, "COLD_START", 20)
     fits = []
     fit = evaluate._fit
 
