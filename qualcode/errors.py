@@ -58,3 +58,13 @@ class ModelError(QualcodeError):
 
 class UsageError(QualcodeError):
     """A command was called with arguments that do not fit together."""
+
+
+class StaleEditError(StoreError):
+    """A write based on an out-of-date copy: someone else changed it since it was read.
+
+    The message names who changed it and when, so nothing is overwritten silently."""
+
+
+class AccessDenied(StoreError):
+    """The acting user's role does not allow this; the message names the role needed."""

@@ -109,6 +109,9 @@ class Code:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    color: str = ""  # "#RRGGBB", or "" for the app's default
+    guid: str = ""  # the REFI-QDA GUID it was read with (kept across round trips), or ""
+    is_codable: bool = True  # False: a heading that only groups codes (REFI-QDA isCodable)
 
     def description(self) -> str:
         """The text a model reads for this code: name, definition and include rules."""

@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,6 +60,9 @@ class CodeRow(Base):
     exclude: Mapped[str] = mapped_column(Text, default="[]")
     examples: Mapped[str] = mapped_column(Text, default="[]")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    color: Mapped[str] = mapped_column(String(7), default="", server_default="")  # "#RRGGBB" or ""
+    guid: Mapped[str] = mapped_column(String(36), default="", server_default="")  # REFI-QDA GUID
+    is_codable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ParticipantRow(Base):
@@ -79,6 +84,7 @@ class TranscriptRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     plain_text: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    warnings: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")  # JSON list
 
 
 class SegmentRow(Base):
@@ -103,8 +109,10 @@ class CoderRow(Base):
     __tablename__ = "coders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    role: Mapped[str] = mapped_column(String(20), default="coder")  # coder|supervisor|system
+    role: Mapped[str] = mapped_column(String(20), default="coder")  # coder|supervisor|admin|system
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)  # an account: argon2 hash
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CodeApplicationRow(Base):
@@ -129,6 +137,32 @@ class CodeApplicationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class SpanCodingRow(Base):
+    """A code applied to any span ``[start, end)`` of a transcript's plain text.
+
+    ``text == plain_text[start:end]`` always (checked on write). ``source`` is ``human`` or
+    ``final``; segments stay the unit of suggestions and agreement, and a span coding counts
+    for every segment it overlaps."""
+
+    __tablename__ = "span_codings"
+    __table_args__ = (
+        UniqueConstraint("transcript_id", "start", "end", "code_id", "source", "coder_id",
+                         name="uq_span_codings_span_code_coder"),
+        Index("ix_span_codings_transcript_start", "transcript_id", "start"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    code_id: Mapped[str] = mapped_column(String(100), index=True)
+    codebook_version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(10), default="human")
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id"))
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class MemoRow(Base):
     __tablename__ = "memos"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -136,7 +170,11 @@ class MemoRow(Base):
     transcript_id: Mapped[int | None] = mapped_column(ForeignKey("transcripts.id"), nullable=True)
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), nullable=True, index=True)
     code_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    span_id: Mapped[int | None] = mapped_column(ForeignKey("span_codings.id", ondelete="CASCADE",
+                                                           name="fk_memos_span_id"), nullable=True)
     text: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # stale-write check
+    updated_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

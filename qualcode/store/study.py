@@ -208,7 +208,7 @@ class Study(Coding, CodebookEdits, DoubleCoding):
             s.add(CodeRow(version=version, code_id=code.id, parent_id=code.parent, name=code.name,
                           definition=code.definition, include=_json(list(code.include)),
                           exclude=_json(list(code.exclude)), examples=_json(list(code.examples)),
-                          position=position))
+                          position=position, color=code.color, guid=code.guid, is_codable=code.is_codable))
         self._audit(s, actor, "codebook_version", "codebook", version, None,
                     {"name": codebook.name, "codes": codebook.ids(), "note": note})
         return version
@@ -238,7 +238,8 @@ class Study(Coding, CodebookEdits, DoubleCoding):
                          .order_by(CodeRow.position)).all()
         codes = tuple(Code(id=r.code_id, name=r.name, definition=r.definition, parent=r.parent_id,
                            include=tuple(json.loads(r.include)), exclude=tuple(json.loads(r.exclude)),
-                           examples=tuple(json.loads(r.examples))) for r in rows)
+                           examples=tuple(json.loads(r.examples)), color=r.color or "",
+                           guid=r.guid or "", is_codable=bool(r.is_codable)) for r in rows)
         return Codebook(name=head.name, codes=codes, version=version, description=head.description)
 
     def codebook_versions(self) -> list[dict]:
