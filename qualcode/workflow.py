@@ -207,46 +207,7 @@ def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = No
 
 
 def refi_project(study: Study, machine_threshold: float | None = None) -> RefiProject:
-    """The study as a REFI-QDA project: every coder's codes (by coder), the final codes
-    (user ``final``), memos on segments, participants as cases; machine suggestions only
-    with ``machine_threshold`` (user ``qualcode``)."""
-    from qualcode.io.refi import RefiProject, RefiSelection, RefiSource
+    """The study as a REFI-QDA project; see :mod:`qualcode.store.refi_project`."""
+    from qualcode.store.refi_project import refi_project as build
 
-    segments = {s.id: s for s in study.segments()}
-    codings: dict[int, list[tuple[str, str]]] = {}
-    users: list[str] = [name for name, _ in study.coders()]
-    for app in study.applications():
-        if not app.present or app.segment_id not in segments:
-            continue
-        if app.source == "human":
-            who = app.coder or "unknown"
-        elif app.source == "final":
-            who = "final"
-        elif machine_threshold is not None and (app.confidence or 0.0) >= machine_threshold:
-            who = "qualcode"
-        else:
-            continue
-        codings.setdefault(app.segment_id, []).append((app.code_id, who))
-    memos: dict[int, list[tuple[str, str]]] = {}
-    for memo in study.memos():
-        if memo["segment_id"] in segments:
-            memos.setdefault(memo["segment_id"], []).append((memo["coder"], memo["text"]))
-    used = {who for pairs in codings.values() for _, who in pairs} | {c for m in memos.values() for c, _ in m}
-    users = list(dict.fromkeys([u for u in users if u in used] + sorted(used)))
-    by_transcript: dict[int, list[int]] = {}
-    for sid in set(codings) | set(memos):
-        by_transcript.setdefault(segments[sid].transcript_id, []).append(sid)
-    sources = []
-    speaks: dict[str, set[str]] = {}
-    for t in study.transcripts():
-        picked = sorted(by_transcript.get(t.id, []), key=lambda sid: segments[sid].start)
-        selections = tuple(RefiSelection(str(sid), segments[sid].start, segments[sid].end,
-                                         tuple(dict.fromkeys(codings.get(sid, []))), tuple(memos.get(sid, [])))
-                           for sid in picked)
-        sources.append(RefiSource(t.name, study.plain_text(t.id), selections))
-        for pid in t.participants:
-            speaks.setdefault(pid, set()).add(t.name)
-    participants = tuple(p for p in study.participants() if not p.is_interviewer)
-    return RefiProject(name=study.folder.name, codebook=study.codebook(), users=tuple(users),
-                       sources=tuple(sources), participants=participants,
-                       cases_sources={p: tuple(sorted(n)) for p, n in speaks.items()})
+    return build(study, machine_threshold)

@@ -37,6 +37,7 @@ from qualcode.records import Code, Codebook, Participant
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
+_RGB = re.compile(r"#[0-9A-Fa-f]{6}")
 _GUID_ROOT = uuid.UUID("6f1c1b0e-2d4b-5a53-9a52-7175616c636f")  # fixed: stable GUIDs across exports
 
 
@@ -62,9 +63,15 @@ def _codes_element(parent: ET.Element, ns: str, codebook: Codebook, scope: str) 
     codes = ET.SubElement(parent, f"{{{ns}}}Codes")
 
     def add(into: ET.Element, code: Code) -> None:
-        guids[code.id] = guid(scope, "code", code.id)
-        el = ET.SubElement(into, f"{{{ns}}}Code", {"guid": guids[code.id], "name": code.name, "isCodable": "true"})
-        ET.SubElement(el, f"{{{ns}}}Description").text = code_description(code)
+        guids[code.id] = code.guid or guid(scope, "code", code.id)
+        attrs = {"guid": guids[code.id], "name": xml_safe(code.name),
+                 "isCodable": "true" if code.is_codable else "false"}
+        if _RGB.fullmatch(code.color or ""):
+            attrs["color"] = code.color.upper()
+        el = ET.SubElement(into, f"{{{ns}}}Code", attrs)
+        description = code_description(code)
+        if description.strip():
+            ET.SubElement(el, f"{{{ns}}}Description").text = xml_safe(description)
         for child in codebook.children(code.id):
             add(el, child)
 
@@ -87,21 +94,48 @@ def codebook_qdc(codebook: Codebook, scope: str = "qualcode", origin: str = "qua
 
 
 @dataclass(frozen=True)
-class RefiSource:
-    name: str
-    plain_text: str
-    selections: tuple[RefiSelection, ...] = ()
+class RefiNote:
+    """A memo: who wrote it, when (ISO date-times, UTC) and its text."""
+
+    coder: str
+    text: str
+    created_at: str = ""
+    updated_at: str = ""
+    key: str = ""  # stable identity, e.g. the memo id
+
+
+@dataclass(frozen=True)
+class RefiCoding:
+    code_id: str
+    created_at: str = ""
 
 
 @dataclass(frozen=True)
 class RefiSelection:
-    """A coded stretch of a source: codes as (code id, coder) pairs; memos as (coder, text)."""
+    """One coder's coded (or annotated) stretch ``[start, end)`` of a source.
+
+    QualCoder takes the coder of every coding from the selection's ``creatingUser``, so
+    each coder gets a selection of their own; ``description`` is the coding memo
+    (QualCoder, MAXQDA and ATLAS.ti read it there). For the user ``final`` it names the
+    adjudicator and rationale of each code.
+    """
 
     key: str  # stable identity, e.g. the segment id
     start: int
     end: int
-    codings: tuple[tuple[str, str], ...] = ()
-    memos: tuple[tuple[str, str], ...] = ()
+    coder: str
+    codings: tuple[RefiCoding, ...] = ()
+    description: str = ""
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class RefiSource:
+    name: str
+    plain_text: str
+    selections: tuple[RefiSelection, ...] = ()
+    notes: tuple[RefiNote, ...] = ()  # transcript memos
+    created_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,76 +147,177 @@ class RefiProject:
     participants: tuple[Participant, ...] = ()
     cases_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # participant → source names
     origin: str = "qualcode"
+    notes: tuple[RefiNote, ...] = ()  # project memos
+    code_notes: Mapping[str, tuple[RefiNote, ...]] = field(default_factory=dict)  # code id → memos
+    created_at: str = ""
+
+
+# XML 1.0 allows only these characters; text pasted from Word often has \x0b or \x0c.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with each character XML 1.0 forbids replaced by one space.
+
+    One character for one keeps every offset: the exported source text and the
+    selections' positions still index each other (and the study's own text, apart from
+    those characters)."""
+    return _NOT_XML.sub(" ", text)
+
+
+def _date(value: str) -> str | None:
+    """An ISO date-time from the store (UTC, naive) as ``xsd:dateTime`` with ``Z``."""
+    value = (value or "").strip()
+    if len(value) < 19:
+        return None
+    return value[:10] + "T" + value[11:19] + "Z"
+
+
+def _attrs(**items: str | None) -> dict[str, str]:
+    return {k: xml_safe(v) for k, v in items.items() if v}
 
 
 def project_qde(project: RefiProject) -> tuple[bytes, dict[str, str]]:
-    """``project.qde`` XML and the source files it points to (zip member → text)."""
+    """``project.qde`` XML and the files it points to (zip member → text).
+
+    Written for the importers of QualCoder, NVivo, ATLAS.ti and MAXQDA (see the module
+    docstring for which element each reads); every optional container is left out when
+    it would be empty, since the XSD refuses an empty ``<Users/>`` or ``<Notes/>``.
+    """
     ns, scope = PROJECT_NS, project.name
     q = lambda tag: f"{{{ns}}}{tag}"  # noqa: E731
-    root = ET.Element(q("Project"), {"name": project.name, "origin": project.origin})
-    users = ET.SubElement(root, q("Users"))
-    user_guid = {}
-    for name in project.users:
-        user_guid[name] = guid(scope, "user", name)
-        ET.SubElement(users, q("User"), {"guid": user_guid[name], "name": name})
-    codebook = ET.SubElement(root, q("CodeBook"))
-    code_guid = _codes_element(codebook, ns, project.codebook, scope)
+    root = ET.Element(q("Project"), _attrs(name=project.name, origin=project.origin,
+                                           creationDateTime=_date(project.created_at)))
+    coders = list(dict.fromkeys(project.users))
+    for note in _all_notes(project):
+        if note.coder not in coders:
+            coders.append(note.coder)
+    user_guid = {name: guid(scope, "user", name) for name in coders}
+    if coders:
+        users = ET.SubElement(root, q("Users"))
+        for name in coders:
+            ET.SubElement(users, q("User"), _attrs(guid=user_guid[name], name=name))
+    code_guid = _project_codebook(root, q, project, scope)
     keys = ["group", "role", "site"] + sorted({k for p in project.participants for k in p.attributes})
     keys = [k for k in dict.fromkeys(keys) if any(_attribute(p, k) for p in project.participants)]
     if keys:
         variables = ET.SubElement(root, q("Variables"))
         for k in keys:
-            ET.SubElement(variables, q("Variable"), {"guid": guid(scope, "variable", k), "name": k,
-                                                     "typeOfVariable": "Text"})
+            ET.SubElement(variables, q("Variable"), _attrs(guid=guid(scope, "variable", k), name=k,
+                                                           typeOfVariable="Text"))
     source_guid = {s.name: guid(scope, "source", s.name) for s in project.sources}
     if project.participants:
         cases = ET.SubElement(root, q("Cases"))
         for p in project.participants:
-            case = ET.SubElement(cases, q("Case"), {"guid": guid(scope, "case", p.participant_id),
-                                                    "name": p.participant_id})
+            case = ET.SubElement(cases, q("Case"), _attrs(guid=guid(scope, "case", p.participant_id),
+                                                          name=p.participant_id))
             for k in keys:
                 if _attribute(p, k):
                     value = ET.SubElement(case, q("VariableValue"))
                     ET.SubElement(value, q("VariableRef"), {"targetGUID": guid(scope, "variable", k)})
-                    ET.SubElement(value, q("TextValue")).text = _attribute(p, k)
+                    ET.SubElement(value, q("TextValue")).text = xml_safe(_attribute(p, k))
             for name in project.cases_sources.get(p.participant_id, ()):
                 if name in source_guid:
                     ET.SubElement(case, q("SourceRef"), {"targetGUID": source_guid[name]})
     files: dict[str, str] = {}
-    notes: list[tuple[str, str, str]] = []  # guid, coder, text
+    notes: list[tuple[str, RefiNote, ET.Element | None]] = []  # guid, note, selection it annotates
     if project.sources:
         sources = ET.SubElement(root, q("Sources"))
         for src in project.sources:
             g = source_guid[src.name]
-            el = ET.SubElement(sources, q("TextSource"), {"guid": g, "name": src.name,
-                                                          "plainTextPath": f"internal://{g}.txt"})
-            files[f"sources/{g}.txt"] = src.plain_text
+            el = ET.SubElement(sources, q("TextSource"), _attrs(
+                guid=g, name=src.name, plainTextPath=f"internal://{g}.txt",
+                creationDateTime=_date(src.created_at)))
+            files[f"sources/{g}.txt"] = xml_safe(src.plain_text)
             for sel in src.selections:
-                sg = guid(scope, "selection", src.name, sel.key)
-                sel_el = ET.SubElement(el, q("PlainTextSelection"), {
-                    "guid": sg, "name": src.plain_text[sel.start:sel.end][:60],
-                    "startPosition": str(sel.start), "endPosition": str(sel.end)})
-                for code_id, coder in sel.codings:
-                    if code_id not in code_guid:
-                        continue
-                    attrs = {"guid": guid(scope, "coding", src.name, sel.key, code_id, coder)}
-                    if coder in user_guid:
-                        attrs["creatingUser"] = user_guid[coder]
-                    coding = ET.SubElement(sel_el, q("Coding"), attrs)
-                    ET.SubElement(coding, q("CodeRef"), {"targetGUID": code_guid[code_id]})
-                for i, (coder, text) in enumerate(sel.memos):
-                    ng = guid(scope, "note", src.name, sel.key, i)
-                    notes.append((ng, coder, text))
-                    ET.SubElement(sel_el, q("NoteRef"), {"targetGUID": ng})
+                _selection(el, q, scope, src, sel, user_guid, code_guid)
+            for note in src.notes:
+                ng = guid(scope, "note", "source", src.name, note.key)
+                ET.SubElement(el, q("NoteRef"), {"targetGUID": ng})
+                whole = ET.Element(q("PlainTextSelection"), _attrs(
+                    guid=guid(scope, "note-selection", src.name, note.key), startPosition="0",
+                    endPosition=str(len(src.plain_text)), creatingUser=user_guid.get(note.coder),
+                    creationDateTime=_date(note.created_at)))
+                notes.append((ng, note, whole))
+    code_refs = {cid: [(guid(scope, "note", "code", cid, n.key), n) for n in ns_]
+                 for cid, ns_ in project.code_notes.items() if cid in code_guid}
+    for el in root.iter(q("Code")):
+        for ng, note in code_refs.get(_code_id_of(el, code_guid), ()):
+            _insert_code_noteref(el, q, ng)
+            notes.append((ng, note, None))
+    project_refs = []
+    for note in project.notes:
+        ng = guid(scope, "note", "project", note.key)
+        files[f"sources/{ng}.txt"] = xml_safe(note.text)
+        project_refs.append(ng)
+        notes.append((ng, note, None))
     if notes:
         notes_el = ET.SubElement(root, q("Notes"))
-        for ng, coder, text in notes:
-            attrs = {"guid": ng, "name": f"Memo by {coder}"}
-            if coder in user_guid:
-                attrs["creatingUser"] = user_guid[coder]
-            note = ET.SubElement(notes_el, q("Note"), attrs)
-            ET.SubElement(note, q("PlainTextContent")).text = text
+        project_set = set(project_refs)
+        for ng, note, whole in notes:
+            title = note.text.strip().splitlines()[0][:60] if note.text.strip() else "Memo"
+            attrs = _attrs(guid=ng, name=f"{title} ({note.coder})", creatingUser=user_guid.get(note.coder),
+                           creationDateTime=_date(note.created_at) or _date(project.created_at),
+                           modifyingUser=user_guid.get(note.coder), modifiedDateTime=_date(note.updated_at))
+            if ng in project_set:  # QualCoder reads a Note with a plainTextPath as a journal
+                attrs["plainTextPath"] = f"internal://{ng}.txt"
+            el = ET.SubElement(notes_el, q("Note"), attrs)
+            if ng not in project_set:
+                ET.SubElement(el, q("PlainTextContent")).text = xml_safe(note.text)
+            if whole is not None:
+                el.append(whole)
+    for ng in project_refs:  # notes on the project as a whole
+        ET.SubElement(root, q("NoteRef"), {"targetGUID": ng})
     return _xml_bytes(root, ns), files
+
+
+def _all_notes(project: RefiProject) -> list[RefiNote]:
+    out = list(project.notes)
+    for notes in project.code_notes.values():
+        out.extend(notes)
+    for src in project.sources:
+        out.extend(src.notes)
+    return out
+
+
+def _project_codebook(root: ET.Element, q, project: RefiProject, scope: str) -> dict[str, str]:  # noqa: ANN001
+    if not len(project.codebook):
+        return {}
+    codebook = ET.SubElement(root, q("CodeBook"))
+    return _codes_element(codebook, PROJECT_NS, project.codebook, scope)
+
+
+def _code_id_of(el: ET.Element, code_guid: dict[str, str]) -> str | None:
+    by_guid = {g: cid for cid, g in code_guid.items()}
+    return by_guid.get(el.get("guid"))
+
+
+def _insert_code_noteref(code_el: ET.Element, q, note_guid: str) -> None:  # noqa: ANN001
+    """NoteRef after the Description and before child Codes (the XSD's order)."""
+    position = sum(1 for c in code_el if c.tag in (q("Description"), q("NoteRef")))
+    ref = ET.Element(q("NoteRef"), {"targetGUID": note_guid})
+    code_el.insert(position, ref)
+
+
+def _selection(parent: ET.Element, q, scope: str, src: RefiSource, sel: RefiSelection,  # noqa: ANN001
+               user_guid: dict[str, str], code_guid: dict[str, str]) -> None:
+    codings = [c for c in sel.codings if c.code_id in code_guid]
+    if not codings and not sel.description.strip():
+        return
+    user = user_guid.get(sel.coder)
+    created = _date(sel.created_at) or min((_date(c.created_at) or "" for c in codings), default="") or None
+    el = ET.SubElement(parent, q("PlainTextSelection"), _attrs(
+        guid=guid(scope, "selection", src.name, sel.key, sel.coder),
+        name=" ".join(src.plain_text[sel.start:sel.end].split())[:60],
+        startPosition=str(sel.start), endPosition=str(sel.end), creatingUser=user,
+        creationDateTime=created, modifyingUser=user, modifiedDateTime=created))
+    if sel.description.strip():
+        ET.SubElement(el, q("Description")).text = xml_safe(sel.description)
+    for c in codings:
+        coding = ET.SubElement(el, q("Coding"), _attrs(
+            guid=guid(scope, "coding", src.name, sel.key, c.code_id, sel.coder), creatingUser=user,
+            creationDateTime=_date(c.created_at) or created))
+        ET.SubElement(coding, q("CodeRef"), {"targetGUID": code_guid[c.code_id]})
 
 
 def _attribute(p: Participant, key: str) -> str:

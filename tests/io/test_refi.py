@@ -73,9 +73,16 @@ def test_project_export_validates_and_keeps_offsets_coders_memos_cases(coded_stu
             seen.add((text[start:end][:20], code, users[coding.get("creatingUser")]))
     assert seen == {("I ring at eight and ", "Phone lines", "alice"), ("I ring at eight and ", "Access", "bob"),
                     ("I ring at eight and ", "Access", "final"), ("The budget has been ", "Money", "alice")}
-    (note,) = root.iterfind("q:Notes/q:Note", NS)
-    assert note.find("q:PlainTextContent", NS).text == "Ringing at eight: a recurring story."
-    assert users[note.get("creatingUser")] == "bob"
+    # one selection per coder: QualCoder takes the coder from the selection's creatingUser
+    for sel in source.iterfind("q:PlainTextSelection", NS):
+        assert sel.get("creatingUser") and sel.get("creationDateTime", "").endswith("Z")
+        assert {c.get("creatingUser") for c in sel.iterfind("q:Coding", NS)} <= {sel.get("creatingUser")}
+        assert all(c.get("creationDateTime") for c in sel.iterfind("q:Coding", NS))
+    described = {users[sel.get("creatingUser")]: sel.find("q:Description", NS).text
+                 for sel in source.iterfind("q:PlainTextSelection", NS) if sel.find("q:Description", NS) is not None}
+    assert described == {"bob": "Ringing at eight: a recurring story.",  # the coding memo
+                         "final": "Adjudicated by carol: Access: both apply; access is the theme"}
+    assert root.find("q:Notes", NS) is None  # no transcript, code or project memos: no empty <Notes/>
     (case,) = root.iterfind("q:Cases/q:Case", NS)  # the interviewer is not a case
     variables = {v.get("guid"): v.get("name") for v in root.iterfind("q:Variables/q:Variable", NS)}
     values = {variables[v.find("q:VariableRef", NS).get("targetGUID")]: v.find("q:TextValue", NS).text
@@ -104,7 +111,7 @@ def test_machine_suggestions_only_when_asked(coded_study, fake_embedder, tmp_pat
     assert "qualcode" not in plain.users
     with_machine = refi_project(coded_study, machine_threshold=0.05)
     assert "qualcode" in with_machine.users
-    assert any(who == "qualcode" for s in with_machine.sources for sel in s.selections for _, who in sel.codings)
+    assert any(sel.coder == "qualcode" and sel.codings for s in with_machine.sources for sel in s.selections)
 
 
 def test_codebook_round_trip_through_qdc(tiny_codebook, tmp_path, shared):
