@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Create STUDY (a new folder) with its database and, optionally, a codebook.")
     p.add_argument("study", metavar="STUDY", help="folder to create")
     p.add_argument("--codebook", metavar="FILE", help="codebook YAML (or code,definition CSV) to start with")
+    p.add_argument("--from", dest="from_project", metavar="PROJECT",
+                   help="start from a REFI-QDA project (.qdpx or .qde from NVivo, ATLAS.ti, MAXQDA, QualCoder, "
+                   "Taguette or qualcode): its texts, codes, codings, coders, memos and cases")
     p.add_argument("--db", metavar="URL", help="database URL (default: SQLite file in STUDY; "
                    "or QUALCODE_DATABASE_URL), e.g. postgresql://user@localhost/qualcode")
     p.set_defaults(handler=cmd_init)
@@ -45,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="import transcripts and/or a participants sheet",
                        description="Import transcripts (.txt .docx .vtt .srt .csv, or folders of them) "
                        "in one transaction: if any file is bad, nothing is imported. Unchanged files "
-                       "already in the study are skipped.")
+                       "already in the study are skipped. A REFI-QDA project (.qdpx or .qde) brings its texts, "
+                       "codes, codings by coder, memos and cases, and says what it skipped (audio, video, …).")
     p.add_argument("study", metavar="STUDY")
     p.add_argument("files", metavar="FILE", nargs="*", help="transcript files or folders")
     p.add_argument("--participants", metavar="CSV", help="participants sheet (see data_templates/participants.csv)")
@@ -132,17 +136,51 @@ def _open(path: str):
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    import shutil
+
     from qualcode.io.codebook import load_codebook
     from qualcode.store import Study
 
     codebook = load_codebook(args.codebook) if args.codebook else None
+    read = None
+    if args.from_project:
+        from qualcode.io.refi_read import read_refi_project
+
+        _project_file(Path(args.from_project))
+        read = read_refi_project(args.from_project)  # a bad file fails before the study exists
     url = args.db or _settings().database_url
-    with Study.init(args.study, codebook=codebook, db_url=url):
-        pass
+    existed = Path(args.study).exists()
+    lines = []
+    with Study.init(args.study, codebook=codebook, db_url=url) as study:
+        if read is not None:
+            from qualcode.store.project_import import store_project
+
+            try:
+                lines = store_project(study, read, args.from_project,
+                                      max_words=_settings().segment_words).lines()
+            except BaseException:
+                study.close()
+                if not existed:
+                    shutil.rmtree(args.study, ignore_errors=True)
+                raise
     where = "PostgreSQL/URL database" if url else f"{Path(args.study) / 'study.sqlite'}"
     print(f"created study {args.study} ({where})" +
           (f" with codebook '{codebook.name}' ({len(codebook)} codes)" if codebook else ""))
+    for line in lines:
+        print(line)
     return 0
+
+
+PROJECT_SUFFIXES = (".qdpx", ".qde")
+
+
+def _project_file(path: Path) -> Path:
+    if path.suffix.lower() not in PROJECT_SUFFIXES:
+        raise UsageError(f"{path}: expected a REFI-QDA project ending in .qdpx or .qde, "
+                         f"got '{path.suffix or 'no extension'}'")
+    if not path.is_file():
+        raise InputError(path, "an existing REFI-QDA project file", "no such file")
+    return path
 
 
 def expand_files(items: list[str]) -> list[Path]:
@@ -170,6 +208,19 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if not args.files and not args.participants:
         raise UsageError("expected transcript files and/or --participants CSV, got neither")
+    projects = [f for f in args.files if Path(f).suffix.lower() in PROJECT_SUFFIXES]
+    if projects:
+        if len(args.files) > 1 or args.participants:
+            raise UsageError(f"expected one REFI-QDA project on its own, got {len(args.files)} file(s)"
+                             + (" and --participants" if args.participants else ""))
+        from qualcode.store.project_import import import_project
+
+        with _open(args.study) as study:
+            report = import_project(study, _project_file(Path(projects[0])),
+                                    max_words=args.max_words or _settings().segment_words)
+        for line in report.lines():
+            print(line)
+        return 0
     study = _open(args.study)  # fail early on an unknown study, before reading anything
     with study:
         people = read_participants(args.participants) if args.participants else None

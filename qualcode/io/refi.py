@@ -377,24 +377,39 @@ def _parse_description(text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]
 
 
 def _slug(name: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9_.\-]+", "_", name.strip()).strip("_.-").lower()
+    """A code id from a name: Unicode letters kept ("sárga" stays "sárga"), lower case, ``_`` between words."""
+    s = re.sub(r"[^\w.\-]+", "_", name.strip()).strip("_.-").lower()
     return s or "code"
+
+
+MAX_MEMBER_BYTES = 200 * 1024 * 1024  # one source text or project.qde; larger is refused, not read
+
+
+def read_member(z: zipfile.ZipFile, member: str, path: Path) -> bytes:
+    """One zip member's bytes: every read from a ``.qdpx`` goes through here."""
+    info = z.getinfo(member)
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise CodebookError(path, f"zip members of at most {MAX_MEMBER_BYTES // 2**20} MB",
+                            f"{member} of {info.file_size // 2**20} MB")
+    return z.read(member)
 
 
 def _xml_from(path: Path) -> bytes:
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             names = {n.lower(): n for n in z.namelist()}
-            member = names.get("project.qde")
+            member = names.get("project.qde") or next((n for k, n in names.items() if k.endswith(".qde")), None)
             if member is None:
                 raise CodebookError(path, "a REFI-QDA project (.qdpx) with project.qde inside",
                                     ", ".join(sorted(z.namelist())[:5]) or "an empty zip")
-            return z.read(member)
+            return read_member(z, member, path)
     return path.read_bytes()
 
 
 def _parse(path: Path) -> ET.Element:
-    """The XML root of a ``.qdc``, ``.qde`` or ``.qdpx``; a bad file is a one-line error."""
+    """The XML root of a ``.qdc``, ``.qde`` or ``.qdpx``; a bad file is a one-line error.
+
+    The ONE place that parses REFI-QDA XML (the hardened parser plugs in here)."""
     try:
         return ET.fromstring(_xml_from(path))
     except ET.ParseError as exc:
@@ -404,15 +419,16 @@ def _parse(path: Path) -> ET.Element:
         raise CodebookError(path, "a readable REFI-QDA file", getattr(exc, "strerror", None) or str(exc)) from None
 
 
-def read_refi_codebook(path: str | Path) -> Codebook:
+def read_refi_codebook(path: str | Path, root: ET.Element | None = None) -> Codebook:
     """The codebook of a ``.qdc``, ``.qde`` or ``.qdpx`` file.
 
-    Ids come from the code names (lower case, ``_`` for spaces and punctuation, made unique
-    with ``_2``, ``_3`` …); a code without a description gets its name as definition, so
-    that the codebook prior still has something to read.
+    Ids come from the code names (lower case, Unicode letters kept, ``_`` for spaces and
+    punctuation, made unique with ``_2``, ``_3`` …); a code without a description gets its
+    name as definition, so that the codebook prior still has something to read. GUIDs
+    (upper case), colours and ``isCodable`` are kept.
     """
     path = Path(path)
-    root = _parse(path)
+    root = _parse(path) if root is None else root
     if _local(root.tag) == "Project":
         books = _children(root, "CodeBook")
         codes_parent = _children(books[0], "Codes") if books else []
@@ -436,7 +452,12 @@ def read_refi_codebook(path: str | Path) -> Codebook:
             seen.add(code_id)
             desc = next((d.text or "" for d in _children(c, "Description")), "")
             definition, include, exclude, examples = _parse_description(desc)
-            out.append(Code(code_id, name, definition or name, parent, include, exclude, examples))
+            color = (c.get("color") or "").upper()
+            if re.fullmatch(r"#[0-9A-F]{3}", color):
+                color = "#" + "".join(ch * 2 for ch in color[1:])
+            out.append(Code(code_id, name, definition or name, parent, include, exclude, examples,
+                            color=color if _RGB.fullmatch(color) else "", guid=(c.get("guid") or "").upper(),
+                            is_codable=(c.get("isCodable") or "true").strip().lower() not in ("false", "0")))
             walk(c, code_id)
 
     for codes in codes_parent:
@@ -483,5 +504,5 @@ def source_texts(path: str | Path) -> dict[str, str]:
             if ref.startswith("internal://"):
                 member = members.get(("sources/" + ref[len("internal://"):]).lower())
                 if member:
-                    out[src.get("name", "")] = io.TextIOWrapper(z.open(member), encoding="utf-8-sig").read()
+                    out[src.get("name", "")] = read_member(z, member, path).decode("utf-8-sig")
     return out

@@ -1,0 +1,85 @@
+"""Whole-project import from the files real tools write (../shared/data/refi-samples)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+
+from qualcode.cli import main
+from qualcode.io.refi_read import offset_map, read_refi_project
+from qualcode.store import Study
+from qualcode.store.refi_project import memo_rows, span_coding_rows
+
+SAMPLES = ["nvivo12_oltas0517.qdpx", "atlasti8_standard_project.qde", "maxqda24_paper_themes_project.qde",
+           "atlasti23_target-atlas-project.qdpx"]
+
+
+def held(path) -> dict[str, int]:
+    """What the file holds, counted from its XML text (independently of the reader)."""
+    xml = (zipfile.ZipFile(path).read("project.qde") if zipfile.is_zipfile(path) else path.read_bytes()).decode()
+    n = lambda tag: len(re.findall(rf"<{tag}[\s>/]", xml))  # noqa: E731
+    selection_memos = len(re.findall(r"<PlainTextSelection[^>]*>\s*<Description>", xml))
+    return {"sources": n("TextSource"), "codes": n("Code"), "codings": n("Coding"), "users": n("User"),
+            "memos": n("Note") + selection_memos, "cases": n("Case")}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_each_sample_imports_all_it_holds_minus_what_the_summary_skips(shared, tmp_path, name, capsys):
+    path = shared / "data" / "refi-samples" / name
+    assert main(["init", str(tmp_path / "s"), "--from", str(path)]) == 0
+    out = capsys.readouterr().out
+    read = read_refi_project(path)
+    skipped = read.skipped
+    file = held(path)
+    with Study.open(tmp_path / "s") as study:
+        spans = span_coding_rows(study)
+        got = {"sources": len(study.transcripts()), "codes": len(study.codebook()),
+               "codings": len(spans) + len(study.applications(source="final")),
+               "users": len(read.users), "memos": len(memo_rows(study)), "cases": len(study.participants())}
+        texts = {t.id: study.plain_text(t.id) for t in study.transcripts()}
+        assert all(texts[r["transcript_id"]][r["start"]:r["end"]] == r["text"] for r in spans)
+        coders = {name for name, _ in study.coders()}
+        assert {r["coder"] for r in spans} <= coders and (not spans or set(read.users.values()) & coders)
+    skipped_codings = sum(v for k, v in skipped.items() if "codings" in k and "memos" not in k)
+    assert got == {"sources": file["sources"] - skipped["text sources whose text is not in the file"],
+                   "codes": file["codes"], "codings": file["codings"] - skipped_codings, "users": file["users"],
+                   "memos": file["memos"] - skipped["coding memos on sources not imported"], "cases": file["cases"]}
+    for kind, count in skipped.items():
+        assert f"{count} {kind}" in out  # the summary says what was skipped
+
+
+def test_the_nvivo_sample_comes_in_whole_at_the_right_places(shared, tmp_path):
+    path = shared / "data" / "refi-samples" / "nvivo12_oltas0517.qdpx"
+    with Study.init(tmp_path / "nv") as study:
+        assert main(["import", str(tmp_path / "nv"), str(path)]) == 0
+        spans = span_coding_rows(study)
+        assert len(study.transcripts()) == 2 and len(spans) == 303 and len(study.codebook()) == 152
+        assert {r["coder"] for r in spans} == {"Gergo"}  # the Coding's creatingUser (the selection has another)
+        assert "sárga" in study.codebook().ids()  # Unicode letters kept in ids
+        texts = {t.id: study.plain_text(t.id) for t in study.transcripts()}
+        # NVivo counts UTF-16 units and \r\n as two: read as such, codings begin at word starts
+        starts = sum(r["start"] == 0 or not texts[r["transcript_id"]][r["start"] - 1].isalnum() for r in spans)
+        assert starts >= 295
+        assert main(["import", str(tmp_path / "nv"), str(path)]) == 0  # again: nothing doubled
+        assert len(span_coding_rows(study)) == 303
+
+
+def test_offsets_counted_in_utf16_units_and_crlf_as_two_are_mapped():
+    raw = "ab\r\ncd \U0001F600 ef"
+    text = raw.replace("\r\n", "\n")
+    where = offset_map(raw, text, [(4, 6), (10, 12)])  # "cd", "ef" as NVivo counts them
+    assert text[where(4):where(6)] == "cd" and text[where(10):where(12)] == "ef"
+    standard = offset_map(raw, text, [(3, 5), (8, 10)])  # the same words counted as characters
+    assert text[standard(3):standard(5)] == "cd" and text[standard(8):standard(10)] == "ef"
+
+
+def test_a_bad_project_is_one_error_line_and_leaves_no_study(tmp_path, capsys):
+    bad = tmp_path / "broken.qdpx"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    assert main(["init", str(tmp_path / "new"), "--from", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "broken.qdpx" in err
+    assert not (tmp_path / "new").exists()
+    assert main(["import", str(tmp_path / "new"), str(tmp_path / "x.txt"), str(bad)]) == 2
