@@ -206,7 +206,8 @@ class _Reader:
         for sel, start, end in found:
             start, end = where(start), where(end)
             if start is None or end is None or not 0 <= start <= end <= len(text):
-                self.skipped["codings outside their source's text"] += len(_children(sel, "Coding"))
+                if _children(sel, "Coding"):
+                    self.skipped["codings outside their source's text"] += len(_children(sel, "Coding"))
                 continue
             coder = self.user(sel, source_user)
             codings = []
@@ -316,8 +317,9 @@ class _Reader:
                                           values.get("site", ""), (), attrs))
                 links[pid] = [source_names[r.get("targetGUID", "").upper()] for r in _children(case, "SourceRef")
                               if r.get("targetGUID", "").upper() in source_names]
-                self.skipped["case selections and case codes"] += (len(_children(case, "SelectionRef"))
-                                                                   + len(_children(case, "CodeRef")))
+                refs = len(_children(case, "SelectionRef")) + len(_children(case, "CodeRef"))
+                if refs:
+                    self.skipped["case selections and case codes"] += refs
         return people, links
 
     def code_notes(self) -> dict[str, list[ReadNote]]:
@@ -342,7 +344,8 @@ class _Reader:
                 project.append(n)
         for kind in ("Sets", "Links", "Graphs"):
             for el in _children(self.root, kind):
-                self.skipped[kind.lower()] += len(list(el))
+                if len(el):
+                    self.skipped[kind.lower()] += len(el)
         return RefiRead(self.root.get("name") or self.path.stem, self.root.get("origin", ""), self.codebook,
                         self.users, sources, people, links, project, code_notes, self.skipped)
 

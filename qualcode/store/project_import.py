@@ -60,8 +60,8 @@ class ProjectImport:
     def lines(self) -> list[str]:
         r = self.read
         out = [f"read {self.file}: {r.get('sources', 0)} text source(s) ({len(self.unchanged)} already in the study), "
-               f"{r.get('codes', 0)} code(s) ({len(self.new_codes)} new), {r.get('codings', 0)} coding(s) by "
-               f"{r.get('coders', 0)} coder(s), {r.get('memos', 0)} memo(s), {r.get('cases', 0)} case(s), "
+               f"{r.get('codes', 0)} code(s) ({len(self.new_codes)} new), {r.get('codings', 0)} coding(s), "
+               f"{r.get('coders', 0)} coder(s) or memo writer(s), {r.get('memos', 0)} memo(s), {r.get('cases', 0)} case(s), "
                f"{r.get('users', 0)} REFI user(s)"]
         if self.skipped:
             out.append("skipped: " + "; ".join(f"{n} {kind}" for kind, n in sorted(self.skipped.items())))
