@@ -75,6 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "slots:'Appointment slots'")
     p.add_argument("--by", default="supervisor", metavar="NAME", help="who makes the change (audit log)")
     p.add_argument("--note", default="", help="why this version (kept in the audit log)")
+    p.add_argument("--map", action="append", default=[], metavar="OLD=NEW",
+                   help="with FILE: give the codings of study code OLD (absent from FILE) to FILE's code NEW")
+    p.add_argument("--dry-run", action="store_true", help="with FILE: show what would change, store nothing")
     p.set_defaults(handler=cmd_codebook)
 
     p = sub.add_parser("code", help="suggest codes for every segment (learning from coders' decisions)",
@@ -242,9 +245,26 @@ def cmd_codebook(args: argparse.Namespace) -> int:
         raise UsageError("expected either a codebook FILE or one change (--rename, --define, --merge, --split), not both")
     with _open(args.study) as study:
         if args.file:
+            from qualcode.store.codebook_import import apply_codebook_import, plan_codebook_import
+
+            mapping = {}
+            for item in args.map:
+                old, sep, new = item.partition("=")
+                if not sep or not old.strip() or not new.strip():
+                    raise UsageError(f"--map: expected OLD=NEW, got {item!r}")
+                mapping[old.strip()] = new.strip()
             codebook = load_codebook(args.file)
-            version = study.set_codebook(codebook, actor=args.by, note=args.note or f"loaded from {args.file}")
-            print(f"codebook '{codebook.name}' stored as version {version} ({len(codebook)} codes)")
+            plan = plan_codebook_import(study, codebook, mapping)
+            for line in plan.lines():
+                print(line)
+            if args.dry_run:
+                print("dry run: nothing stored")
+                return 0
+            version = apply_codebook_import(study, plan, args.by, args.note or f"loaded from {args.file}")
+            if version is None:
+                print(f"codebook unchanged: still version {study.codebook_version()} ({len(plan.codebook)} codes)")
+            else:
+                print(f"codebook '{plan.codebook.name}' stored as version {version} ({len(plan.codebook)} codes)")
         elif args.rename:
             version = study.rename_code(args.rename[0], args.rename[1], args.by, args.note)
             print(f"renamed {args.rename[0]} to '{args.rename[1]}': codebook version {version}")

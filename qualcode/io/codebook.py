@@ -31,7 +31,7 @@ import yaml
 from qualcode.errors import CodebookError
 from qualcode.records import Code, Codebook
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_ID = re.compile(r"^[^\W_][\w.\-]*$")  # letters (any script), digits, _ . -
 _CODE_KEYS = {"id", "name", "definition", "include", "exclude", "examples", "children", "parent"}
 
 

@@ -25,7 +25,7 @@ from qualcode.errors import StoreError
 from qualcode.records import Code, Codebook
 from qualcode.store.models import CodeApplicationRow
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_ID = re.compile(r"^[^\W_][\w.\-]*$")  # letters (any script), digits, _ . -
 EDITABLE = ("name", "definition", "include", "exclude", "examples", "parent")
 
 
