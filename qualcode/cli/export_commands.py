@@ -1,4 +1,4 @@
-"""Exchange commands: ``qualcode export`` (REFI-QDA project or codebook)."""
+"""Exchange commands: ``qualcode export`` (REFI-QDA, tables for pandas and R, Taguette)."""
 
 from __future__ import annotations
 
@@ -6,43 +6,45 @@ import argparse
 from pathlib import Path
 
 from qualcode.cli.study_commands import _fraction, _open
-from qualcode.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write a REFI-QDA project (.qdpx) or codebook (.qdc)",
-                       description="REFI-QDA exchange files open in NVivo, ATLAS.ti, MAXQDA, QualCoder and "
-                       "Taguette. A .qdpx holds the transcripts, the codebook, every coder's codes (one "
-                       "user per coder, plus 'final' for adjudicated codes), memos, and participants as "
-                       "cases with their group, role and site. A .qdc holds the codebook only. "
-                       "To read a REFI-QDA codebook in: qualcode codebook STUDY FILE.qdc")
+    p = sub.add_parser("export", help="write a REFI-QDA project or codebook, a table of codings, or Taguette files",
+                       description="The format follows --out. FILE.qdpx: a REFI-QDA project for NVivo, ATLAS.ti, "
+                       "MAXQDA and QualCoder (transcripts, codebook, every coder's codes as their own user, "
+                       "'final' for adjudicated codes, memos, participants as cases). FILE.qdc: the codebook. "
+                       "codings.csv / .xlsx / .parquet: one row per coding with every participant attribute "
+                       "(--wide: a 0/1 segment x code matrix). codebook.csv: Taguette's codebook CSV. "
+                       "FOLDER/: the transcripts as .txt files (Taguette's document import). "
+                       "To read files back in: qualcode import STUDY FILE.qdpx; qualcode codebook STUDY FILE.qdc")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("--out", metavar="FILE", required=True, help="FILE.qdpx (project) or FILE.qdc (codebook)")
+    p.add_argument("--out", metavar="FILE", required=True,
+                   help="FILE.qdpx, FILE.qdc, codings.csv|.xlsx|.parquet, codebook.csv (Taguette) or FOLDER/")
     p.add_argument("--machine", type=_fraction, metavar="CONFIDENCE", default=None,
-                   help="also export machine suggestions with at least this confidence (user 'qualcode')")
+                   help=".qdpx: also export machine suggestions with at least this confidence (user 'qualcode')")
+    p.add_argument("--wide", action="store_true", help="tables: one row per segment, a 0/1 column per code")
+    p.add_argument("--bom", action="store_true", help="CSV: start with a byte-order mark (for Excel)")
     p.set_defaults(handler=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from qualcode.io.refi import write_qdc, write_qdpx
-    from qualcode.workflow import refi_project
+    from qualcode.exports import format_for, write_export
 
     out = Path(args.out)
-    kind = out.suffix.lower()
-    if kind not in (".qdpx", ".qdc"):
-        raise UsageError(f"--out {out}: expected a file ending in .qdpx (project) or .qdc (codebook), "
-                         f"got '{out.suffix or 'no extension'}'")
-    if not out.parent.exists():
-        raise UsageError(f"--out {out}: expected an existing folder, got no folder {out.parent}")
+    fmt = format_for(args.out, args.wide)
     with _open(args.study) as study:
-        if kind == ".qdc":
-            codebook = study.codebook()
-            write_qdc(codebook, out, scope=study.folder.name)
-            print(f"wrote {out}: codebook '{codebook.name}', {len(codebook)} codes")
-            return 0
-        project = refi_project(study, args.machine)
-    write_qdpx(project, out)
-    n_codings = sum(len(sel.codings) for src in project.sources for sel in src.selections)
-    print(f"wrote {out}: {len(project.sources)} transcripts, {len(project.codebook)} codes, "
-          f"{n_codings} codings by {len(project.users)} user(s), {len(project.participants)} cases")
+        written = write_export(study, out, fmt, machine_threshold=args.machine, bom=args.bom, wide=args.wide)
+        if fmt.name == "qdpx":
+            from qualcode.store.refi_project import refi_project
+
+            project = refi_project(study, args.machine)
+            n_codings = sum(len(sel.codings) for src in project.sources for sel in src.selections)
+            print(f"wrote {out}: {len(project.sources)} transcripts, {len(project.codebook)} codes, "
+                  f"{n_codings} codings by {len(project.users)} user(s), {len(project.participants)} cases")
+        elif fmt.name == "qdc":
+            print(f"wrote {out}: codebook '{study.codebook().name}', {len(study.codebook())} codes")
+        elif fmt.name == "transcripts":
+            print(f"wrote {len(written)} transcript(s) to {out}")
+        else:
+            print(f"wrote {out} ({fmt.description})")
     return 0

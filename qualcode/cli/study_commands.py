@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -93,9 +92,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "sentence-transformers model and at least 200 decided segments; a few minutes on a CPU)")
     p.set_defaults(handler=cmd_code)
 
-    p = sub.add_parser("segments", help="write the study's segments to stdout (CSV or JSON)")
+    p = sub.add_parser("segments", help="write the study's segments (CSV or JSON) to stdout or a file",
+                       description="One row per segment with its participant's attributes; in CSV each "
+                       "coder's codes (and the final codes) in a column of their own, 'codes: NAME'.")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("--format", choices=("csv", "json"), default="json")
+    p.add_argument("--format", choices=("csv", "json"), default=None,
+                   help="default: from --out's suffix, else json")
+    p.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    p.add_argument("--bom", action="store_true", help="CSV: start with a byte-order mark (for Excel)")
     p.add_argument("--transcript", metavar="NAME", help="only this transcript")
     p.add_argument("--codeable", action="store_true", help="leave out interviewer turns and procedural lines")
     p.add_argument("--coder", metavar="NAME", help="show what this coder may see (blind double-coding applies)")
@@ -353,8 +357,11 @@ def cmd_code(args: argparse.Namespace) -> int:
 
 
 def segment_rows(study, transcript: str | None, codeable: bool, coder: str | None = None) -> list[dict]:  # noqa: ANN001
+    from qualcode.store.refi_project import span_coding_rows
+
     tid = study.transcript_id(transcript) if transcript else None
     segs = study.segments(transcript_id=tid, codeable_only=codeable)
+    people = {p.participant_id: p for p in study.participants()}
     codes: dict[int, list[dict]] = {}
     suggestions: dict[int, list[dict]] = {}
     apps = study.visible_applications(coder) if coder else study.applications()
@@ -365,34 +372,67 @@ def segment_rows(study, transcript: str | None, codeable: bool, coder: str | Non
         elif app.present:
             codes.setdefault(app.segment_id, []).append({"code": app.code_id, "source": app.source,
                                                         "coder": app.coder})
+    spans: dict[int, list[dict]] = {}
+    if coder is None:  # span codings (their blind rule lives with the app branch's Study.span_codings)
+        for r in span_coding_rows(study):
+            spans.setdefault(r["transcript_id"], []).append(r)
     rows = []
     for s in segs:
+        p = people.get(s.participant_id)
+        mine = list(codes.get(s.id, []))
+        mine += [{"code": r["code_id"], "source": r["source"], "coder": r["decided_by"] if r["source"] == "final"
+                  else r["coder"], "span": [r["start"], r["end"]]}
+                 for r in spans.get(s.transcript_id, []) if s.start < r["end"] and r["start"] < s.end]
         rows.append({
             "id": s.id, "transcript": s.transcript, "participant": s.participant_id, "group": s.group,
-            "role": s.role, "site": s.site, "speaker": s.speaker, "start": s.start, "end": s.end,
+            "role": s.role, "site": s.site, "attributes": dict(p.attributes) if p else {},
+            "speaker": s.speaker, "start": s.start, "end": s.end,
             "start_time": s.start_time, "end_time": s.end_time, "interviewer": s.is_interviewer,
-            "text": s.text, "codes": codes.get(s.id, []),
+            "text": s.text, "codes": mine,
             "suggestions": sorted(suggestions.get(s.id, []), key=lambda x: -(x["confidence"] or 0)),
         })
     return rows
 
 
+def segments_csv(rows: list[dict], bom: bool = False) -> bytes:
+    """Segments as CSV: every attribute a column; each coder's codes, and the final codes, a column."""
+    from qualcode.exports import csv_bytes
+
+    fixed = ["id", "transcript", "participant", "group", "role", "site", "speaker", "start", "end",
+             "start_time", "end_time", "interviewer"]
+    keys = sorted({k for r in rows for k in r["attributes"]})
+    coders = sorted({c["coder"] or "" for r in rows for c in r["codes"] if c["source"] == "human"})
+    columns = fixed + [k if k not in fixed else f"attribute_{k}" for k in keys] + ["text"] + \
+        [f"codes: {c}" for c in coders] + ["codes: final", "suggestions"]
+    table = []
+    for r in rows:
+        by: dict[str, set[str]] = {}
+        for c in r["codes"]:
+            by.setdefault("final" if c["source"] == "final" else f"human:{c['coder'] or ''}", set()).add(c["code"])
+        table.append([r[k] for k in fixed] + [r["attributes"].get(k, "") for k in keys] + [r["text"]]
+                     + [";".join(sorted(by.get(f"human:{c}", ()))) for c in coders]
+                     + [";".join(sorted(by.get("final", ()))),
+                        ";".join(f"{x['code']}:{x['confidence']:.2f}" for x in r["suggestions"])])
+    return csv_bytes(columns, table, bom)
+
+
 def cmd_segments(args: argparse.Namespace) -> int:
+    from qualcode.io.atomic import write_atomic
+
+    fmt = args.format or ("csv" if args.out and Path(args.out).suffix.lower() == ".csv" else "json")
+    if args.out and not Path(args.out).parent.exists():
+        raise UsageError(f"--out {args.out}: expected an existing folder, got no folder {Path(args.out).parent}")
     with _open(args.study) as study:
         rows = segment_rows(study, args.transcript, args.codeable, args.coder)
-    if args.format == "json":
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-        return 0
-    fields = ["id", "transcript", "participant", "group", "role", "site", "speaker", "start", "end",
-              "start_time", "end_time", "interviewer", "text", "codes", "suggestions"]
-    writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        row = dict(row)
-        row["codes"] = ";".join(sorted({c["code"] for c in row["codes"]}))
-        row["suggestions"] = ";".join(f"{x['code']}:{x['confidence']:.2f}" for x in row["suggestions"])
-        writer.writerow(row)
+    if fmt == "json":
+        data = (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    else:
+        data = segments_csv(rows, args.bom)
+    if args.out:
+        write_atomic(args.out, data)
+        print(f"wrote {args.out}: {len(rows)} segments")
+    else:
+        sys.stdout.write(data.decode("utf-8"))
     return 0
 
 

@@ -159,7 +159,8 @@ def test_cli_export_and_codebook_from_qdc(coded_study, tmp_path, capsys):
     assert "3 codes" in capsys.readouterr().out
     assert main(["export", folder, "--out", str(tmp_path / "x.nvp")]) == 2
     err = capsys.readouterr().err
-    assert "expected a file ending in .qdpx (project) or .qdc (codebook), got '.nvp'" in err
+    assert "expected .qdpx, .qdc, codebook.csv (Taguette), a table (.csv, .xlsx, .parquet)" in err
+    assert "got '.nvp'" in err
     assert len(err.strip().splitlines()) == 1
     broken = write(tmp_path / "broken.qdc", "<CodeBook><Codes><Code name='x'")
     assert main(["codebook", folder, str(broken)]) == 2
