@@ -287,3 +287,63 @@ def write_export(study: Study, path: str | Path, fmt: ExportFormat | None = None
     data = fmt.writer(study, suffix=path.suffix.lower(), **options)
     write_atomic(path, data)
     return [path]
+
+
+def segment_rows(study: Study, transcript: str | None, codeable: bool, coder: str | None = None) -> list[dict]:
+    """The ``segments`` command's rows: each segment with its participant's attributes and every
+    coder's codes (span codings count for the segments they overlap) and the suggestions."""
+    from qualcode.store.refi_project import span_coding_rows
+
+    tid = study.transcript_id(transcript) if transcript else None
+    segs = study.segments(transcript_id=tid, codeable_only=codeable)
+    people = {p.participant_id: p for p in study.participants()}
+    codes: dict[int, list[dict]] = {}
+    suggestions: dict[int, list[dict]] = {}
+    apps = study.visible_applications(coder) if coder else study.applications()
+    for app in apps:
+        if app.source == "machine":
+            suggestions.setdefault(app.segment_id, []).append(
+                {"code": app.code_id, "confidence": app.confidence, "reason": app.reason})
+        elif app.present:
+            codes.setdefault(app.segment_id, []).append({"code": app.code_id, "source": app.source,
+                                                        "coder": app.coder})
+    spans: dict[int, list[dict]] = {}
+    if coder is None:  # span codings (their blind rule lives with the app branch's Study.span_codings)
+        for r in span_coding_rows(study):
+            spans.setdefault(r["transcript_id"], []).append(r)
+    rows = []
+    for s in segs:
+        p = people.get(s.participant_id)
+        mine = list(codes.get(s.id, []))
+        mine += [{"code": r["code_id"], "source": r["source"], "coder": r["decided_by"] if r["source"] == "final"
+                  else r["coder"], "span": [r["start"], r["end"]]}
+                 for r in spans.get(s.transcript_id, []) if s.start < r["end"] and r["start"] < s.end]
+        rows.append({
+            "id": s.id, "transcript": s.transcript, "participant": s.participant_id, "group": s.group,
+            "role": s.role, "site": s.site, "attributes": dict(p.attributes) if p else {},
+            "speaker": s.speaker, "start": s.start, "end": s.end,
+            "start_time": s.start_time, "end_time": s.end_time, "interviewer": s.is_interviewer,
+            "text": s.text, "codes": mine,
+            "suggestions": sorted(suggestions.get(s.id, []), key=lambda x: -(x["confidence"] or 0)),
+        })
+    return rows
+
+
+def segments_csv(rows: list[dict], bom: bool = False) -> bytes:
+    """Segments as CSV: every attribute a column; each coder's codes, and the final codes, a column."""
+    fixed = ["id", "transcript", "participant", "group", "role", "site", "speaker", "start", "end",
+             "start_time", "end_time", "interviewer"]
+    keys = sorted({k for r in rows for k in r["attributes"]})
+    coders = sorted({c["coder"] or "" for r in rows for c in r["codes"] if c["source"] == "human"})
+    columns = fixed + [k if k not in fixed else f"attribute_{k}" for k in keys] + ["text"] + \
+        [f"codes: {c}" for c in coders] + ["codes: final", "suggestions"]
+    table = []
+    for r in rows:
+        by: dict[str, set[str]] = {}
+        for c in r["codes"]:
+            by.setdefault("final" if c["source"] == "final" else f"human:{c['coder'] or ''}", set()).add(c["code"])
+        table.append([r[k] for k in fixed] + [r["attributes"].get(k, "") for k in keys] + [r["text"]]
+                     + [";".join(sorted(by.get(f"human:{c}", ()))) for c in coders]
+                     + [";".join(sorted(by.get("final", ()))),
+                        ";".join(f"{x['code']}:{x['confidence']:.2f}" for x in r["suggestions"])])
+    return csv_bytes(columns, table, bom)

@@ -3,21 +3,44 @@
 The Rotterdam Exchange Format Initiative's XML is what NVivo, ATLAS.ti, MAXQDA, QualCoder
 and Taguette exchange. What is written validates against the standard's XSDs
 (``Codebook.xsd``, namespace ``urn:QDA-XML:codebook:1.0``; ``Project.xsd``,
-``urn:QDA-XML:project:1.0``; checked in the tests):
+``urn:QDA-XML:project:1.0``; checked in the tests), and is written for what each tool's
+importer reads (QualCoder's ``RefiImport`` was run on it, headless):
 
-* a code's ``Description`` carries its definition, then ``Include:``, ``Exclude:`` and
-  ``Examples:`` lines, which :func:`read_refi_codebook` reads back;
-* GUIDs are UUID 5 of the study's name and the object's id, so exporting twice gives
-  the same file and a tool re-importing it recognises its codes;
-* a ``.qdpx`` is a zip of ``project.qde`` and ``sources/<guid>.txt`` (UTF-8, the exact
-  plain text the offsets index); each coded segment is a ``PlainTextSelection`` (start
-  and end are character offsets) holding one ``Coding`` per code and coder
-  (``creatingUser``); memos are ``Notes``; participants are ``Cases`` with their group,
-  role, site and other attributes as ``Variables``.
+* ``Project``: ``name``, ``origin``, ``creationDateTime``; ``Users`` only when someone coded
+  or wrote a memo (an empty ``<Users/>`` fails the XSD); no empty ``Notes``/``Cases``/…;
+* ``Code``: ``guid`` (the one it was imported with, else UUID 5 of study and id: stable
+  across exports, so a tool recognises its codes), ``name``, ``isCodable``, ``color``
+  (``#RRGGBB``); ``Description`` = definition, then ``Include:``, ``Exclude:`` and
+  ``Examples:`` lines, which :func:`read_refi_codebook` reads back (QualCoder: the code
+  memo); a code memo is a ``NoteRef`` on the code (NVivo, ATLAS.ti);
+* ``TextSource``: ``plainTextPath="internal://GUID.txt"`` (the zip's ``sources/GUID.txt``,
+  UTF-8, the exact plain text the offsets index, in characters), ``creationDateTime``;
+* ``PlainTextSelection``: ONE PER CODER, since QualCoder takes every coding's owner from the
+  selection's ``creatingUser``; ``creationDateTime``/``modifiedDateTime``; its
+  ``Description`` is the coding memo (QualCoder, MAXQDA, ATLAS.ti read it there; a memo with
+  no coding becomes a QualCoder annotation); the user ``final``'s selection holds the
+  adjudicated codes and, as description, ``Adjudicated by NAME: CODE: rationale`` lines;
+  each ``Coding`` has ``creatingUser`` and ``creationDateTime``; span codings are
+  selections at their own offsets;
+* transcript memos: a ``NoteRef`` directly under ``TextSource``; its ``Note`` (with
+  ``creatingUser`` and ``creationDateTime``, which QualCoder needs) holds
+  ``PlainTextContent`` and a ``PlainTextSelection`` over the whole text (QualCoder: an
+  annotation; NVivo/ATLAS.ti: a linked memo);
+* project memos: a ``Note`` with ``plainTextPath`` to ``sources/GUID.txt`` (QualCoder: a
+  journal) and a ``NoteRef`` at the end of ``Project`` (the standard's project notes);
+* participants: ``Cases`` with ``VariableValue``/``TextValue`` for group, role, site and
+  every attribute (``Variables``, ``typeOfVariable="Text"``) and ``SourceRef`` to their
+  transcripts.
+
+Characters XML 1.0 forbids (``\x0b``, ``\x0c`` from Word, other C0 controls) become one
+space each, in the XML and in the exported source text alike, so the file is well formed
+and every offset still indexes the same characters.
 
 Reading is tolerant, as real files demand (see ``shared/data/refi-samples``): an empty
 ``<Sets/>`` (Taguette), ``Sources/`` or ``sources/``, ``project.qde`` or
-``Project.qde``, GUIDs in either case, codebooks of version 0.4 or 1.0.
+``Project.qde``, GUIDs in either case, codebooks of version 0.4 or 1.0. Whole projects are
+read by :mod:`qualcode.io.refi_read`; all XML parsing happens in :func:`_parse` and every
+zip member is read by :func:`read_member`.
 """
 
 from __future__ import annotations
@@ -26,7 +49,7 @@ import io
 import re
 import uuid
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -466,43 +489,3 @@ def read_refi_codebook(path: str | Path, root: ET.Element | None = None) -> Code
         raise CodebookError(path, "at least one <Code>", "none")
     name = root.get("name") or path.stem
     return Codebook(name=name, codes=tuple(out))
-
-
-def iter_refi_codings(path: str | Path) -> Iterable[tuple[str, int, int, str]]:
-    """(source name, start, end, code name) of every coded text selection in a project."""
-    path = Path(path)
-    root = _parse(path)
-    names = {}
-    for code in root.iter():
-        if _local(code.tag) == "Code" and code.get("guid"):
-            names[code.get("guid").upper()] = code.get("name", "")
-    for src in root.iter():
-        if _local(src.tag) != "TextSource":
-            continue
-        for sel in _children(src, "PlainTextSelection"):
-            for coding in _children(sel, "Coding"):
-                for ref in _children(coding, "CodeRef"):
-                    yield (src.get("name", ""), int(sel.get("startPosition")), int(sel.get("endPosition")),
-                           names.get(ref.get("targetGUID", "").upper(), ""))
-
-
-def source_texts(path: str | Path) -> dict[str, str]:
-    """Source name → plain text of a ``.qdpx`` (from ``sources/`` or ``Sources/``, or inline)."""
-    path = Path(path)
-    root = _parse(path)
-    out: dict[str, str] = {}
-    with zipfile.ZipFile(path) as z:
-        members = {n.lower(): n for n in z.namelist()}
-        for src in root.iter():
-            if _local(src.tag) != "TextSource":
-                continue
-            inline = _children(src, "PlainTextContent")
-            if inline:
-                out[src.get("name", "")] = inline[0].text or ""
-                continue
-            ref = src.get("plainTextPath", "")
-            if ref.startswith("internal://"):
-                member = members.get(("sources/" + ref[len("internal://"):]).lower())
-                if member:
-                    out[src.get("name", "")] = read_member(z, member, path).decode("utf-8-sig")
-    return out

@@ -17,6 +17,7 @@ import re
 import zipfile
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -358,3 +359,43 @@ def read_refi_project(path: str | Path) -> RefiRead:
     finally:
         if reader.zip is not None:
             reader.zip.close()
+
+
+def iter_refi_codings(path: str | Path) -> Iterable[tuple[str, int, int, str]]:
+    """(source name, start, end, code name) of every coded text selection in a project."""
+    path = Path(path)
+    root = _parse(path)
+    names = {}
+    for code in root.iter():
+        if _local(code.tag) == "Code" and code.get("guid"):
+            names[code.get("guid").upper()] = code.get("name", "")
+    for src in root.iter():
+        if _local(src.tag) != "TextSource":
+            continue
+        for sel in _children(src, "PlainTextSelection"):
+            for coding in _children(sel, "Coding"):
+                for ref in _children(coding, "CodeRef"):
+                    yield (src.get("name", ""), int(sel.get("startPosition")), int(sel.get("endPosition")),
+                           names.get(ref.get("targetGUID", "").upper(), ""))
+
+
+def source_texts(path: str | Path) -> dict[str, str]:
+    """Source name → plain text of a ``.qdpx`` (from ``sources/`` or ``Sources/``, or inline)."""
+    path = Path(path)
+    root = _parse(path)
+    out: dict[str, str] = {}
+    with zipfile.ZipFile(path) as z:
+        members = {n.lower(): n for n in z.namelist()}
+        for src in root.iter():
+            if _local(src.tag) != "TextSource":
+                continue
+            inline = _children(src, "PlainTextContent")
+            if inline:
+                out[src.get("name", "")] = inline[0].text or ""
+                continue
+            ref = src.get("plainTextPath", "")
+            if ref.startswith("internal://"):
+                member = members.get(("sources/" + ref[len("internal://"):]).lower())
+                if member:
+                    out[src.get("name", "")] = read_member(z, member, path).decode("utf-8-sig")
+    return out

@@ -9,7 +9,8 @@ import pytest
 
 from qualcode.cli import main
 from qualcode.io.participants import read_participants
-from qualcode.io.refi import codebook_qdc, iter_refi_codings, read_refi_codebook, source_texts, write_qdpx
+from qualcode.io.refi import codebook_qdc, read_refi_codebook, write_qdpx
+from qualcode.io.refi_read import iter_refi_codings, source_texts
 from qualcode.io.transcripts import read_transcript
 from qualcode.records import Code, Codebook
 from qualcode.store import Study

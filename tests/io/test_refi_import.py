@@ -83,3 +83,15 @@ def test_a_bad_project_is_one_error_line_and_leaves_no_study(tmp_path, capsys):
     assert err.count("\n") == 1 and "broken.qdpx" in err
     assert not (tmp_path / "new").exists()
     assert main(["import", str(tmp_path / "new"), str(tmp_path / "x.txt"), str(bad)]) == 2
+
+
+@pytest.mark.parametrize("name, n_codes", [("taguette141_codebook.qdc", 3), ("atlasti23_requal_codebook.qdc", 1)])
+def test_codebook_samples_load_into_a_study_with_their_guids(shared, tmp_path, name, n_codes, capsys):
+    path = shared / "data" / "refi-samples" / name
+    assert main(["init", str(tmp_path / "s"), "--codebook", str(path)]) == 0
+    with Study.open(tmp_path / "s") as study:
+        codes = study.codebook().codes
+    xml = path.read_text(encoding="utf-8")
+    assert len(codes) == n_codes and all(c.guid and c.guid.lower() in xml.lower() for c in codes)
+    assert main(["codebook", str(tmp_path / "s"), str(path)]) == 0  # read again: nothing changes
+    assert f"matched {n_codes} code(s) ({n_codes} by GUID); 0 changed, 0 new" in capsys.readouterr().out

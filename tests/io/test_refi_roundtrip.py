@@ -11,7 +11,7 @@ from qualcode.io.transcripts import read_transcript
 from qualcode.records import Code, Codebook
 from qualcode.store import Study
 from tests.conftest import write
-from tests.io.test_refi_export import add_span
+from tests.io.test_refi_export import add_span, validate
 
 Q = "{urn:QDA-XML:project:1.0}"
 INTERVIEW = ("Interviewer: How do you book?\n\n"
@@ -89,6 +89,9 @@ def test_export_import_export_keeps_everything(tmp_path, tiny_codebook, shared):
     assert main(["export", str(tmp_path / "first"), "--out", str(first)]) == 0
     assert main(["init", str(tmp_path / "second"), "--from", str(first)]) == 0
     assert main(["export", str(tmp_path / "second"), "--out", str(second)]) == 0
+    for path in (first, second):
+        with zipfile.ZipFile(path) as z:
+            validate(shared, z.read("project.qde"))
     a, b = content(first), content(second)
     assert len(a["codings"]) == 5 and len(a["notes"]) == 3 and len(a["descriptions"]) == 3 and a["cases"]
     for key in a:
