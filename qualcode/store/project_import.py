@@ -191,6 +191,13 @@ def _coder_row(study: Study, s: Session, name: str, counts: Counter):  # noqa: A
 
 def _memo(study: Study, s: Session, coder: str, text: str, created: str, counts: Counter, **where) -> int:  # noqa: ANN003
     who = _coder_row(study, s, coder if coder != "final" else "imported", counts)
+    query = select(MemoRow.id).where(MemoRow.coder_id == who.id, MemoRow.text == text)
+    for key in ("segment_id",) if where.get("segment_id") is not None else ("segment_id", "transcript_id", "code_id"):
+        query = query.where(getattr(MemoRow, key) == where[key] if where.get(key) is not None
+                            else getattr(MemoRow, key).is_(None))
+    if where.get("span_id") is None and s.scalar(query):
+        counts["duplicate memos (already in the study)"] += 1
+        return 0
     row = MemoRow(coder_id=who.id, text=text, created_at=_when(created) or utcnow(), **where)
     row.updated_at = row.created_at
     s.add(row)
@@ -232,6 +239,12 @@ def _selection(study: Study, s: Session, sel, tid: int, text: str, mapping: dict
             who, source, decided = final, "final", by
         else:
             who, source, decided = _coder_row(study, s, c.coder, counts), "human", ""
+            if segment is not None and s.scalar(select(CodeApplicationRow.id).where(
+                    CodeApplicationRow.segment_id == segment, CodeApplicationRow.code_id == code_id,
+                    CodeApplicationRow.source == "human", CodeApplicationRow.coder_id == who.id,
+                    CodeApplicationRow.present.is_(True))):
+                counts["duplicate codings (already in the study)"] += 1  # e.g. the study's own export
+                continue
         exists = s.scalar(select(SpanCodingRow.id).where(
             SpanCodingRow.transcript_id == tid, SpanCodingRow.start == sel.start, SpanCodingRow.end == sel.end,
             SpanCodingRow.code_id == code_id, SpanCodingRow.source == source, SpanCodingRow.coder_id == who.id))
