@@ -208,21 +208,25 @@ def _qdpx(study: Study, machine_threshold: float | None = None, redactor: Any = 
     from qualcode.store.refi_project import refi_project
 
     project = refi_project(study, machine_threshold)
-    if redactor is not None:
-        from dataclasses import replace
-
-        project = replace(project, sources=tuple(replace(s, plain_text=_redact_same_length(redactor, s.plain_text))
-                                                 for s in project.sources))
-    return qdpx_bytes(project)
+    return qdpx_bytes(redact_project(project, redactor) if redactor is not None else project)
 
 
-def _redact_same_length(redactor: Any, text: str) -> str:
-    """A redacted source text for REFI-QDA, refused unless every offset still holds."""
-    new = redactor.text(text)
-    if len(new) != len(text):
-        raise UsageError("redaction: expected a redactor that keeps the text's length for a .qdpx (offsets), "
-                         f"got one changing it by {len(new) - len(text)} characters")
-    return new
+def redact_project(project: Any, redactor: Any) -> Any:
+    """A REFI project with every text redacted; selections moved with ``redactor.with_offsets``'s
+    remap, so each still covers the same (redacted) words."""
+    from dataclasses import replace
+
+    def notes(items: tuple) -> tuple:
+        return tuple(replace(n, text=redactor.text(n.text)) for n in items)
+
+    sources = []
+    for src in project.sources:
+        text, remap = redactor.with_offsets(src.plain_text)
+        selections = tuple(replace(sel, start=remap(sel.start), end=remap(sel.end),
+                                   description=redactor.text(sel.description)) for sel in src.selections)
+        sources.append(replace(src, plain_text=text, selections=selections, notes=notes(src.notes)))
+    return replace(project, sources=tuple(sources), notes=notes(project.notes),
+                   code_notes={k: notes(v) for k, v in project.code_notes.items()})
 
 
 def _qdc(study: Study, **_: Any) -> bytes:

@@ -123,3 +123,37 @@ def test_segments_out_keeps_each_coder_apart_with_every_attribute(study_dir, tmp
     assert main(["segments", str(study_dir), "--codeable"]) == 0
     (first, _) = json.loads(capsys.readouterr().out)
     assert first["attributes"] == {"gender": "female", "age_band": "=40-49"}
+
+
+class NameRedactor:
+    """A stand-in for qualcode.redact.Redactor: 'budget' → '[B]' (shorter, so offsets move)."""
+
+    def text(self, s):
+        return s.replace("budget", "[B]")
+
+    def with_offsets(self, s):
+        cut = [i for i in range(len(s)) if s.startswith("budget", i)]
+
+        def remap(offset):
+            return offset - 3 * sum(1 for i in cut if i + 6 <= offset) - sum(min(3, max(0, offset - i - 3))
+                                                                            for i in cut if i < offset < i + 6)
+        return self.text(s), remap
+
+
+def test_exports_apply_a_redactor_and_keep_offsets_on_the_redacted_text(study_dir, tmp_path):
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    from qualcode.exports import write_export
+
+    with Study.open(study_dir) as study:
+        (out,) = write_export(study, tmp_path / "r.qdpx", redactor=NameRedactor())
+        write_export(study, tmp_path / "r.csv", redactor=NameRedactor())
+    with zipfile.ZipFile(out) as z:
+        root = ET.fromstring(z.read("project.qde"))
+        (text,) = [z.read(n).decode() for n in z.namelist() if n.startswith("sources/")]
+    assert "budget" not in text and "[B]" in text
+    quotes = {text[int(s.get("startPosition")):int(s.get("endPosition"))]
+              for s in root.iter("{urn:QDA-XML:project:1.0}PlainTextSelection")}
+    assert "[B]" in quotes and "The [B] was cut." in quotes
+    assert all("budget" not in r["text"] for r in read_csv(tmp_path / "r.csv"))
