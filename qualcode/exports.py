@@ -203,11 +203,12 @@ def taguette_codebook_csv(study: Study, bom: bool = False, **_: Any) -> bytes:
     return csv_bytes(["tag", "description"], rows, bom)
 
 
-def _qdpx(study: Study, machine_threshold: float | None = None, redactor: Any = None, **_: Any) -> bytes:
+def _qdpx(study: Study, machine_threshold: float | None = None, redactor: Any = None, project: Any = None,
+          **_: Any) -> bytes:
     from qualcode.io.refi import qdpx_bytes
     from qualcode.store.refi_project import refi_project
 
-    project = refi_project(study, machine_threshold)
+    project = project or refi_project(study, machine_threshold)
     return qdpx_bytes(redact_project(project, redactor) if redactor is not None else project)
 
 

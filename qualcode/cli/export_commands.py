@@ -33,11 +33,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fmt = format_for(args.out, args.wide)
     with _open(args.study) as study:
-        written = write_export(study, out, fmt, machine_threshold=args.machine, bom=args.bom, wide=args.wide)
+        project = None
         if fmt.name == "qdpx":
             from qualcode.store.refi_project import refi_project
 
             project = refi_project(study, args.machine)
+        written = write_export(study, out, fmt, machine_threshold=args.machine, bom=args.bom, wide=args.wide,
+                               project=project)
+        if project is not None:
             n_codings = sum(len(sel.codings) for src in project.sources for sel in src.selections)
             print(f"wrote {out}: {len(project.sources)} transcripts, {len(project.codebook)} codes, "
                   f"{n_codings} codings by {len(project.users)} user(s), {len(project.participants)} cases")

@@ -221,6 +221,7 @@ class _Reader:
                 codings.append(ReadCoding(code_id, self.user(c, coder), _date(c) or _date(sel)))
             memos = [d for d in [_text_of(sel, "Description").strip()] if d]
             memos += [n.text for n in self.refs(sel)]
+            memos += [n.text for c in _children(sel, "Coding") for n in self.refs(c)]  # notes on one coding
             if codings or memos:
                 out.append(ReadSelection(start, end, coder, tuple(codings), tuple(memos), _date(sel)))
         return out

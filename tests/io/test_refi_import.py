@@ -95,3 +95,52 @@ def test_codebook_samples_load_into_a_study_with_their_guids(shared, tmp_path, n
     assert len(codes) == n_codes and all(c.guid and c.guid.lower() in xml.lower() for c in codes)
     assert main(["codebook", str(tmp_path / "s"), str(path)]) == 0  # read again: nothing changes
     assert f"matched {n_codes} code(s) ({n_codes} by GUID); 0 changed, 0 new" in capsys.readouterr().out
+
+
+HANDMADE = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="hand" origin="handmade">
+ <Users><User guid="00000000-0000-0000-0000-0000000000a1" name="Ana"/></Users>
+ <CodeBook><Codes>
+  <Code guid="00000000-0000-0000-0000-0000000000c1" name="Place" isCodable="false" color="#ABC">
+   <Code guid="00000000-0000-0000-0000-0000000000c2" name="Város" isCodable="true"/>
+  </Code>
+ </Codes></CodeBook>
+ <Variables><Variable guid="00000000-0000-0000-0000-0000000000e1" name="age" typeOfVariable="Integer"/></Variables>
+ <Cases><Case guid="00000000-0000-0000-0000-0000000000f1" name="P01">
+  <VariableValue><VariableRef targetGUID="00000000-0000-0000-0000-0000000000e1"/><IntegerValue>41</IntegerValue>
+  </VariableValue><SourceRef targetGUID="00000000-0000-0000-0000-0000000000b1"/></Case></Cases>
+ <Sources>
+  <TextSource guid="00000000-0000-0000-0000-0000000000b1" name="inline">
+   <PlainTextContent>P01: I live in Pécs now.</PlainTextContent>
+   <PlainTextSelection guid="00000000-0000-0000-0000-0000000000d1" startPosition="15" endPosition="19"
+     creatingUser="00000000-0000-0000-0000-0000000000a1">
+    <Coding guid="00000000-0000-0000-0000-0000000000d2" creatingUser="00000000-0000-0000-0000-0000000000a1">
+     <CodeRef targetGUID="00000000-0000-0000-0000-0000000000c2"/>
+     <NoteRef targetGUID="00000000-0000-0000-0000-000000000091"/>
+    </Coding>
+   </PlainTextSelection>
+  </TextSource>
+ </Sources>
+ <Notes><Note guid="00000000-0000-0000-0000-000000000091" name="n" creatingUser="00000000-0000-0000-0000-0000000000a1">
+  <PlainTextContent>Why Pécs?</PlainTextContent></Note></Notes>
+ <Sets><Set guid="00000000-0000-0000-0000-000000000081" name="s"/></Sets>
+</Project>"""
+
+
+def test_inline_text_coding_notes_cases_and_colours_come_in(tmp_path, capsys):
+    from tests.conftest import write
+
+    path = write(tmp_path / "hand.qde", HANDMADE)
+    assert main(["init", str(tmp_path / "h"), "--from", str(path)]) == 0
+    assert "skipped: 1 sets" in capsys.readouterr().out
+    with Study.open(tmp_path / "h") as study:
+        place, city = study.codebook().codes
+        assert (place.id, place.is_codable, place.color, city.id, city.parent) == \
+            ("place", False, "#AABBCC", "város", "place")
+        (span,) = span_coding_rows(study)
+        assert (span["text"], span["coder"], span["code_id"]) == ("Pécs", "Ana", "város")
+        (memo,) = memo_rows(study)
+        assert (memo["text"], memo["coder"], memo["span_id"]) == ("Why Pécs?", "Ana", span["id"])
+        (p01,) = study.participants()
+        assert p01.attributes == {"age": "41"}
+        assert study.segments()[0].participant_id == "P01"
