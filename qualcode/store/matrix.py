@@ -69,7 +69,7 @@ class FrameworkMatrix:
     def _check_cell(self, s: Session, participant_id: str, code_id: str) -> None:
         if s.get(ParticipantRow, participant_id) is None:
             raise StoreError(f"summary: expected a participant id of the study, got {participant_id!r}")
-        if s.scalar(select(CodeRow.id).where(CodeRow.code_id == code_id).limit(1)) is None:
+        if s.scalar(select(CodeRow.code_id).where(CodeRow.code_id == code_id).limit(1)) is None:
             raise StoreError(f"summary: expected a code id of the codebook, got {code_id!r}")
 
     def record_export(self, actor: str, what: str, target: str, identifiable: bool) -> None:
