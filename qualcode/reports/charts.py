@@ -59,7 +59,7 @@ def counts_figure(data: ReportData, level: str = "themes") -> Figure | None:
         return None
     groups = list(data.groups)
     n_bar = max(len(groups), 1)
-    height = 0.9 + len(rows) * (0.28 * n_bar + 0.35)
+    height = 1.2 + len(rows) * (0.16 * n_bar + 0.3)
     fig = _figure(8.0, min(height, 40.0))
     ax = fig.add_subplot()
     bar = 0.8 / n_bar
@@ -78,7 +78,7 @@ def counts_figure(data: ReportData, level: str = "themes") -> Figure | None:
     ax.set_xlim(0, 1.15)
     ax.set_xlabel(_wrap(f"share of participants in the group ({data.counted_short()})", 70), fontsize=8)
     ax.set_title(_wrap(f"{'Themes' if level == 'themes' else 'Codes'} by {data.by_words()}", 60), fontsize=10)
-    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # never over a bar
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -135,22 +135,24 @@ def saturation_figure(data: ReportData) -> Figure | None:
     ax.set_ylabel("codes found so far", fontsize=8)
     ax.set_title(_wrap(f"Saturation: dotted line = fewer than {curves[0].curve.threshold:.0%} of codes new "
                        f"afterwards", 70), fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
-def report_charts(data: ReportData) -> list[tuple[str, bytes]]:
-    """(caption, PNG) for every chart the report has data for."""
-    out = []
-    for caption, fig in (
-        (f"Themes by {data.by_words()}: participants with each theme, as a share of their group.",
+def report_charts(data: ReportData) -> dict[str, tuple[str, bytes]]:
+    """name → (caption, PNG) for every chart the report has data for: ``themes``,
+    ``codes``, ``heatmap``, ``saturation``."""
+    out = {}
+    for name, caption, fig in (
+        ("themes", f"Themes by {data.by_words()}: participants with each theme, as a share of their group.",
          counts_figure(data, "themes")),
-        (f"Codes by {data.by_words()}: participants with each code, as a share of their group.",
+        ("codes", f"Codes by {data.by_words()}: participants with each code, as a share of their group.",
          counts_figure(data, "codes")),
-        ("Co-occurrence of codes: colour = Jaccard, number = segments coded with both.", heatmap_figure(data)),
-        ("Saturation: codes found by successive interview.", saturation_figure(data)),
+        ("heatmap", "Co-occurrence of codes: colour = Jaccard, number = segments coded with both.",
+         heatmap_figure(data)),
+        ("saturation", "Saturation: codes found by successive interview.", saturation_figure(data)),
     ):
         if fig is not None:
-            out.append((caption, png(fig)))
+            out[name] = (caption, png(fig))
     return out

@@ -20,8 +20,14 @@ from typing import TYPE_CHECKING
 from qualcode.errors import UsageError
 from qualcode.records import Code, Codebook, Participant, Segment
 from qualcode.redact import IDENTIFIABLE, Redactor
-from qualcode.reports.coding import Coded, check_source, counted_coding, short_words, source_words, \
-    spans_as_applications
+from qualcode.reports.coding import (
+    Coded,
+    check_source,
+    counted_coding,
+    short_words,
+    source_words,
+    spans_as_applications,
+)
 from qualcode.reports.cooccurrence import Pair, ancestors, code_segments, cooccurrence
 from qualcode.reports.quotes import best_sentence, keywords
 from qualcode.reports.saturation import GroupSaturation, saturation

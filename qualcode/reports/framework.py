@@ -15,6 +15,7 @@ Cells and summaries pass through the report's redactor like every quote.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -221,3 +222,20 @@ def matrix_docx(doc: object, matrix: Matrix, codebook: Codebook, counted: str) -
             for j, (code, _) in enumerate(cols):
                 m = row.cells[code.id]
                 cells[2 + j].text = m.display() + (("\nRefs: " + m.references()) if m.refs else "")
+
+
+def matrix_docx_bytes(data: object) -> bytes:
+    """A Word file holding only the framework matrix of a ReportData."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    doc.add_heading(f"{data.title}: framework matrix", level=0)  # type: ignore[attr-defined]
+    if data.matrix is not None:  # type: ignore[attr-defined]
+        matrix_docx(doc, data.matrix, data.codebook, data.counted_short())  # type: ignore[attr-defined]
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

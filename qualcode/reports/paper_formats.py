@@ -42,6 +42,7 @@ def html_report(data: ReportData) -> str:
     out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(data.title)}</title>"
            f"<style>{_CSS}</style></head><body><h1>{e(data.title)}</h1>", f"<p>{e(data.intro())}</p>"]
     charts = report_charts(data)
+    out += [_figure(*charts[k]) for k in ("themes", "codes") if k in charts]
     for theme, subtree in data.sections():
         out.append(f"<h2>Theme: {e(theme.code.name)}</h2><p class='def'>{e(theme.code.definition)}</p>")
         out.append("<table><tr><th>code</th><th>participants</th><th>segments</th>" +
@@ -62,21 +63,26 @@ def html_report(data: ReportData) -> str:
                 cls = " class='machine'" if q.marker else ""
                 out.append(f"<blockquote>“{e(q.text)}” <span class='who'{cls}>{e(q.cite())}</span></blockquote>")
     out.append("<h2>Co-occurrence</h2>" + _cooccurrence_html(data))
+    if "heatmap" in charts:
+        out.append(_figure(*charts["heatmap"]))
     out.append("<h2>Saturation</h2>" + _saturation_html(data))
-    if charts:
-        out.append("<h2>Charts</h2>")
-    for caption, image in charts:
-        out.append(f"<figure><img alt='{e(caption)}' src='data:image/png;base64,"
-                   f"{base64.b64encode(image).decode('ascii')}'><figcaption>{e(caption)}</figcaption></figure>")
+    if "saturation" in charts:
+        out.append(_figure(*charts["saturation"]))
     out.append("</body></html>\n")
     return "\n".join(out)
+
+
+def _figure(caption: str, image: bytes) -> str:
+    e = html.escape
+    return (f"<figure><img alt='{e(caption)}' src='data:image/png;base64,{base64.b64encode(image).decode('ascii')}'>"
+            f"<figcaption>{e(caption)}</figcaption></figure>")
 
 
 def _cooccurrence_html(data: ReportData, limit: int = 30) -> str:
     e = html.escape
     pairs = [p for p in data.pairs if p.both][:limit]
     head = (f"<p class='note'>Segments coded with both codes ({e(data.counted_short())}); Jaccard = segments "
-            "with both / segments with either. The heatmap is under Charts.</p>")
+            "with both / segments with either.</p>")
     if not pairs:
         return head + "<p><i>No two codes share a segment.</i></p>"
     rows = "".join(f"<tr><td>{e(data.name(p.a))}</td><td>{e(data.name(p.b))}</td><td class='n'>{p.both}</td>"
@@ -108,6 +114,15 @@ def docx_report(data: ReportData) -> bytes:
     doc = Document()
     doc.add_heading(data.title, level=0)
     doc.add_paragraph(data.intro())
+    charts = report_charts(data)
+
+    def picture(name: str) -> None:
+        if name in charts:
+            doc.add_picture(io.BytesIO(charts[name][1]), width=Inches(6.0))
+            doc.add_paragraph(charts[name][0])
+
+    picture("themes")
+    picture("codes")
     groups = data.groups
     for theme, subtree in data.sections():
         doc.add_heading(f"Theme: {theme.code.name}", level=1)
@@ -146,13 +161,11 @@ def docx_report(data: ReportData) -> bytes:
             for cell, text in zip(table.add_row().cells, [data.name(p.a), data.name(p.b), str(p.both),
                                                           str(p.either), f"{p.jaccard:.2f}"], strict=True):
                 cell.text = text
+    picture("heatmap")
     doc.add_heading("Saturation", level=1)
     for g in data.saturation:
         doc.add_paragraph(f"{g.group}: {g.curve.sentence()}.")
-    doc.add_heading("Charts", level=1)
-    for caption, image in report_charts(data):
-        doc.add_picture(io.BytesIO(image), width=Inches(6.0))
-        doc.add_paragraph(caption)
+    picture("saturation")
     if data.matrix is not None:
         matrix_docx(doc, data.matrix, data.codebook, data.counted_short())
     buf = io.BytesIO()
@@ -204,7 +217,7 @@ def report_workbook(data: ReportData):  # noqa: ANN201 (an openpyxl Workbook; im
             sat.append(safe_row([g.group, i, name, new, cum, c.total, c.point]))
     charts = wb.create_sheet("Charts")
     row = 1
-    for caption, image in report_charts(data):
+    for caption, image in report_charts(data).values():
         charts.cell(row, 1, safe_row([caption])[0])
         picture = Image(io.BytesIO(image))
         charts.add_image(picture, f"A{row + 1}")
