@@ -74,7 +74,7 @@ def counts_figure(data: ReportData, level: str = "themes") -> Figure | None:
                 ax.text(share + 0.01, y, f"{cell.participants}/{cell.of}", va="center", fontsize=7)
     ax.set_yticks([i + (n_bar - 1) * bar / 2 for i in range(len(rows))],
                   [_wrap(s.code.name) for s in rows], fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(len(rows) - 1 + (n_bar - 0.5) * bar + 0.1, -bar / 2 - 0.1)  # first code on top, no gap
     ax.set_xlim(0, 1.15)
     ax.set_xlabel(_wrap(f"share of participants in the group ({data.counted_short()})", 70), fontsize=8)
     ax.set_title(_wrap(f"{'Themes' if level == 'themes' else 'Codes'} by {data.by_words()}", 60), fontsize=10)
@@ -131,6 +131,11 @@ def saturation_figure(data: ReportData) -> Figure | None:
             ax.fill_between(xs, g.band.low, g.band.high, color=colour, alpha=0.15)
         if g.curve.point is not None:
             ax.axvline(g.curve.point, color=colour, linestyle=":", linewidth=1)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_ylim(0, max(g.curve.total for g in curves) * 1.08)  # from zero: the curve's shape, not its top
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("interviews (in import order)", fontsize=8)
     ax.set_ylabel("codes found so far", fontsize=8)
     ax.set_title(_wrap(f"Saturation: dotted line = fewer than {curves[0].curve.threshold:.0%} of codes new "

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 FIXED_ATTRIBUTES = ("group", "role", "site")
 UNKNOWN = "unknown"
 IDENTIFYING_ATTRIBUTES = frozenset({"name"})
+MAX_CANDIDATES = 400  # quote candidates read per code
 
 
 def attributes_of(participants: Iterable[Participant]) -> list[str]:
@@ -164,7 +165,8 @@ class ReportData:
                 "Anonymised: names and speaker labels in quotes are replaced by [name] or the participant id.")
         return (f"Codebook: {self.codebook.name} (version {self.codebook.version}). Coding counted: "
                 f"{self.counted()}. {self.n_segments} codeable segments from {self.n_participants} "
-                f"participants; by {self.by_words()}: {groups}. {anon}")
+                f"participants; by {self.by_words()}: {groups}. Quotes come from codes applied by people "
+                f"unless marked as a machine suggestion. {anon}")
 
     def cell_caption(self) -> str:
         return (f"Counted: {self.counted_short()}. Each cell: participants with the code of the "
@@ -207,7 +209,10 @@ def pick_quotes(code: Code, hits: Sequence[tuple[Segment, Coded]], attribution: 
     first, then suggestions by confidence, then the most representative sentence."""
     words = keywords(code)
     ranked = []
-    for seg, coded in hits:
+    # People's codes first, then the most confident suggestions; a large study's theme may
+    # have thousands of segments, and the first MAX_CANDIDATES are plenty to choose from.
+    ordered = sorted(hits, key=lambda h: (h[1].kind == "machine", -h[1].score, h[0].id))[:MAX_CANDIDATES]
+    for seg, coded in ordered:
         best = best_sentence(seg.text, words)
         if best is not None:
             sentence, score = best

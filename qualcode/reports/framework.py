@@ -72,9 +72,6 @@ class Matrix:
     columns: tuple[tuple[Code, int], ...]  # (code, depth) in codebook order
     rows: tuple[MatrixRow, ...]
 
-    def label(self, code: Code, codebook_path: Mapping[str, str]) -> str:
-        return codebook_path.get(code.id, code.name)
-
     def drafts(self) -> int:
         return sum(1 for r in self.rows for c in r.cells.values() if c.status == "draft")
 
@@ -184,7 +181,8 @@ def matrix_sheet(wb: object, matrix: Matrix, codebook: Codebook, counted: str) -
         for r in sheet.iter_rows(min_row=2, max_row=1 + len(matrix.rows), min_col=col, max_col=col):
             r[0].alignment = Alignment(wrap_text=True, vertical="top")
     refs = wb.create_sheet("Matrix references")  # type: ignore[attr-defined]
-    refs.append(["participant", matrix.by, "code", "status", "summary", "transcript", "segment", "start", "end"])
+    refs.append(safe_row(["participant", matrix.by, "code", "status", "summary", "transcript", "segment", "start",
+                          "end"]))
     for row in matrix.rows:
         for code, _ in matrix.columns:
             cell = row.cells[code.id]

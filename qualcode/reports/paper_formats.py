@@ -203,8 +203,8 @@ def report_workbook(data: ReportData):  # noqa: ANN201 (an openpyxl Workbook; im
     if data.matrix is not None:
         matrix_sheet(wb, data.matrix, data.codebook, data.counted_short())
     coded = wb.create_sheet("Coded segments")
-    coded.append(["theme", "code", "participant", data.by_words(), "transcript", "segment", "start", "end",
-                  "kind", "score", "note", "text"])
+    coded.append(safe_row(["theme", "code", "participant", data.by_words(), "transcript", "segment", "start",
+                           "end", "kind", "score", "note", "text"]))
     for r in data.rows:
         coded.append(safe_row([data.codebook.theme_of(r.code_id).name, paths[r.code_id], r.participant, r.group,
                                r.transcript, r.segment_id, r.start, r.end, r.kind, round(r.score, 4), r.marker,
