@@ -5,7 +5,7 @@ participant ids in attributions, but the *text* still says "Dr Okafor said…" o
 told me". A :class:`Redactor` replaces, whole-word and case-insensitively:
 
 * every speaker label of a participant (the ``speaker`` column) by that participant's id,
-  written ``[P03]``;
+  written ``[P03]`` (generic labels such as "Interviewer" are no names and stay);
 * the ``name`` column of the participants sheet (the full name and each of its words of
   two letters or more, so "Grace Okafor" also catches "Dr Okafor") by ``[P03]``;
 * each line of a ``--redact FILE`` (one name or phrase a line; a line starting with ``#`` is a comment)
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode.errors import InputError
-from qualcode.records import Participant
+from qualcode.records import INTERVIEWER_NAMES, Participant
 
 if TYPE_CHECKING:
     from qualcode.store import Study
@@ -79,7 +79,8 @@ class Redactor:
             tag = f"[{p.participant_id}]"
             name = (p.attributes.get("name") or "").strip()
             words = [w for w in re.split(r"[\s,]+", name) if len(w.strip(".")) >= 2]
-            for phrase in [name, *words, *p.speakers]:
+            labels = [sp for sp in p.speakers if sp.strip().lower() not in INTERVIEWER_NAMES]  # "Interviewer" is no name
+            for phrase in [name, *words, *labels]:
                 key = phrase.strip().lower()
                 if key and key not in ids:
                     table.setdefault(key, tag)

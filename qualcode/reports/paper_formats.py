@@ -93,8 +93,8 @@ def _cooccurrence_html(data: ReportData, limit: int = 30) -> str:
 
 def _saturation_html(data: ReportData) -> str:
     e = html.escape
-    out = ["<p class='note'>New codes per successive interview (import order), after Guest, Bunce and "
-           "Johnson (2006).</p>"]
+    out = [f"<p class='note'>New codes per successive interview (import order), after Guest, Bunce and "
+           f"Johnson (2006). Codes counted: {e(data.counted_short())}.</p>"]
     for g in data.saturation:
         c = g.curve
         out.append(f"<p><b>{e(g.group)}</b>: {e(c.sentence())}.</p><table><tr><th>interview</th>"
@@ -163,6 +163,8 @@ def docx_report(data: ReportData) -> bytes:
                 cell.text = text
     picture("heatmap")
     doc.add_heading("Saturation", level=1)
+    doc.add_paragraph(f"New codes per successive interview (import order), after Guest, Bunce and Johnson (2006). "
+                      f"Codes counted: {data.counted_short()}.")
     for g in data.saturation:
         doc.add_paragraph(f"{g.group}: {g.curve.sentence()}.")
     picture("saturation")
@@ -222,6 +224,9 @@ def report_workbook(data: ReportData):  # noqa: ANN201 (an openpyxl Workbook; im
         picture = Image(io.BytesIO(image))
         charts.add_image(picture, f"A{row + 1}")
         row += 2 + int(picture.height / 20)
+    for sheet in (counts, co, sat):  # every table says whose coding it counts
+        sheet.append([])
+        sheet.append(safe_row([f"Counted: {data.counted()}."]))
     for sheet in wb.worksheets:
         if sheet.title not in ("About", "Charts"):
             for cell in sheet[1]:

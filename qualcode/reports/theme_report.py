@@ -94,7 +94,7 @@ def cooccurrence_markdown(data: ReportData, limit: int = 20) -> str:
 
 def saturation_markdown(data: ReportData) -> str:
     out = ["## Saturation\n\nNew codes per successive interview (import order), after Guest, Bunce and "
-           "Johnson (2006).\n\n"]
+           f"Johnson (2006). Codes counted: {_md(data.counted_short())}.\n\n"]
     for g in data.saturation:
         c = g.curve
         out.append(f"**{_md(g.group)}**: {_md(c.sentence())}.\n\n| interview | new codes | cumulative |\n"

@@ -108,6 +108,9 @@ def test_xlsx_sheets_counts_matrix_charts_and_safe_cells(data):
     assert len(wb["Charts"]._images) == 4
     pairs = list(wb["Co-occurrence"].iter_rows(min_row=2, values_only=True))
     assert pairs[0][:5] == ("Access", "Money", 1, 5, 0.2)
+    for sheet in ("Counts", "Co-occurrence", "Saturation"):
+        last = list(wb[sheet].iter_rows(values_only=True))[-1]
+        assert last[0].startswith("Counted: final (adjudicated) codes where a segment was adjudicated"), sheet
 
 
 def test_formula_like_text_is_neutralised(paper_study):
@@ -161,3 +164,4 @@ def test_markdown_says_whose_coding_under_every_table(data):
     assert text.count("_Counted: final, else coders', else suggestions ≥ 0.50.") == 2
     assert "## Co-occurrence" in text and "| Access | Money | 1 | 5 | 0.20 |" in text
     assert "| 1. gp1_[GP1] | 2 | 2 |" in text
+    assert "Codes counted: final, else coders', else suggestions ≥ 0.50." in text

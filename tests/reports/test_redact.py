@@ -10,7 +10,8 @@ from qualcode.redact import Redactor, read_redact_file
 from tests.conftest import write
 
 PEOPLE = [Participant("GP1", "professional", "GP", "A", ("Dr Okafor",), {"name": "Grace Okafor"}),
-          Participant("P01", "service user", "Patient", "B", ("P01",), {"name": "Ray Brown"})]
+          Participant("P01", "service user", "Patient", "B", ("P01",), {"name": "Ray Brown"}),
+          Participant("INT", "interviewer", "Interviewer", "", ("Interviewer",), {})]
 
 
 def test_names_become_the_participant_id_and_phrases_name():
@@ -20,6 +21,7 @@ def test_names_become_the_participant_id_and_phrases_name():
     assert r.text("MRS PATEL and mrs patel, not Patel alone") == "[name] and [name], not Patel alone"
     assert r.text("okafor_interview.docx") == "[GP1]_interview.docx"
     assert r.text("P01 keeps P01") == "P01 keeps P01"  # ids are never replaced
+    assert r.text("I told the interviewer") == "I told the interviewer"  # a generic label is no name
 
 
 def test_identifiable_changes_nothing():
