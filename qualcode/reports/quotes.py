@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qualcode.records import Code
 
@@ -34,6 +35,7 @@ class Sentence:
     start: int
     end: int
     text: str
+    pair: bool = False  # two consecutive sentences
 
     @property
     def words(self) -> int:
@@ -70,23 +72,28 @@ def is_whole(s: Sentence) -> bool:
     return bool(re.search(r"[.!?][\"'”’)\]]*$", s.text))
 
 
-def quotable(text: str) -> list[Sentence]:
+@lru_cache(maxsize=65536)  # a segment is read once per code of its theme and once per matrix cell
+def quotable(text: str) -> tuple[Sentence, ...]:
     """Whole sentences (or two consecutive whole sentences) of MIN_WORDS–MAX_WORDS words."""
     found = sentences(text)
     out = [s for s in found if is_whole(s) and MIN_WORDS <= s.words <= MAX_WORDS]
     for a, b in zip(found, found[1:], strict=False):
         if is_whole(a) and is_whole(b) and a.words < MIN_WORDS <= a.words + b.words <= MAX_WORDS:
-            out.append(Sentence(a.start, b.end, text[a.start:b.end]))
-    return out
+            out.append(Sentence(a.start, b.end, text[a.start:b.end], pair=True))
+    return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _stems(sentence: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in re.findall(r"[a-z]{4,}", sentence.lower()))
 
 
 def overlap(sentence: str, words: frozenset[str]) -> int:
-    return len({_stem(w) for w in re.findall(r"[a-z]{4,}", sentence.lower())} & words)
+    return len(_stems(sentence) & words)
 
 
 def best_sentence(text: str, words: frozenset[str]) -> tuple[Sentence, int] | None:
     """The most representative quotable sentence and its keyword overlap, or None."""
-    singles = {(s.start, s.end) for s in sentences(text)}
     ranked = sorted(((s, overlap(s.text, words)) for s in quotable(text)),
-                    key=lambda x: (-x[1], (x[0].start, x[0].end) not in singles, abs(x[0].words - 25), x[0].start))
+                    key=lambda x: (-x[1], x[0].pair, abs(x[0].words - 25), x[0].start))
     return ranked[0] if ranked else None

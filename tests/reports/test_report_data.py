@@ -95,7 +95,7 @@ def test_quotable_sentences():
     assert [s.text for s in quotable(text)] == ["So we waited for months and nobody called us back at all."]
     assert [s.text for s in quotable("Yes. We waited a long time for it.")] == ["Yes. We waited a long time for it."]
     assert all(text[s.start:s.end] == s.text for s in sentences(text))
-    assert quotable("and then we went home and nobody ever came back to see us") == []  # no capital, no stop
+    assert quotable("and then we went home and nobody ever came back to see us") == ()  # no capital, no stop
 
 
 def test_cooccurrence_counts_and_jaccard(paper_study, tiny_codebook):
@@ -118,3 +118,20 @@ def test_redactor_applies_to_quotes_and_identifiable_keeps_names(paper_study, re
     named = collect(paper_study, redactor=IDENTIFIABLE)
     assert any("Ray from next door says Mrs Patel" in q.text for q in by_code(named)["money"].quotes)
     assert "Identifiable" in named.intro() and "Anonymised" in anon.intro()
+
+
+def test_span_codings_count_for_every_segment_they_overlap(paper_study):
+    from types import SimpleNamespace
+
+    from qualcode.reports.coding import spans_as_applications
+
+    segs = paper_study.segments(codeable_only=True)
+    first, second = [s for s in segs if s.transcript == "gp1_okafor"]
+    span = SimpleNamespace(transcript_id=first.transcript_id, start=first.end - 5, end=second.start + 3,
+                           code_id="money", source="human", coder="bob")
+    apps = spans_as_applications([span], segs)
+    assert [(a.segment_id, a.code_id, a.source, a.coder) for a in apps] == [
+        (first.id, "money", "human", "bob"), (second.id, "money", "human", "bob")]
+    touching = SimpleNamespace(transcript_id=first.transcript_id, start=first.end, end=first.end,
+                               code_id="money", source="human", coder="bob")
+    assert spans_as_applications([touching], segs) == []  # an empty span at the boundary overlaps nothing
