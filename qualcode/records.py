@@ -190,3 +190,15 @@ class Suggestion:
     code_id: str
     confidence: float
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class FrameworkSummary:
+    """A supervisor's summary of one participant × code cell of the framework matrix."""
+
+    participant_id: str
+    code_id: str
+    text: str
+    version: int
+    updated_by: str
+    updated_at: str

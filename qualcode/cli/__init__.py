@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     from qualcode.cli import coding_commands as cc
     from qualcode.cli import export_commands as ec
     from qualcode.cli import learning_commands as lc
+    from qualcode.cli import report_commands as rc
     from qualcode.cli import study_commands as sc
 
     parser = _Parser(prog="qualcode", description=(
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     lc.register(sub)
     ac.register(sub)
     ec.register(sub)
+    rc.register(sub)
     return parser
 
 

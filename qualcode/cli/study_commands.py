@@ -1,4 +1,4 @@
-"""Study commands: init, import, codebook, code, segments, report, demo, app."""
+"""Study commands: init, import, codebook, code, segments, demo, app (report: report_commands.py)."""
 
 from __future__ import annotations
 
@@ -105,18 +105,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--codeable", action="store_true", help="leave out interviewer turns and procedural lines")
     p.add_argument("--coder", metavar="NAME", help="show what this coder may see (blind double-coding applies)")
     p.set_defaults(handler=cmd_segments)
-
-    p = sub.add_parser("report", help="write a theme report (Markdown, HTML, Word) or framework matrix (Excel)",
-                       description="Counts by participant group and attributed quotes per theme and code. "
-                       "The format follows the file name: .md, .html, .docx; .xlsx writes the counts, the "
-                       "framework matrix (participants × themes) and every coded segment.")
-    p.add_argument("study", metavar="STUDY")
-    p.add_argument("--out", metavar="FILE", required=True,
-                   help="report.md, report.html, report.docx or matrix.xlsx")
-    p.add_argument("--source", choices=("auto", "final", "human", "machine"), default="auto",
-                   help="which coding to count (default: final, else coders', else machine)")
-    p.add_argument("--threshold", type=_fraction, default=0.5, help="lowest machine confidence counted")
-    p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("demo", help="build, code and report the example study, then open the app")
     p.add_argument("dir", metavar="DIR", nargs="?", default="qualcode-demo")
@@ -375,25 +363,6 @@ def cmd_segments(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}: {len(rows)} segments")
     else:
         sys.stdout.write(data.decode("utf-8"))
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from qualcode.reports.paper_formats import write_docx_report, write_framework_xlsx, write_html_report
-    from qualcode.reports.theme_report import write_markdown_report
-
-    writers = {".md": write_markdown_report, ".markdown": write_markdown_report, ".html": write_html_report,
-               ".htm": write_html_report, ".docx": write_docx_report, ".xlsx": write_framework_xlsx}
-    out = Path(args.out)
-    writer = writers.get(out.suffix.lower())
-    if writer is None:
-        raise UsageError(f"--out {out}: expected a file ending in .md, .html, .docx or .xlsx (framework matrix), "
-                         f"got '{out.suffix or 'no extension'}'")
-    if not out.parent.exists():
-        raise UsageError(f"--out {out}: expected an existing folder, got no folder {out.parent}")
-    with _open(args.study) as study:
-        writer(study, out, source=args.source, threshold=args.threshold)
-    print(f"wrote {out}")
     return 0
 
 

@@ -200,6 +200,21 @@ class TranscriptStatusRow(Base):
     done_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class FrameworkSummaryRow(Base):
+    """A supervisor's summary of one participant × code cell of the framework matrix
+    (``version`` rises with each write, for stale-write checks; every write is audited)."""
+
+    __tablename__ = "framework_summaries"
+    __table_args__ = (UniqueConstraint("participant_id", "code_id", name="uq_framework_summaries_cell"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    code_id: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditRow(Base):
     """Append-only: every change (who, when, what, before, after). Never updated or deleted;
     database triggers refuse both."""

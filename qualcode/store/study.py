@@ -34,6 +34,7 @@ from qualcode.store import engine as engines
 from qualcode.store.codebook_edits import CodebookEdits
 from qualcode.store.coding import Coding
 from qualcode.store.double_coding import DoubleCoding
+from qualcode.store.matrix import FrameworkMatrix
 from qualcode.store.models import (
     AuditRow,
     CodebookVersion,
@@ -76,7 +77,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-class Study(Coding, CodebookEdits, DoubleCoding):
+class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
 
     def __init__(self, folder: Path, url: str) -> None:

@@ -1,0 +1,124 @@
+"""Framework matrix (Ritchie and Spencer; Gale et al. 2013): participants × codes, a
+summary per cell written by a supervisor, machine drafts marked DRAFT until then, and the
+references to the coded text under each cell. Anonymised like every report."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.state import code_label, require_coder, saved
+
+EDITORS = ("supervisor", "admin")
+
+
+def render() -> None:
+    st.title("Framework matrix")
+    ctx = require_coder()
+    if ctx is None:
+        return
+    study, coder, role = ctx
+    from qualcode.redact import Redactor
+    from qualcode.reports.coding import SOURCES
+    from qualcode.reports.data import attributes_of, collect
+
+    redactor = Redactor.from_study(study)
+    choices = [a for a in attributes_of(study.participants()) if a != "name"]
+    c1, c2, c3 = st.columns(3)
+    by = c1.selectbox("Group rows by", choices, key="fw-by")
+    source = c2.selectbox("Coding counted", SOURCES, key="fw-source")
+    threshold = c3.slider("Machine confidence counted from", 0.0, 1.0, 0.5, 0.05, key="fw-threshold")
+    data = collect(study, source, threshold, by, redactor=redactor)
+    matrix = data.matrix
+    if matrix is None or not matrix.rows:
+        st.info("No participant has coded segments yet (with this choice of coding).")
+        return
+    st.caption(f"Counted: {data.counted_short()}. {matrix.written()} cells summarised by a supervisor, "
+               f"{matrix.drafts()} machine drafts (marked DRAFT: the participant's most representative sentence).")
+    _table(data)
+    _editor(study, data, coder, role, redactor)
+    _downloads(data)
+
+
+def _table(data) -> None:  # noqa: ANN001
+    import pandas as pd
+
+    from qualcode.reports.framework import code_paths
+
+    paths = code_paths(data.codebook)
+    matrix = data.matrix
+    frame = pd.DataFrame([{"participant": r.participant, matrix.by: r.group,
+                           **{paths[c.id]: r.cells[c.id].display() for c, _ in matrix.columns}} for r in matrix.rows])
+    st.dataframe(frame, hide_index=True)
+
+
+def _editor(study, data, coder: str, role: str, redactor) -> None:  # noqa: ANN001
+    from qualcode.errors import QualcodeError, StaleEditError
+
+    matrix = data.matrix
+    st.subheader("Read and summarise a cell")
+    c1, c2 = st.columns(2)
+    people = [r.participant for r in matrix.rows]
+    pid = c1.selectbox("Participant", people, key="fw-participant",
+                       format_func=lambda p: f"{p} ({next(r.group for r in matrix.rows if r.participant == p)})")
+    code_id = c2.selectbox("Code", [c.id for c, _ in matrix.columns], key="fw-code",
+                           format_func=lambda c: code_label(data.codebook, c))
+    row = next(r for r in matrix.rows if r.participant == pid)
+    cell = row.cells[code_id]
+    if cell.status == "summary":
+        st.markdown(f"**Summary** by {cell.author} (version {cell.version})")
+        st.write(cell.text)
+    elif cell.status == "draft":
+        st.warning(cell.display(), icon=":material/smart_toy:")
+    else:
+        st.caption("This participant has no coded segment for this code.")
+    segments = {s.id: s for s in study.segments(ids=[r.segment_id for r in cell.refs])} if cell.refs else {}
+    with st.expander(f"Coded text ({len(cell.refs)} segment{'s' if len(cell.refs) != 1 else ''})",
+                     expanded=bool(cell.refs)):
+        for ref in cell.refs:
+            seg = segments.get(ref.segment_id)
+            if seg is not None:
+                st.markdown(f"> {_plain(redactor, seg.text)}  \n<span style='color:gray'>{_plain(redactor, ref.words())}"
+                            "</span>", unsafe_allow_html=True)
+    if role not in EDITORS:
+        st.caption("Only supervisors write summaries; you can read the matrix and its coded text.")
+        return
+    opened = st.session_state.setdefault(f"fw-v-{pid}-{code_id}", cell.version)  # the version you opened
+    text = st.text_area("Summary (your words; leave empty to go back to the machine draft)",
+                        value=cell.text if cell.status == "summary" else "", key=f"fw-text-{pid}-{code_id}-{opened}")
+    if st.button("Save summary", key="fw-save", type="primary"):
+        try:
+            version = study.set_framework_summary(pid, code_id, text, coder, expected_version=opened)
+        except StaleEditError as exc:
+            st.error(f"{exc}")
+            return
+        except QualcodeError as exc:
+            st.error(str(exc))
+            return
+        st.session_state[f"fw-v-{pid}-{code_id}"] = version
+        saved(f"Summary saved (version {version})")
+        st.rerun()
+
+
+def _plain(redactor, text: str) -> str:  # noqa: ANN001
+    """Redacted, and escaped for Markdown/HTML."""
+    import html
+
+    out = html.escape(redactor.text(" ".join(text.split())))
+    for ch in "*_`[]#|~$\\":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def _downloads(data) -> None:  # noqa: ANN001
+    from qualcode.reports.framework import matrix_docx_bytes
+    from qualcode.reports.paper_formats import xlsx_report
+
+    c1, c2 = st.columns(2)
+    c1.download_button("Framework matrix (Excel)", lambda: xlsx_report(data), "framework_matrix.xlsx",
+                       key="fw-xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    c2.download_button("Framework matrix (Word)", lambda: matrix_docx_bytes(data), "framework_matrix.docx",
+                       key="fw-docx",
+                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+render()
