@@ -31,6 +31,7 @@ from qualcode.records import (
     Transcript,
 )
 from qualcode.store import engine as engines
+from qualcode.store.accounts import Accounts, check_person_name
 from qualcode.store.codebook_edits import CodebookEdits
 from qualcode.store.coding import Coding
 from qualcode.store.double_coding import DoubleCoding
@@ -76,7 +77,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-class Study(Coding, CodebookEdits, DoubleCoding):
+class Study(Coding, CodebookEdits, DoubleCoding, Accounts):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
 
     def __init__(self, folder: Path, url: str) -> None:
@@ -186,9 +187,18 @@ class Study(Coding, CodebookEdits, DoubleCoding):
             row.role = role
         return row
 
+    def _person(self, s: Session, name: str) -> CoderRow:
+        """A person acting (never the system coders ``machine``/``final``)."""
+        return self._coder(s, check_person_name(name))
+
+    def for_user(self, name: str | None):  # noqa: ANN201 - UserStudy, imported lazily
+        """The study as ``name`` may use it (role checks, the blind rule): what the app uses."""
+        from qualcode.store.access import UserStudy
+
+        return UserStudy(self, name)
+
     def ensure_coder(self, name: str, role: str | None = None) -> str:
-        if name.strip() in SYSTEM_CODERS:
-            raise StoreError(f"coder: expected a person's name, got the reserved name {name!r}")
+        check_person_name(name)
         with self._tx() as s:
             return self._coder(s, name, role).name
 
@@ -402,7 +412,8 @@ class Study(Coding, CodebookEdits, DoubleCoding):
         if not text.strip():
             raise StoreError("memo: expected some text, got an empty memo")
         with self._tx() as s:
-            who = self._coder(s, coder)
+            who = self._person(s, coder)
+            self._check_open(s, who, segment_id=segment_id, transcript_id=transcript_id)
             row = MemoRow(coder_id=who.id, text=text, segment_id=segment_id,
                           transcript_id=transcript_id, code_id=code_id)
             s.add(row)
@@ -435,8 +446,10 @@ class Study(Coding, CodebookEdits, DoubleCoding):
                     for m, name in s.execute(query.order_by(MemoRow.id))]
 
     def mark_done(self, transcript_id: int, coder: str) -> None:
+        """``coder`` has finished ``transcript_id``: their coding on it is locked until a
+        supervisor reopens it (:meth:`reopen`)."""
         with self._tx() as s:
-            who = self._coder(s, coder)
+            who = self._person(s, coder)
             if s.get(TranscriptStatusRow, (transcript_id, who.id)) is None:
                 s.add(TranscriptStatusRow(transcript_id=transcript_id, coder_id=who.id))
                 self._audit(s, coder, "done", "transcript", transcript_id, None, {"coder": coder})
