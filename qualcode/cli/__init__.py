@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     from qualcode.cli import export_commands as ec
     from qualcode.cli import learning_commands as lc
     from qualcode.cli import study_commands as sc
+    from qualcode.cli import user_commands as uc
 
     parser = _Parser(prog="qualcode", description=(
         "Qualitative coding of interview transcripts, on this computer only. "
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     lc.register(sub)
     ac.register(sub)
     ec.register(sub)
+    uc.register(sub)
     return parser
 
 
