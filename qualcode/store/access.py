@@ -53,9 +53,10 @@ RULES: dict[str, str] = {
     "users": "admin", "audit_log": "admin",
 }
 PLAIN_ATTRIBUTES = ("folder",)
-# methods whose coder argument names whose work to read, not who acts: anyone's may be
-# asked for, the blind rule decides what comes back
-READ_FILTERS = {"applications": ("coder",), "span_codings": ("coder",)}
+# methods whose coder argument names whose work is read or reopened, not who acts (reads
+# still go through the blind rule; reopen is a supervisor's)
+NAMES_ANOTHER = {"applications": ("coder",), "span_codings": ("coder",), "coded_transcripts": ("coder",),
+                 "reopen": ("coder",)}
 
 
 class UserStudy:
@@ -107,7 +108,7 @@ class UserStudy:
         sig = inspect.signature(target)
         bound = sig.bind_partial(*args, **kwargs)
         for param in IDENTITY:
-            if param not in sig.parameters or param in READ_FILTERS.get(method, ()):
+            if param not in sig.parameters or param in NAMES_ANOTHER.get(method, ()):
                 continue
             if param not in bound.arguments:
                 bound.arguments[param] = self.name
