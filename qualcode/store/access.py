@@ -42,10 +42,11 @@ RULES: dict[str, str] = {
     "decide": "coder", "unset": "coder", "add_memo": "coder", "update_memo": "coder",
     "mark_done": "coder", "code_span": "coder", "remove_span": "coder",
     "replace_suggestions": "coder", "save_discovery": "coder",  # derived data, hidden where blind
+    "add_example": "coder",  # "use as example" on the Code page: a new codebook version, audited
     # supervising double-coding
     "assign": "supervisor", "seen_transcripts": "supervisor", "reopen": "supervisor",
     "coded_transcripts": "supervisor", "presence_tables": "supervisor", "disagreements": "supervisor",
-    "set_final": "supervisor", "add_example": "supervisor",
+    "set_final": "supervisor",
     # the codebook's versions and the accounts
     "add_code": "admin", "edit_code": "admin", "rename_code": "admin", "merge_codes": "admin",
     "split_code": "admin", "set_codebook": "admin",
@@ -66,6 +67,8 @@ class UserStudy:
         self._study = study
         self.name = (name or "").strip() or None
         self.role = "anonymous" if self.name is None else study.role_of(self.name)
+        if self.role not in RANK:  # the system coders machine/final are nobody's log-in
+            self.name, self.role = None, "anonymous"
         if self.name is not None and study.has_accounts():
             known = {u.name: u for u in study.users()}
             account = known.get(self.name)
