@@ -116,7 +116,10 @@ def render() -> None:
             table["codes"] = table["codes"].map(lambda cs: ";".join(sorted({c["code"] for c in cs})))
             table["suggestions"] = table["suggestions"].map(
                 lambda xs: ";".join(f"{x['code']}:{x['confidence']:.2f}" for x in xs))
-        st.download_button("Segments (CSV)", table.to_csv(index=False), "segments.csv", key="dl-segments")
+        from qualcode.io.cells import safe_cell
+
+        st.download_button("Segments (CSV)", table.map(safe_cell).to_csv(index=False), "segments.csv",
+                           key="dl-segments")
         from qualcode.io.codebook import dump_codebook
 
         st.download_button("Codebook (YAML)", dump_codebook(codebook), "codebook.yaml", key="dl-codebook")

@@ -48,6 +48,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     ro.set_defaults(handler=cmd_user_role)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` serves this computer only (``qualcode app --host`` needs accounts otherwise)."""
+    import ipaddress
+
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: may resolve to anything
+
+
 def _owner() -> str:
     try:
         return f"owner:{getpass.getuser()}"

@@ -22,6 +22,7 @@ import io
 from pathlib import Path
 
 from qualcode.io.atomic import write_atomic
+from qualcode.io.cells import safe_cell
 from qualcode.reports.theme_report import coded_segments, summarise
 from qualcode.store import Study
 
@@ -154,6 +155,8 @@ def framework_workbook(study: Study, source: str = "auto", threshold: float = 0.
         group, role, site = info[who]
         matrix.append([who, group, role, site, *["\n".join(rows[who].get(t.id, [])) for t in themes]])
     for sheet in (counts, matrix, quotes):
+        for cell in (c for row in sheet.iter_rows() for c in row):  # no text read as a formula
+            cell.value = safe_cell(cell.value)
         for cell in sheet[1]:
             cell.font = bold
         sheet.freeze_panes = "A2"

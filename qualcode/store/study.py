@@ -9,6 +9,7 @@ half-written. Methods return records from :mod:`qualcode.records`, never ORM row
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from qualcode.errors import StoreError
-from qualcode.io.atomic import write_atomic
+from qualcode.io.atomic import private_dir, private_file, write_atomic
 from qualcode.io.participants import is_interviewer_label, match_speaker
 from qualcode.pipeline.segment import segment_transcript
 from qualcode.records import (
@@ -83,6 +84,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, Accounts):
     def __init__(self, folder: Path, url: str) -> None:
         self.folder = Path(folder)
         self.url = url
+        self._make_private()
         self.engine = engines.make_engine(url)
         engines.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -101,7 +103,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, Accounts):
         created = not folder.exists()
         url = db_url or f"sqlite:///{(folder / DB_NAME).resolve()}"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             study = cls(folder, url)
             with study._tx() as s:
                 if s.scalar(select(func.count()).select_from(StudyInfo)):
@@ -126,6 +128,22 @@ class Study(Coding, CodebookEdits, DoubleCoding, Accounts):
                 for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", CONFIG_NAME):
                     (folder / name).unlink(missing_ok=True)
             raise
+
+    def _make_private(self) -> None:
+        """Interview text is confidential: the study folder 0700, the SQLite database and its
+        -wal/-shm/-journal files 0600 (also tightening a study made by an older qualcode).
+        A study folder someone else owns is left as its owner set it."""
+        db = Path(self.url.removeprefix("sqlite:///")) if self.url.startswith("sqlite:///") else None
+        try:
+            if self.folder.is_dir():
+                private_dir(self.folder)
+            if db is not None and db.name != ":memory:" and db.parent.is_dir():
+                private_file(db)
+                for suffix in ("-wal", "-shm", "-journal"):
+                    if db.with_name(db.name + suffix).exists():
+                        os.chmod(db.with_name(db.name + suffix), 0o600)
+        except PermissionError:
+            pass
 
     @classmethod
     def open(cls, folder: str | Path) -> Study:
