@@ -4,6 +4,7 @@ quotes with attribution, discovered clusters, and downloads for the paper."""
 from __future__ import annotations
 
 import io
+from html import escape
 
 import streamlit as st
 
@@ -51,7 +52,7 @@ def render() -> None:
         for s in summaries:
             if not s.quotes:
                 continue
-            st.markdown(("### " if s.depth == 0 else "#### ") + s.code.name +
+            st.markdown(("### " if s.depth == 0 else "#### ") + escape(s.code.name) +
                         f"  \n<span style='color:gray'>{s.segments} segments, {s.participants} participants</span>",
                         unsafe_allow_html=True)
             for seg, _ in s.quotes:
