@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("reopen", help="a supervisor reopens a transcript a coder marked done")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("transcript", metavar="TRANSCRIPT")
+    p.add_argument("--transcript", required=True, metavar="NAME")
     p.add_argument("--coder", required=True, metavar="NAME", help="whose done mark to undo")
     p.add_argument("--by", default="owner", metavar="NAME", help="who reopens it (kept in the audit log)")
     p.set_defaults(handler=cmd_reopen)

@@ -35,6 +35,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise UsageError(f"--out {out}: expected an existing folder, got no folder {out.parent}")
     with _open(args.study) as study:
+        from qualcode.cli.user_commands import owner_name
+
+        study.audit_export(kind.lstrip("."), out.resolve(), actor=owner_name())
         if kind == ".qdc":
             codebook = study.codebook()
             write_qdc(codebook, out, scope=study.folder.name)

@@ -343,6 +343,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out}: expected an existing folder, got no folder {out.parent}")
     with _open(args.study) as study:
         writer(study, out, source=args.source, threshold=args.threshold)
+        study.audit_export("report", out.resolve(), actor="owner")
     print(f"wrote {out}")
     return 0
 

@@ -60,7 +60,7 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: may resolve to anything
 
 
-def _owner() -> str:
+def owner_name() -> str:
     try:
         return f"owner:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -90,7 +90,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         from qualcode.store.accounts import check_person_name
 
         check_person_name(args.name)  # before asking for a password
-        study.add_user(args.name, _password(args), args.role, actor=_owner())
+        study.add_user(args.name, _password(args), args.role, actor=owner_name())
     print(f"added {args.name} ({args.role}); the app now asks everyone to log in")
     return 0
 
@@ -108,7 +108,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_user_remove(args: argparse.Namespace) -> int:
     with _open(args.study) as study:
-        study.remove_user(args.name, actor=_owner())
+        study.remove_user(args.name, actor=owner_name())
     print(f"removed the account of {args.name} (their codes and memos stay)")
     return 0
 
@@ -116,13 +116,13 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
 def cmd_user_passwd(args: argparse.Namespace) -> int:
     with _open(args.study) as study:
         study.users()  # a clear message for an unknown study before asking
-        study.set_password(args.name, _password(args), actor=_owner())
+        study.set_password(args.name, _password(args), actor=owner_name())
     print(f"new password set for {args.name}")
     return 0
 
 
 def cmd_user_role(args: argparse.Namespace) -> int:
     with _open(args.study) as study:
-        study.set_role(args.name, args.role, actor=_owner())
+        study.set_role(args.name, args.role, actor=owner_name())
     print(f"{args.name} is now a {args.role}")
     return 0

@@ -49,7 +49,10 @@ def write_atomic(path: str | Path, data: str | bytes, private: bool = False) -> 
 def private_dir(path: str | Path) -> Path:
     """Create ``path`` (and parents) if needed and make it 0700: only its owner may enter."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):  # parents made here are private too (~/.cache/qualcode)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
     os.chmod(path, 0o700)
     return path
 

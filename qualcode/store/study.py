@@ -119,7 +119,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, Accounts):
                              if url.startswith("sqlite") else "url"})
             config = {"format": "qualcode-study", "format_version": 1,
                       "database_url": db_url}  # None: the SQLite file beside this one
-            write_atomic(folder / CONFIG_NAME, json.dumps(config, indent=2) + "\n")
+            write_atomic(folder / CONFIG_NAME, json.dumps(config, indent=2) + "\n", private=True)
             return study
         except BaseException:
             if created:
