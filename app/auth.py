@@ -7,8 +7,8 @@ person must do first: log in, or on the Start page choose a name).
   checked by ``Study.check_login``, which slows and audits failures). A log-in lasts a
   working day (``SESSION_HOURS``) across reloads: ``Study.start_session`` makes a random
   token (``secrets.token_urlsafe``), the study keeps only its SHA-256 with the expiry, and
-  the token stays in the page address (``?session=``), Streamlit's own means of keeping
-  state across reloads. ``?coder=`` is ignored: nobody becomes someone by typing a name.
+  the token stays in the page address (``?session=``) and the tab's session state,
+  Streamlit's own means of keeping state across reloads and pages. ``?coder=`` is ignored: nobody becomes someone by typing a name.
   The role always comes from the account.
 - A study **without accounts** on this computer: single-user, as before. The person at
   the keyboard chooses a name once on Start (kept as ``?coder=``); their role is the one
@@ -33,6 +33,8 @@ import streamlit as st
 from qualcode.errors import QualcodeError
 
 SESSION_PARAM = "session"
+SESSION_KEY = "qualcode-session"
+NAME_KEY = "qualcode-name"
 NAME_PARAM = "coder"
 
 
@@ -63,14 +65,21 @@ def login_gate(study, ask_name: bool = False) -> tuple[str, str] | None:  # noqa
 
 
 def _logged_in(study) -> tuple[str, str] | None:  # noqa: ANN001
-    token = st.query_params.get(SESSION_PARAM)
+    # Moving to another page clears the address's parameters, so the token is also kept in
+    # this tab's session state and put back into the address (where a reload finds it).
+    token = st.query_params.get(SESSION_PARAM) or st.session_state.get(SESSION_KEY)
     who = study.session_user(token) if token else None
     if who is not None:
+        st.session_state[SESSION_KEY] = token
+        if st.query_params.get(SESSION_PARAM) != token:
+            st.query_params[SESSION_PARAM] = token
         return who
+    st.session_state.pop(SESSION_KEY, None)
     if NAME_PARAM in st.query_params:
         del st.query_params[NAME_PARAM]
     if token:
-        del st.query_params[SESSION_PARAM]
+        if SESSION_PARAM in st.query_params:
+            del st.query_params[SESSION_PARAM]
         st.warning("Your log-in has ended (a working day has passed, you logged out, or your password "
                    "was changed). Please log in again.")
     with st.form("login"):
@@ -86,21 +95,27 @@ def _logged_in(study) -> tuple[str, str] | None:  # noqa: ANN001
             st.error(str(exc))
         else:
             st.query_params[SESSION_PARAM] = token
+            st.session_state[SESSION_KEY] = token
             st.rerun()
     return None
 
 
 def logout(study) -> None:  # noqa: ANN001
-    token = st.query_params.get(SESSION_PARAM)
+    token = st.query_params.get(SESSION_PARAM) or st.session_state.get(SESSION_KEY)
     if token:
         study.end_session(token)
+    st.session_state.pop(SESSION_KEY, None)
+    if SESSION_PARAM in st.query_params:
         del st.query_params[SESSION_PARAM]
     st.rerun()
 
 
 def _single_user(study, ask_name: bool) -> tuple[str, str] | None:  # noqa: ANN001
-    name = (st.query_params.get(NAME_PARAM) or "").strip()
+    name = (st.query_params.get(NAME_PARAM) or st.session_state.get(NAME_KEY) or "").strip()
     if name:
+        st.session_state[NAME_KEY] = name
+        if st.query_params.get(NAME_PARAM) != name:
+            st.query_params[NAME_PARAM] = name
         return name, study.role_of(name)
     if not ask_name:
         return None
