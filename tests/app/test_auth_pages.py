@@ -168,3 +168,28 @@ def test_hostile_text_never_reaches_raw_html(hostile, page):
         assert any("because &lt;script&gt;" in v for v in raw)  # the suggestion's reason
     if page == "themes":
         assert any("Evil &lt;script&gt;" in v for v in raw)  # the code name heading
+
+
+def test_a_coder_cannot_change_the_codebook_an_admin_can(app_study):
+    before = len(app_study.codebook_versions())
+    at = open_app("codebook", "alice")
+    at.tabs[2].text_input[0].set_value("new_one")
+    at.tabs[2].text_input[1].set_value("New one")
+    at.tabs[2].text_area[0].set_value("Something new")
+    button(at, label="Add code").click().run()
+    assert any("add_code: needs the admin role, alice is a coder" in e.value for e in at.error)
+    assert len(app_study.codebook_versions()) == before
+
+
+def test_done_locks_the_code_page_until_reopened(app_study):
+    at = open_app("code", "alice")
+    button(at, label="Mark this transcript done").click().run()
+    accept = [b for b in at.button if b.key and b.key.startswith("acc-")][0]
+    accept.click().run()
+    assert any("marked it done, so their coding on it is locked" in e.value for e in at.error)
+    assert not app_study.applications(source="human", coder="alice")
+    tid = app_study.transcript_id(at.selectbox(key="transcript").value)
+    app_study.reopen(tid, "alice", "sue")
+    again = open_app("code", "alice")
+    [b for b in again.button if b.key and b.key.startswith("acc-")][0].click().run()
+    assert app_study.applications(source="human", coder="alice")

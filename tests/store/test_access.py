@@ -56,6 +56,7 @@ def calls(tid: int, segs: list[int], other: int, me: str) -> dict[str, tuple]:
         "participants": ((), {}), "segments": ((), {"transcript_id": tid}), "coders": ((), {}),
         "assignments": ((), {}), "done_by": ((tid,), {}), "blind_transcripts": ((me,), {}),
         "discovery": ((), {}), "segments_to_recode": (("phones",), {}), "role_of": ((me,), {}),
+        "audit_export": (("report", "report.md", me), {}),
         "applications": ((), {}), "visible_applications": ((me,), {}), "memos": ((), {}),
         "is_done": ((tid, me), {}),
         "decide": ((seg, "phones", me), {}), "unset": ((seg, "phones", me), {}),
