@@ -1,8 +1,8 @@
 """Shared app state: the open study and the embedder (st.cache_resource), who is coding.
 
-Views never open the database directly: everything goes through the Study API. The
-coder's name and role live in the page address (``?coder=NAME``), so a reload or a
-bookmark keeps them, and two browsers can work as two coders at once.
+Views never open the database directly: everything goes through the Study API, as the
+logged-in person may use it (``Study.for_user``). Who that is comes from app/auth.py:
+an account's log-in, or without accounts the name chosen once on Start (``?coder=NAME``).
 """
 
 from __future__ import annotations
@@ -44,26 +44,29 @@ def current_study() -> Study | None:
         return None
 
 
-def current_coder() -> tuple[str, str] | None:
-    """(name, role) of the person using this browser tab, or None."""
-    name = st.query_params.get("coder")
-    if not name:
-        return None
+def current_user(ask_name: bool = False) -> tuple[str, str] | None:
+    """(name, role) of the person using this browser tab, or None (see app/auth.py)."""
+    from app.auth import login_gate
+
     study = current_study()
-    roles = dict(study.coders()) if study else {}
-    return name, roles.get(name, "coder")
+    return login_gate(study, ask_name) if study is not None else None
 
 
-def require_coder() -> tuple[Study, str, str] | None:
+current_coder = current_user
+
+
+def require_coder():  # noqa: ANN201 - (UserStudy, name, role) | None
+    """The study as the logged-in person may use it (roles, blind rule), their name and role."""
     study = current_study()
     if study is None:
         return None
-    who = current_coder()
+    who = current_user()
     if who is None:
-        st.info("Choose who you are on the **Start** page first.")
-        st.page_link("views/start.py", label="Go to Start", icon=":material/person:")
+        if not study.has_accounts():
+            st.info("Choose who you are on the **Start** page first.")
+            st.page_link("views/start.py", label="Go to Start", icon=":material/person:")
         return None
-    return study, who[0], who[1]
+    return study.for_user(who[0]), who[0], who[1]
 
 
 def code_label(codebook: Codebook, code_id: str) -> str:

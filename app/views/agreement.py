@@ -15,8 +15,9 @@ def render() -> None:
     if ctx is None:
         return
     study, me, role = ctx
-    if role != "supervisor":
-        st.info("This page is for supervisors. Choose the supervisor role on the Start page.")
+    if not study.may("disagreements"):
+        st.info("This page is for supervisors: a supervisor or admin role is given by the study's owner "
+                "or an admin (`qualcode user role`).")
         return
     codebook = study.codebook()
     coders = [name for name, r in study.coders() if r != "system"]

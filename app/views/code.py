@@ -8,6 +8,8 @@ can be shown here.
 
 from __future__ import annotations
 
+from html import escape
+
 import streamlit as st
 
 from app.state import code_label, embedder, require_coder, saved
@@ -70,8 +72,9 @@ def segment_card(study, seg, codebook, coder, apps, memos, blind, min_conf, key_
                               and (a.confidence or 0) >= min_conf), key=lambda a: -(a.confidence or 0))
         for a in suggestions:
             c1, c2, c3 = st.columns([6, 1.3, 1.7])
-            c1.markdown(f"💡 {code_label(codebook, a.code_id)} — **{a.confidence:.0%}**  \n"
-                        f"<span style='font-size:0.8em;color:gray'>why: {a.reason}</span>", unsafe_allow_html=True)
+            c1.markdown(f"💡 {escape(code_label(codebook, a.code_id))} — **{a.confidence:.0%}**  \n"
+                        f"<span style='font-size:0.8em;color:gray'>why: {escape(a.reason or '')}</span>",
+                        unsafe_allow_html=True)
             c2.button("Accept", key=f"acc-{k}-{a.code_id}", type="primary", on_click=act,
                       args=(study.decide, seg.id, a.code_id, coder), kwargs={"present": True, "message": "Accepted"})
             c3.button("Reject", key=f"rej-{k}-{a.code_id}", on_click=act,
@@ -174,7 +177,7 @@ def render() -> None:
         page = st.number_input(f"Page (of {pages}; {len(visible)} segments)", 1, pages, 1) if pages > 1 else 1
         for seg in visible[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
             if seg.is_interviewer:
-                st.markdown(f"<div style='color:gray'><b>{seg.speaker or ''}</b>: {seg.text}</div>",
+                st.markdown(f"<div style='color:gray'><b>{escape(seg.speaker or '')}</b>: {escape(seg.text)}</div>",
                             unsafe_allow_html=True)
                 continue
             segment_card(study, seg, codebook, coder, by_segment.get(seg.id, []), memos.get(seg.id, []),

@@ -6,38 +6,21 @@ from collections import Counter
 
 import streamlit as st
 
-from app.state import current_coder, current_study
-from qualcode.errors import QualcodeError
+from app.state import current_study, current_user
 
 st.title("qualcode")
 study = current_study()
 if study is not None:
     st.caption(f"Study: **{study.folder.name}** · everything stays on this computer")
-    who = current_coder()
-    with st.form("who"):
-        st.subheader("Who are you?")
-        known = [name for name, _ in study.coders()]
-        pick = st.selectbox("Your name", ["(new coder)"] + known,
-                            index=(known.index(who[0]) + 1) if who and who[0] in known else 0)
-        new = st.text_input("…or a new name", placeholder="e.g. alice")
-        role = st.radio("Role", ["coder", "supervisor"], horizontal=True,
-                        index=1 if who and who[1] == "supervisor" else 0,
-                        help="Supervisors see the Agreement page and can adjudicate.")
-        go = st.form_submit_button("Start coding", type="primary")
-    if go:
-        name = new.strip() if new.strip() else ("" if pick == "(new coder)" else pick)
-        if not name:
-            st.error("Name: type your name, or choose it from the list.")
-        else:
-            try:
-                study.ensure_coder(name, role)
-            except QualcodeError as exc:
-                st.error(f"Name: {exc}")
-            else:
-                st.query_params["coder"] = name
-                st.rerun()
-    if who:
-        st.success(f"You are **{who[0]}** ({who[1]}). Go to **Code** to start.")
+    who = current_user(ask_name=True)
+    if who is None:
+        st.stop()
+    st.success(f"You are **{who[0]}** ({who[1]}). Go to **Code** to start.")
+    if study.has_accounts() and st.button("Log out", key="logout"):
+        from app.auth import logout
+
+        logout(study)
+    study = study.for_user(who[0])
 
     transcripts = study.transcripts()
     people = [p for p in study.participants() if not p.is_interviewer]

@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     from qualcode.cli import learning_commands as lc
     from qualcode.cli import report_commands as rc
     from qualcode.cli import study_commands as sc
+    from qualcode.cli import user_commands as uc
 
     parser = _Parser(prog="qualcode", description=(
         "Qualitative coding of interview transcripts, on this computer only. "
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     ac.register(sub)
     ec.register(sub)
     rc.register(sub)
+    uc.register(sub)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from qualcode.errors import UsageError
 
@@ -46,7 +47,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fraction", type=float, required=True, help="share of transcripts, e.g. 0.2")
     p.add_argument("--stratify", choices=("group", "site", "role"), help="draw the fraction within each value")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--include-seen", action="store_true", help="also draw transcripts a coder already coded "
+                   "with the machine's suggestions in view (recorded in the audit log)")
     p.set_defaults(handler=cmd_assign)
+
+    p = sub.add_parser("reopen", help="a supervisor reopens a transcript a coder marked done")
+    p.add_argument("study", metavar="STUDY")
+    p.add_argument("--transcript", required=True, metavar="NAME")
+    p.add_argument("--coder", required=True, metavar="NAME", help="whose done mark to undo")
+    p.add_argument("--by", default="owner", metavar="NAME", help="who reopens it (kept in the audit log)")
+    p.set_defaults(handler=cmd_reopen)
 
     p = sub.add_parser("disagreements", help="segments where two coders differ, side by side")
     p.add_argument("study", metavar="STUDY")
@@ -89,7 +99,12 @@ def cmd_assign(args: argparse.Namespace) -> int:
     if not 0 < args.fraction <= 1:
         raise UsageError(f"--fraction: expected a number above 0 and at most 1, got {args.fraction}")
     with _open(args.study) as study:
-        names = study.assign(args.coders, args.fraction, args.stratify, args.seed)
+        seen = study.seen_transcripts(args.coders)
+        names = study.assign(args.coders, args.fraction, args.stratify, args.seed, actor="owner",
+                             include_seen=args.include_seen)
+    for name, who in seen.items():
+        print(f"warning: {name}: {', '.join(who)} already coded it with suggestions in view; " +
+              ("included (--include-seen)" if args.include_seen else "left out of the sample"), file=sys.stderr)
     print(f"assigned {len(names)} transcript(s) to {', '.join(args.coders)} (blind until all mark them done):")
     for name in names:
         print(f"  {name}")
@@ -119,4 +134,11 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
     with _open(args.study) as study:
         study.set_final(args.segment, args.code, args.present, args.by, args.rationale)
     print(f"final: {args.code} {'applies' if args.present else 'does not apply'} on segment {args.segment}")
+    return 0
+
+
+def cmd_reopen(args: argparse.Namespace) -> int:
+    with _open(args.study) as study:
+        study.reopen(study.transcript_id(args.transcript), args.coder, args.by)
+    print(f"{args.transcript} reopened for {args.coder}")
     return 0

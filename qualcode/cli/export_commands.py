@@ -40,6 +40,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             project = refi_project(study, args.machine)
         written = write_export(study, out, fmt, machine_threshold=args.machine, bom=args.bom, wide=args.wide,
                                project=project)
+        from qualcode.cli.user_commands import owner_name
+
+        study.audit_export(fmt.name, out.resolve(), actor=owner_name())
         if project is not None:
             n_codings = sum(len(sel.codings) for src in project.sources for sel in src.selections)
             print(f"wrote {out}: {len(project.sources)} transcripts, {len(project.codebook)} codes, "

@@ -116,6 +116,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("app", help="open the coding app in your browser (local only)")
     p.add_argument("study", metavar="STUDY")
     p.add_argument("--port", type=_positive_int, default=8501)
+    p.add_argument("--host", metavar="ADDRESS", default="localhost",
+                   help="serve a team on this address (needs accounts: 'qualcode user add'); default: this computer only")
     p.set_defaults(handler=cmd_app)
 
 
@@ -415,13 +417,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return launch_app(target, args.port)
 
 
-def launch_app(study_dir: Path, port: int) -> int:
+def launch_app(study_dir: Path, port: int, host: str = "localhost") -> int:
     script = data_template("app/streamlit_app.py")
     env = dict(os.environ, QUALCODE_STUDY=str(Path(study_dir).resolve()), HF_HUB_OFFLINE="1")
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-           "--server.address", "localhost", "--browser.gatherUsageStats", "false",
+           "--server.address", host, "--browser.gatherUsageStats", "false",
            "--server.headless", "true", "--client.toolbarMode", "minimal"]
-    print(f"the app is at http://localhost:{port} (Ctrl+C to stop)")
+    print(f"the app is at http://{host}:{port} (Ctrl+C to stop)")
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
@@ -429,6 +431,10 @@ def launch_app(study_dir: Path, port: int) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    with _open(args.study):
-        pass  # a clear message for an unknown study before starting the server
-    return launch_app(Path(args.study), args.port)
+    from qualcode.cli.user_commands import is_loopback
+
+    with _open(args.study) as study:  # a clear message for an unknown study before starting the server
+        if not is_loopback(args.host) and not study.has_accounts():
+            raise UsageError(f"--host {args.host}: expected accounts before serving other computers, got a "
+                             "study without any (add them with 'qualcode user add STUDY NAME --role ROLE')")
+    return launch_app(Path(args.study), args.port, args.host)

@@ -152,7 +152,9 @@ class CachedEmbedder:
         self.inner = inner
         self.model_id = inner.model_id
         self.cache_dir = Path(cache_dir)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        from qualcode.io.atomic import private_dir, private_file
+
+        private_file(private_dir(self.cache_dir) / "embeddings.sqlite3")  # segments' text: 0700 / 0600
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.cache_dir / "embeddings.sqlite3", timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -170,13 +170,13 @@ class FineTunedHead:
 
         import torch
 
-        from qualcode.io.atomic import write_atomic
+        from qualcode.io.atomic import private_dir, write_atomic
 
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         buffer = io.BytesIO()
         torch.save({"encoder": self.st_[0].state_dict(), "head": self.head_.state_dict(), "steps": self.steps_},
                    buffer)
-        write_atomic(path, buffer.getvalue())
+        write_atomic(path, buffer.getvalue(), private=True)
         for old in sorted(path.parent.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]:
             old.unlink(missing_ok=True)
 

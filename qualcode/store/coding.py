@@ -34,12 +34,15 @@ class Coding:
     def decide(self, segment_id: int, code_id: str, coder: str, present: bool = True) -> None:
         """A coder applies (``present``) or rejects a code on a segment; saved at once."""
         with self._tx() as s:
-            self._record(s, segment_id, code_id, "human", self._coder(s, coder), present, actor=coder)
+            who = self._person(s, coder)
+            self._check_open(s, who, segment_id=segment_id)
+            self._record(s, segment_id, code_id, "human", who, present, actor=coder)
 
     def unset(self, segment_id: int, code_id: str, coder: str) -> None:
         """Withdraw a coder's decision (the audit log keeps it)."""
         with self._tx() as s:
             who = self._coder(s, coder, create=False)
+            self._check_open(s, who, segment_id=segment_id)
             row = s.scalar(select(CodeApplicationRow).where(
                 CodeApplicationRow.segment_id == segment_id, CodeApplicationRow.code_id == code_id,
                 CodeApplicationRow.source == "human", CodeApplicationRow.coder_id == who.id))
@@ -72,7 +75,7 @@ class Coding:
                   rationale: str = "") -> None:
         """The adjudicated (final) coding, kept apart from every coder's own."""
         with self._tx() as s:
-            self._coder(s, adjudicator)
+            self._person(s, adjudicator)
             self._record(s, segment_id, code_id, "final", self._coder(s, "final"), present,
                          actor=adjudicator, reason=rationale, decided_by=adjudicator)
 

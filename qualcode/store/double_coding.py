@@ -1,9 +1,12 @@
 """Double-coding: samples assigned to coders, the blind rule, and present/absent tables.
 
-The blind rule: on a transcript assigned to a coder for double-coding, that coder sees
-only their own codes (no other coder's, no machine suggestions, no final codes) until
-every coder assigned to it has marked it done. It is applied here, in the store, so
-the CLI and the app cannot show what the API does not return.
+The blind rule: on a transcript assigned for double-coding, everybody who is not a
+supervisor or admin (an assigned coder, a coder not in the sample, a name the study has
+never seen) sees only their own codes and memos (no other coder's, no machine
+suggestions, no final codes) until every coder assigned to it has marked it done. It is
+applied here, in the store, so the CLI and the app cannot show what the API does not
+return. Marking a transcript done locks that coder's coding on it until a supervisor
+reopens it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from collections.abc import Iterable
 
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from qualcode.errors import StoreError
+from qualcode.errors import AccessDenied, StoreError
 from qualcode.records import CodeApplication
 from qualcode.store.models import (
     AssignmentRow,
@@ -28,17 +32,22 @@ from qualcode.store.models import (
 )
 
 MACHINE_PRESENT = 0.5  # a suggestion counts as the machine applying the code from this confidence
+UNBLIND_ROLES = ("supervisor", "admin")  # never blind: they assign, compare and adjudicate
 
 
 class DoubleCoding:
     """Mixed into :class:`qualcode.store.study.Study`."""
 
     def assign(self, coders: list[str], fraction: float, stratify: str | None = None, seed: int = 42,
-               actor: str = "supervisor", sample: str = "double-coding") -> list[str]:
+               actor: str = "supervisor", sample: str = "double-coding",
+               include_seen: bool = False) -> list[str]:
         """Assign a random ``fraction`` of transcripts (at least one) to every coder in ``coders``.
 
         ``stratify="group"`` (or ``site``, ``role``) draws the fraction within each value of
-        the transcript's main participant's attribute.
+        the transcript's main participant's attribute. Transcripts that one of ``coders``
+        has already coded with the machine's suggestions in view (:meth:`seen_transcripts`)
+        are left out of the draw, since that coder is no longer blind on them, unless
+        ``include_seen``; either way the audit entry lists them.
         """
         if len(coders) < 2:
             raise StoreError(f"--coders: expected at least two coders for double-coding, got {len(coders)}")
@@ -59,6 +68,12 @@ class DoubleCoding:
             all_ids = list(s.scalars(select(TranscriptRow.id).order_by(TranscriptRow.id)))
             if not all_ids:
                 raise StoreError("assign: expected a study with transcripts, got none")
+            seen = self._seen(s, coders)
+            if not include_seen:
+                all_ids = [tid for tid in all_ids if tid not in seen]
+                if not all_ids:
+                    raise StoreError("assign: expected transcripts the coders have not coded with "
+                                     "suggestions in view, got none (--include-seen to use them anyway)")
             strata: dict[str, list[int]] = defaultdict(list)
             for tid in all_ids:
                 strata[main.get(tid, (0, "unknown"))[1] if stratify else ""].append(tid)
@@ -68,7 +83,7 @@ class DoubleCoding:
                 ids = strata[key]
                 k = max(1, round(fraction * len(ids)))
                 chosen.extend(sorted(rng.sample(ids, k)))
-            people = [self._coder(s, c) for c in coders]
+            people = [self._person(s, c) for c in coders]
             for tid in chosen:
                 for who in people:
                     exists = s.scalar(select(AssignmentRow.id).where(AssignmentRow.transcript_id == tid,
@@ -78,8 +93,60 @@ class DoubleCoding:
             names = [s.get(TranscriptRow, tid).name for tid in chosen]
             self._audit(s, actor, "assign", "sample", sample, None,
                         {"coders": coders, "fraction": fraction, "stratify": stratify, "seed": seed,
-                         "transcripts": names})
+                         "transcripts": names, "include_seen": include_seen,
+                         "seen": {s.get(TranscriptRow, tid).name: who for tid, who in sorted(seen.items())}})
             return names
+
+    def seen_transcripts(self, coders: list[str]) -> dict[str, list[str]]:
+        """Transcript name -> the coders among ``coders`` who already coded it while its
+        machine suggestions were visible to them (it was not assigned to them blind)."""
+        with self._tx() as s:
+            return {s.get(TranscriptRow, tid).name: who for tid, who in sorted(self._seen(s, coders).items())}
+
+    def _seen(self, s: Session, coders: list[str]) -> dict[int, list[str]]:
+        suggested = set(s.scalars(select(SegmentRow.transcript_id).join(
+            CodeApplicationRow, CodeApplicationRow.segment_id == SegmentRow.id)
+            .where(CodeApplicationRow.source == "machine").distinct()))
+        out: dict[int, list[str]] = defaultdict(list)
+        for name in coders:
+            who = s.scalar(select(CoderRow).where(CoderRow.name == name))
+            if who is None:
+                continue
+            blind = set(s.scalars(select(AssignmentRow.transcript_id).where(AssignmentRow.coder_id == who.id)))
+            decided = set(s.scalars(select(SegmentRow.transcript_id).join(
+                CodeApplicationRow, CodeApplicationRow.segment_id == SegmentRow.id)
+                .where(CodeApplicationRow.coder_id == who.id, CodeApplicationRow.source == "human").distinct()))
+            for tid in sorted((decided & suggested) - blind):
+                out[tid].append(name)
+        return dict(out)
+
+    def reopen(self, transcript_id: int, coder: str, by: str) -> None:
+        """Undo ``coder``'s *done* on a transcript so they can code it again (audited)."""
+        with self._tx() as s:
+            who = s.scalar(select(CoderRow).where(CoderRow.name == coder))
+            row = None if who is None else s.get(TranscriptStatusRow, (transcript_id, who.id))
+            if row is None:
+                raise StoreError(f"reopen: expected a transcript {coder!r} marked done, got transcript "
+                                 f"{transcript_id} not marked done by them")
+            s.delete(row)
+            self._audit(s, by, "reopen", "transcript", transcript_id, {"done_by": coder}, None)
+
+    def _check_open(self, s: Session, who: CoderRow, segment_id: int | None = None,
+                    transcript_id: int | None = None) -> None:
+        """Refuse to change ``who``'s coding on a transcript they marked done (the Done lock)."""
+        if transcript_id is None and segment_id is not None:
+            transcript_id = s.scalar(select(SegmentRow.transcript_id).where(SegmentRow.id == segment_id))
+        if transcript_id is None or who.id is None:
+            return
+        if s.get(TranscriptStatusRow, (transcript_id, who.id)) is not None:
+            name = s.get(TranscriptRow, transcript_id).name
+            raise AccessDenied(f"transcript {name}: {who.name} marked it done, so their coding on it is "
+                               "locked; a supervisor can reopen it")
+
+    def is_done(self, transcript_id: int, coder: str) -> bool:
+        with self._tx() as s:
+            who = s.scalar(select(CoderRow).where(CoderRow.name == coder))
+            return who is not None and s.get(TranscriptStatusRow, (transcript_id, who.id)) is not None
 
     def assignments(self) -> dict[int, list[str]]:
         with self._tx() as s:
@@ -96,13 +163,20 @@ class DoubleCoding:
                                     .where(TranscriptStatusRow.transcript_id == transcript_id)))
 
     def blind_transcripts(self, coder: str) -> set[int]:
-        """Transcripts on which ``coder`` must not yet see others' or the machine's codes."""
-        assigned = self.assignments()
-        blind = set()
-        for tid, coders in assigned.items():
-            if coder in coders and not set(coders) <= set(self.done_by(tid)):
-                blind.add(tid)
-        return blind
+        """Transcripts on which ``coder`` must not yet see others' or the machine's codes:
+        every assigned transcript not yet done by all its coders, unless ``coder`` is a
+        supervisor or admin (whether or not ``coder`` is in the sample)."""
+        with self._tx() as s:
+            role = s.scalar(select(CoderRow.role).where(CoderRow.name == (coder or "").strip()))
+            if role in UNBLIND_ROLES:
+                return set()
+            assigned: dict[int, set[int]] = defaultdict(set)
+            for tid, cid in s.execute(select(AssignmentRow.transcript_id, AssignmentRow.coder_id)):
+                assigned[tid].add(cid)
+            done: dict[int, set[int]] = defaultdict(set)
+            for tid, cid in s.execute(select(TranscriptStatusRow.transcript_id, TranscriptStatusRow.coder_id)):
+                done[tid].add(cid)
+        return {tid for tid, cids in assigned.items() if not cids <= done[tid]}
 
     def visible_applications(self, viewer: str, segment_ids: Iterable[int] | None = None,
                              source: str | None = None) -> list[CodeApplication]:

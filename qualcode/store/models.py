@@ -215,6 +215,16 @@ class FrameworkSummaryRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LoginSessionRow(Base):
+    """A log-in lasting a working day: only the SHA-256 of its random token is stored."""
+
+    __tablename__ = "login_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
 class AuditRow(Base):
     """Append-only: every change (who, when, what, before, after). Never updated or deleted;
     database triggers refuse both."""

@@ -9,6 +9,7 @@ half-written. Methods return records from :mod:`qualcode.records`, never ORM row
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from qualcode.errors import StoreError
-from qualcode.io.atomic import write_atomic
+from qualcode.io.atomic import private_dir, private_file, write_atomic
 from qualcode.io.participants import is_interviewer_label, match_speaker
 from qualcode.pipeline.segment import segment_transcript
 from qualcode.records import (
@@ -31,6 +32,7 @@ from qualcode.records import (
     Transcript,
 )
 from qualcode.store import engine as engines
+from qualcode.store.accounts import Accounts, check_person_name
 from qualcode.store.codebook_edits import CodebookEdits
 from qualcode.store.coding import Coding
 from qualcode.store.double_coding import DoubleCoding
@@ -77,12 +79,13 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix):
+class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
 
     def __init__(self, folder: Path, url: str) -> None:
         self.folder = Path(folder)
         self.url = url
+        self._make_private()
         self.engine = engines.make_engine(url)
         engines.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -101,7 +104,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix):
         created = not folder.exists()
         url = db_url or f"sqlite:///{(folder / DB_NAME).resolve()}"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             study = cls(folder, url)
             with study._tx() as s:
                 if s.scalar(select(func.count()).select_from(StudyInfo)):
@@ -117,7 +120,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix):
                              if url.startswith("sqlite") else "url"})
             config = {"format": "qualcode-study", "format_version": 1,
                       "database_url": db_url}  # None: the SQLite file beside this one
-            write_atomic(folder / CONFIG_NAME, json.dumps(config, indent=2) + "\n")
+            write_atomic(folder / CONFIG_NAME, json.dumps(config, indent=2) + "\n", private=True)
             return study
         except BaseException:
             if created:
@@ -126,6 +129,22 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix):
                 for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", CONFIG_NAME):
                     (folder / name).unlink(missing_ok=True)
             raise
+
+    def _make_private(self) -> None:
+        """Interview text is confidential: the study folder 0700, the SQLite database and its
+        -wal/-shm/-journal files 0600 (also tightening a study made by an older qualcode).
+        A study folder someone else owns is left as its owner set it."""
+        db = Path(self.url.removeprefix("sqlite:///")) if self.url.startswith("sqlite:///") else None
+        try:
+            if self.folder.is_dir():
+                private_dir(self.folder)
+            if db is not None and db.name != ":memory:" and db.parent.is_dir():
+                private_file(db)
+                for suffix in ("-wal", "-shm", "-journal"):
+                    if db.with_name(db.name + suffix).exists():
+                        os.chmod(db.with_name(db.name + suffix), 0o600)
+        except PermissionError:
+            pass
 
     @classmethod
     def open(cls, folder: str | Path) -> Study:
@@ -187,9 +206,18 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix):
             row.role = role
         return row
 
+    def _person(self, s: Session, name: str) -> CoderRow:
+        """A person acting (never the system coders ``machine``/``final``)."""
+        return self._coder(s, check_person_name(name))
+
+    def for_user(self, name: str | None):  # noqa: ANN201 - UserStudy, imported lazily
+        """The study as ``name`` may use it (role checks, the blind rule): what the app uses."""
+        from qualcode.store.access import UserStudy
+
+        return UserStudy(self, name)
+
     def ensure_coder(self, name: str, role: str | None = None) -> str:
-        if name.strip() in SYSTEM_CODERS:
-            raise StoreError(f"coder: expected a person's name, got the reserved name {name!r}")
+        check_person_name(name)
         with self._tx() as s:
             return self._coder(s, name, role).name
 
@@ -403,7 +431,8 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix):
         if not text.strip():
             raise StoreError("memo: expected some text, got an empty memo")
         with self._tx() as s:
-            who = self._coder(s, coder)
+            who = self._person(s, coder)
+            self._check_open(s, who, segment_id=segment_id, transcript_id=transcript_id)
             row = MemoRow(coder_id=who.id, text=text, segment_id=segment_id,
                           transcript_id=transcript_id, code_id=code_id)
             s.add(row)
@@ -436,8 +465,10 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix):
                     for m, name in s.execute(query.order_by(MemoRow.id))]
 
     def mark_done(self, transcript_id: int, coder: str) -> None:
+        """``coder`` has finished ``transcript_id``: their coding on it is locked until a
+        supervisor reopens it (:meth:`reopen`)."""
         with self._tx() as s:
-            who = self._coder(s, coder)
+            who = self._person(s, coder)
             if s.get(TranscriptStatusRow, (transcript_id, who.id)) is None:
                 s.add(TranscriptStatusRow(transcript_id=transcript_id, coder_id=who.id))
                 self._audit(s, coder, "done", "transcript", transcript_id, None, {"coder": coder})

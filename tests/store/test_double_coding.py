@@ -50,8 +50,9 @@ def test_blind_rule_hides_other_coders_and_machine_until_both_are_done(coded):
     alice_sees = coded.visible_applications("alice", ids)
     assert {(a.source, a.coder, a.code_id) for a in alice_sees} == {("human", "alice", "phones")}
     assert not [a for a in coded.visible_applications("bob", ids) if a.coder == "alice" or a.source == "machine"]
-    carol_sees = coded.visible_applications("carol", ids)  # not assigned: sees everything
-    assert {a.source for a in carol_sees} == {"human", "machine"}
+    assert coded.visible_applications("carol", ids) == []  # not assigned: blind too (issue 15)
+    coded.set_role("sam", "supervisor", actor="owner")
+    assert {a.source for a in coded.visible_applications("sam", ids)} == {"human", "machine"}
     coded.mark_done(tid, "alice")
     assert len(coded.visible_applications("alice", ids)) == 1  # bob is not done yet
     coded.mark_done(tid, "bob")
