@@ -4,7 +4,7 @@
   ``version`` (stale-write check), who wrote it and when. Every write is also audited.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 from collections.abc import Sequence
 from typing import Union
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: Union[str, Sequence[str], None] = "0002"
+down_revision: Union[str, Sequence[str], None] = "0003"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
