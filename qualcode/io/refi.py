@@ -247,26 +247,27 @@ def _slug(name: str) -> str:
 
 
 def _xml_from(path: Path) -> bytes:
+    from qualcode.io import safe
+
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
+        with safe.open_zip(path, path, "a REFI-QDA project (.qdpx, a zip archive)") as z:
             names = {n.lower(): n for n in z.namelist()}
             member = names.get("project.qde")
             if member is None:
                 raise CodebookError(path, "a REFI-QDA project (.qdpx) with project.qde inside",
                                     ", ".join(sorted(z.namelist())[:5]) or "an empty zip")
-            return z.read(member)
-    return path.read_bytes()
+            return safe.read_zip_member(z, member, path)
+    return safe.read_bytes(path, "a readable REFI-QDA file", CodebookError, safe.MAX_XML_BYTES)
 
 
 def _parse(path: Path) -> ET.Element:
-    """The XML root of a ``.qdc``, ``.qde`` or ``.qdpx``; a bad file is a one-line error."""
-    try:
-        return ET.fromstring(_xml_from(path))
-    except ET.ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        raise CodebookError(path, "REFI-QDA XML", str(exc).split(":")[0], line=line) from None
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise CodebookError(path, "a readable REFI-QDA file", getattr(exc, "strerror", None) or str(exc)) from None
+    """The XML root of a ``.qdc``, ``.qde`` or ``.qdpx``; a bad file is a one-line error.
+
+    Parsing is hardened in :func:`qualcode.io.safe.parse_xml` (no DTD or entities, size,
+    depth and element limits, unknown encodings refused)."""
+    from qualcode.io import safe
+
+    return safe.parse_xml(_xml_from(path), path, "REFI-QDA XML", CodebookError, code_tag="Code")
 
 
 def read_refi_codebook(path: str | Path) -> Codebook:
@@ -335,7 +336,9 @@ def source_texts(path: str | Path) -> dict[str, str]:
     path = Path(path)
     root = _parse(path)
     out: dict[str, str] = {}
-    with zipfile.ZipFile(path) as z:
+    from qualcode.io import safe
+
+    with safe.open_zip(path, path, "a REFI-QDA project (.qdpx, a zip archive)") as z:
         members = {n.lower(): n for n in z.namelist()}
         for src in root.iter():
             if _local(src.tag) != "TextSource":
@@ -348,5 +351,5 @@ def source_texts(path: str | Path) -> dict[str, str]:
             if ref.startswith("internal://"):
                 member = members.get(("sources/" + ref[len("internal://"):]).lower())
                 if member:
-                    out[src.get("name", "")] = io.TextIOWrapper(z.open(member), encoding="utf-8-sig").read()
+                    out[src.get("name", "")] = safe.read_zip_member(z, member, path).decode("utf-8-sig")
     return out
