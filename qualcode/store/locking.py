@@ -22,13 +22,18 @@ def dialect(s: Session) -> str:
     return s.get_bind().dialect.name
 
 
-def insert_ignore(s: Session, model: type, index_elements: list[str]):  # noqa: ANN201
-    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database; ``rowcount`` says if it went in."""
+def insert_ignore(s: Session, model: type, index_elements: list[str], **values: object) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING``; True when this call's row went in.
+
+    (Told by ``RETURNING``: psycopg reports no rowcount for this statement.)"""
     if dialect(s) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing(index_elements=index_elements)
+    table = model.__table__
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+                 .returning(*table.primary_key.columns))
+    return s.execute(statement).first() is not None
 
 
 def lock_row(s: Session, model: type, key: int) -> object | None:

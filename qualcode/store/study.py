@@ -186,9 +186,9 @@ class Study(Coding, CodebookEdits, DoubleCoding):
                 raise StoreError(f"coder {name}: expected role coder or supervisor, got {role!r}")
             # Idempotent: several processes creating the same coder at once all succeed;
             # only the one whose row went in writes the audit entry.
-            made = s.execute(insert_ignore(s, CoderRow, ["name"]).values(name=name, role=role or "coder"))
+            made = insert_ignore(s, CoderRow, ["name"], name=name, role=role or "coder")
             row = s.scalar(select(CoderRow).where(CoderRow.name == name))
-            if made.rowcount:
+            if made:
                 self._audit(s, name, "create", "coder", name, None, {"role": row.role})
         elif role is not None and row.role != role and row.role != "system":
             self._audit(s, name, "update", "coder", name, {"role": row.role}, {"role": role})
@@ -464,9 +464,8 @@ class Study(Coding, CodebookEdits, DoubleCoding):
     def mark_done(self, transcript_id: int, coder: str) -> None:
         with self._tx() as s:
             who = self._coder(s, coder)
-            made = s.execute(insert_ignore(s, TranscriptStatusRow, ["transcript_id", "coder_id"])
-                             .values(transcript_id=transcript_id, coder_id=who.id))
-            if made.rowcount:
+            if insert_ignore(s, TranscriptStatusRow, ["transcript_id", "coder_id"],
+                             transcript_id=transcript_id, coder_id=who.id):
                 self._audit(s, coder, "done", "transcript", transcript_id, None, {"coder": coder})
 
     def save_discovery(self, clusters: list[dict], model_id: str, actor: str = "machine") -> None:
