@@ -91,8 +91,19 @@ def upgrade(engine: Engine) -> None:
             if tables:
                 raise StoreError(f"database {engine.url!r}: expected an empty database or a "
                                  f"qualcode study, got other tables ({', '.join(tables[:5])})")
-        with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "head")
+        sqlite = engine.url.get_backend_name() == "sqlite"
+        with engine.connect() as conn:
+            if sqlite:  # batch migrations re-create tables: foreign keys off meanwhile (outside a transaction)
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    command.upgrade(_alembic_config(conn), "head")
+                    if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise StoreError(f"database {db_path}: expected consistent references after the "
+                                         "migration, got dangling ones (nothing was changed)")
+            finally:
+                if sqlite:
+                    conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
     except OperationalError as exc:
         raise StoreError(f"database {engine.url.render_as_string(hide_password=True)}: "
                          f"expected a reachable database, got {str(exc.orig).strip()}") from None
