@@ -32,8 +32,8 @@ from xml.etree import ElementTree as ET
 from qualcode.errors import InputError
 
 # ----------------------------------------------------------------------------- limits
-MAX_FILE_BYTES = 16 * 1024 * 1024
-"""Largest transcript, participants sheet, codebook or table read (16 MiB; a two-hour
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""Largest transcript, participants sheet, codebook or table read (8 MiB; a two-hour
 interview is about 100 KB). Checked before anything is parsed."""
 MAX_LINE_CHARS = 1_000_000
 """Longest line of a text transcript or caption file, in characters."""

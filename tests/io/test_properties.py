@@ -27,7 +27,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="qualcode-properties-"))
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 # ----------------------------------------------------------------------------- pieces
-_chars = st.text(alphabet=st.sampled_from(list("abcXYZ é’\t:;,.[]()<>-\"'&#*!|{}0123456789\n\r\x00\ufeff")),
+_chars = st.text(alphabet=st.sampled_from(list("abcXYZ é’\t:;,.[]()<>-\"'&#*!|{}0123456789\n\r\ufeff")),
                  max_size=40)
 _word = st.sampled_from(["Anna", "Interviewer", "INTERVIEWER", "Dr Dixon", "P07", "Q", "speaker 2", "Bob",
                          "i", "What I said", "x" * 60])
@@ -54,9 +54,12 @@ def _encode(text: str, how: str) -> bytes:
 _encoded = st.builds(_encode, _text, st.sampled_from(["utf-8", "utf-8", "bom", "utf-16", "cp1252"]))
 _bytes = st.one_of(_encoded, _encoded, _encoded, st.binary(max_size=200))
 
-_cue = st.builds(lambda a, b, voice, t: f"{a} --> {b}\n{voice}{t}", _time, _time,
+_good_time = st.builds(lambda h, m, sec, ms: f"{h:02d}:{m:02d}:{sec:02d}{ms}", st.integers(0, 99), st.integers(0, 59),
+                       st.integers(0, 59), st.sampled_from(["", ",000", ".500", ",25"]))
+_cue_time = st.one_of(_good_time, _good_time, _good_time, _good_time, _time)
+_cue = st.builds(lambda a, b, voice, t: f"{a} --> {b}\n{voice}{t}", _cue_time, _cue_time,
                  st.sampled_from(["", "<v Anna>", "<v.loud Bob>", "Anna: ", "- "]), _chars)
-_captions = st.lists(st.one_of(_cue, _line, st.just("NOTE a note"), st.just("1")), max_size=8)
+_captions = st.lists(st.one_of(_cue, _cue, _cue, _line, st.just("NOTE a note"), st.just("1")), max_size=8)
 _srt = st.builds(lambda cues, how: _encode("\n\n".join(cues), how), _captions, st.sampled_from(["utf-8", "bom"]))
 _vtt = st.builds(lambda head, cues: _encode(head + "\n\n".join(cues), "utf-8"),
                  st.sampled_from(["WEBVTT\n\n", "WEBVTT - title\n\n", "", "webvtt\n"]), _captions)
@@ -65,8 +68,30 @@ _cell = st.one_of(_chars, _word, _time, st.sampled_from(['"quoted, cell"', '"bro
                                                          "nan", "3.5", "yes"]))
 _header = st.sampled_from(["speaker,text,start", "Speaker,Utterance,Time", "participant_id,group,role,site,speaker",
                            "unit,a,b", "unit,a,b,c", "code,definition", "id,text,access,money", "", "a"])
-_csv = st.builds(lambda h, rows: _encode("\n".join([h] + [",".join(r) for r in rows]), "utf-8"),
-                 _header, st.lists(st.lists(_cell, max_size=5), max_size=8))
+_csv_any = st.builds(lambda h, rows: _encode("\n".join([h] + [",".join(r) for r in rows]), "utf-8"),
+                     _header, st.lists(st.lists(_cell, max_size=5), max_size=8))
+
+
+def _csv_of(header: str, cells: list) -> st.SearchStrategy:
+    """CSVs with ``header`` and rows of the right width (so that many of them are read)."""
+    return st.builds(lambda rows: _encode("\n".join([header] + [",".join(r) for r in rows]), "utf-8"),
+                     st.lists(st.tuples(*cells), min_size=1, max_size=14))
+
+
+_ids = st.sampled_from(["access", "phones", "money", "a.b", "c-1", "access", "bad id", ""])
+_name_cell = st.one_of(_word, _cell)
+_csv_transcript = st.one_of(_csv_any, _csv_of("speaker,text,start", [_name_cell, _cell, _cell]),
+                            _csv_of("Speaker,Utterance", [_name_cell, _cell]))
+_csv_participants = st.one_of(_csv_any, _csv_of("participant_id,group,role,site,speaker",
+                                                [st.sampled_from(["P1", "P2", "P3", "", "P1"]), _cell, _cell, _cell,
+                                                 _name_cell]))
+_digit = st.sampled_from(["1", "2", "3", "", "1.5", "x", "inf"])
+_csv_table = st.one_of(_csv_any, _csv_of("unit,a,b", [_cell, _digit, _digit]))
+_csv_codebook = st.one_of(_csv_any, _csv_of("code,definition", [st.one_of(_ids, _word), _cell]))
+_bit = st.sampled_from(["0", "1", "1", "0", "", "2"])
+_csv_gold = st.one_of(_csv_any, st.builds(
+    lambda rows: _encode("\n".join(["id,text,access,money"] + [",".join(r) for r in rows]), "utf-8"),
+    st.lists(st.tuples(st.sampled_from(["1", "2", "x"]), _cell, _bit, _bit), min_size=8, max_size=16)))
 
 
 def _docx_bytes(blocks: list[str], raw: bytes | None, member: str) -> bytes:
@@ -99,18 +124,37 @@ _yaml_piece = st.sampled_from(["name: X\n", "codes:\n", "  - id: a\n", "    defi
                                "    name: N\n", "    include: [x, y]\n", "    examples: {a: 1}\n", "version: 2\n",
                                "version: x\n", "codes: &c\n", "    children: *c\n", "  - *c\n", "codes: [\n",
                                "    definition:\n", "    unknown: 1\n", "  - id: 'bad id'\n", "--- \n", "\t", ": "])
-_yaml = st.lists(st.one_of(_yaml_piece, _yaml_piece, _chars), max_size=14).map(lambda p: "".join(p).encode())
+_code_tree = st.deferred(lambda: st.fixed_dictionaries(
+    {"id": _ids, "definition": st.one_of(_chars, st.just("A definition."))},
+    optional={"name": _word, "include": st.lists(_chars, max_size=2), "parent": _ids,
+              "children": st.lists(_code_tree, max_size=2)}))
 
-_code_xml = st.recursive(
-    st.builds(lambda n: f'<Code name="{_xml_text(n)}" guid="g"/>', _chars),
-    lambda kids: st.builds(lambda n, k: f'<Code name="{_xml_text(n)}"><Description>d</Description>{"".join(k)}</Code>',
-                           _word, st.lists(kids, max_size=3)), max_leaves=8)
+
+def _yaml_dump(codes: list, name: str) -> bytes:
+    import yaml
+    return yaml.safe_dump({"name": name, "codes": codes}, allow_unicode=True).encode()
+
+
+def _mutate(data: bytes, at: int, piece: bytes) -> bytes:
+    at = at % (len(data) + 1)
+    return data[:at] + piece + data[at:]
+
+
+_good_yaml = st.builds(_yaml_dump, st.lists(_code_tree, min_size=1, max_size=4), _word)
+_yaml = st.one_of(_good_yaml, _good_yaml,
+                  st.builds(_mutate, _good_yaml, st.integers(0, 10_000), _yaml_piece.map(str.encode)),
+                  st.lists(st.one_of(_yaml_piece, _yaml_piece, _chars), max_size=14).map(lambda p: "".join(p).encode()))
+
+_code_leaf = st.builds(lambda n: f'<Code name="{_xml_text(n)}" guid="g"/>', st.one_of(_word, _chars))
+_code_xml = st.one_of(_code_leaf, st.builds(
+    lambda n, kids: f'<Code name="{_xml_text(n)}"><Description>d</Description>{"".join(kids)}</Code>',
+    _word, st.lists(_code_leaf, max_size=3)))
 _qdc = st.one_of(
     st.builds(lambda decl, root, codes: (decl + f'<{root} xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
                                          + "".join(codes) + f"</Codes></{root}>").encode(),
-              st.sampled_from(['<?xml version="1.0"?>', '<?xml version="1.0" encoding="x-unknown"?>', "",
+              st.sampled_from(['<?xml version="1.0"?>', '<?xml version="1.0"?>', '<?xml version="1.0" encoding="x-unknown"?>', "",
                                '<?xml version="1.0" encoding="utf-16"?>']),
-              st.sampled_from(["CodeBook", "Project", "Other"]), st.lists(_code_xml, max_size=4)),
+              st.sampled_from(["CodeBook", "CodeBook", "Project", "Other"]), st.lists(_code_xml, max_size=4)),
     st.binary(max_size=100),
 )
 
@@ -171,14 +215,14 @@ READERS: dict[str, tuple[st.SearchStrategy, Callable[[bytes], str], int]] = {
     "transcript .txt": (_bytes, _transcript_check(".txt"), 220),
     "transcript .srt": (_srt, _transcript_check(".srt"), 110),
     "transcript .vtt": (_vtt, _transcript_check(".vtt"), 90),
-    "transcript .csv": (_csv, _transcript_check(".csv"), 120),
+    "transcript .csv": (_csv_transcript, _transcript_check(".csv"), 120),
     "transcript .docx": (_docx, _transcript_check(".docx"), 110),
-    "participants .csv": (_csv, _reader_check(".csv", _participants), 80),
-    "rating table .csv": (_csv, _reader_check(".csv", _table), 80),
+    "participants .csv": (_csv_participants, _reader_check(".csv", _participants), 80),
+    "rating table .csv": (_csv_table, _reader_check(".csv", _table), 80),
     "codebook .yaml": (_yaml, _reader_check(".yaml", _codebook), 130),
-    "codebook .csv": (_csv, _reader_check(".csv", _codebook), 40),
+    "codebook .csv": (_csv_codebook, _reader_check(".csv", _codebook), 40),
     "codebook .qdc": (_qdc, _reader_check(".qdc", _codebook), 100),
-    "gold .csv": (_csv, _reader_check(".csv", _gold), 40),
+    "gold .csv": (_csv_gold, _reader_check(".csv", _gold), 40),
 }
 
 

@@ -122,7 +122,7 @@ def test_long_csv_cells_in_every_csv_reader(tmp_path: Path) -> None:
 def test_file_and_line_limits(tmp_path: Path) -> None:
     with open(tmp_path / "huge.txt", "wb") as f:
         f.truncate(safe.MAX_FILE_BYTES + 1)
-    with pytest.raises(InputError, match="expected a file of at most 16,777,216 bytes"):
+    with pytest.raises(InputError, match="expected a file of at most 8,388,608 bytes"):
         read_transcript(tmp_path / "huge.txt")
     (tmp_path / "line.txt").write_text("Anna: " + "word " * 250_000)
     with pytest.raises(InputError, match=r"line.txt:1: expected lines of at most 1,000,000 characters"):
