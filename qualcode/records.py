@@ -64,6 +64,7 @@ class Transcript:
     source_format: str
     source_path: str = ""
     content_hash: str = ""
+    warnings: tuple[str, ...] = ()  # readable but suspicious input a coder should check
 
     def speakers(self) -> list[str]:
         seen: dict[str, None] = {}

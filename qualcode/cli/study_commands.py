@@ -228,6 +228,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"imported {len(report.imported)} transcript(s), {report.segments} segments; "
           f"{len(report.unchanged)} unchanged" +
           (f"; {report.participants} participant(s) added or updated" if people else ""))
+    for warning in report.warnings:  # readable but suspicious: the coder should check these
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

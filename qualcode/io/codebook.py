@@ -20,8 +20,6 @@ reported where it stands.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from typing import Any
 import yaml
 
 from qualcode.errors import CodebookError
+from qualcode.io import safe
 from qualcode.records import Code, Codebook
 
 _ID = re.compile(r"^[^\W_][\w.\-]*$")  # letters (any script), digits, _ . -
@@ -37,12 +36,8 @@ _CODE_KEYS = {"id", "name", "definition", "include", "exclude", "examples", "chi
 
 
 def _compose(text: str, path: Path) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise CodebookError(path, "valid YAML", getattr(exc, "problem", None) or str(exc),
-                            line=mark.line + 1 if mark else None) from None
+    """The node tree: no aliases, nesting limited, one-line errors (see :func:`safe.load_yaml`)."""
+    return safe.load_yaml(text, path, CodebookError)
 
 
 def _mapping(node: yaml.Node, path: Path, what: str) -> dict[str, yaml.Node]:
@@ -130,33 +125,43 @@ def validate_codes(entries: list[tuple[Code, int]], path: Path | str) -> tuple[C
             raise CodebookError(path, f"each code id once; '{code.id}' is first defined on line {lines[code.id]}",
                                 "a duplicate id", line=line, field="id")
         lines[code.id] = line
+    safe.check_code_count(len(entries), path, CodebookError)
     by_id = {c.id: c for c, _ in entries}
     for code, line in entries:
         if code.parent is not None and code.parent not in by_id:
             raise CodebookError(path, "a parent that is the id of another code",
                                 f"unknown parent '{code.parent}'", line=line, field="parent")
+    # Depth of every code, iteratively and once per code (no recursion, linear time),
+    # which also finds cycles and codes nested too deep.
+    depth: dict[str, int] = {}
     for code, line in entries:
-        seen = {code.id}
-        cur = code
-        while cur.parent is not None:
-            if cur.parent in seen:
+        chain: list[str] = []
+        on_chain: set[str] = set()
+        cur: str | None = code.id
+        while cur is not None and cur not in depth:
+            if cur in on_chain:
                 raise CodebookError(path, "codes whose parents lead up to a theme",
                                     f"a cycle through '{code.id}'", line=line, field="parent")
-            seen.add(cur.parent)
-            cur = by_id[cur.parent]
+            on_chain.add(cur)
+            chain.append(cur)
+            cur = by_id[cur].parent
+        level = -1 if cur is None else depth[cur]
+        for cid in reversed(chain):
+            level += 1
+            depth[cid] = level
+        if depth[code.id] >= safe.MAX_NESTING:
+            raise safe.nesting_error(path, safe.MAX_NESTING, "codes", line, CodebookError)
     ordered: list[Code] = []
     placed: set[str] = set()
-
-    def place(code: Code) -> None:
-        if code.id in placed:
-            return
-        if code.parent is not None:
-            place(by_id[code.parent])
-        placed.add(code.id)
-        ordered.append(code)
-
     for code, _ in entries:
-        place(code)
+        pending: list[Code] = []
+        cur_code: Code | None = code
+        while cur_code is not None and cur_code.id not in placed:
+            pending.append(cur_code)
+            cur_code = by_id[cur_code.parent] if cur_code.parent is not None else None
+        for c in reversed(pending):
+            placed.add(c.id)
+            ordered.append(c)
     return tuple(ordered)
 
 
@@ -190,13 +195,13 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
 def parse_definitions_csv(text: str, path: str | Path) -> Codebook:
     """A ``code,definition`` CSV (one flat level) as a codebook; ids are the code names."""
     path = Path(path)
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    rows = safe.csv_rows(text, path, CodebookError)
+    header = [h.strip().lower() for h in (rows[0][1] if rows else [])]
     if "code" not in header or "definition" not in header:
         raise CodebookError(path, "a header 'code,definition'", ",".join(header) or "nothing", line=1)
     ci, di = header.index("code"), header.index("definition")
     entries = []
-    for n, row in enumerate(reader, start=2):
+    for n, row in rows[1:]:
         if not any(c.strip() for c in row):
             continue
         name = row[ci].strip() if len(row) > ci else ""

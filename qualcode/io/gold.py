@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qualcode.errors import InputError
+from qualcode.io.safe import csv_rows
 from qualcode.io.transcripts import read_text
 
 
@@ -23,13 +22,13 @@ class Gold:
 
 def read_gold(path: str | Path) -> Gold:
     path = Path(path)
-    reader = csv.reader(io.StringIO(read_text(path, "a readable gold CSV")))
-    header = next(reader, [])
+    rows = csv_rows(read_text(path, "a readable gold CSV"), path)
+    header = rows[0][1] if rows else []
     if len(header) < 3 or [h.strip().lower() for h in header[:2]] != ["id", "text"]:
         raise InputError(path, "a header id,text,<code>,<code>…", ",".join(header[:4]) or "nothing", line=1)
     codes = [h.strip() for h in header[2:]]
     ids, texts, rows = [], [], []
-    for n, row in enumerate(reader, start=2):
+    for n, row in rows[1:]:
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):

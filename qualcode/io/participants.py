@@ -8,11 +8,10 @@ or role is ``interviewer`` marks the interviewer: kept, never coded by default.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from qualcode.errors import InputError
+from qualcode.io.safe import csv_rows
 from qualcode.io.transcripts import read_text
 from qualcode.records import INTERVIEWER_NAMES, Participant
 
@@ -22,11 +21,10 @@ REQUIRED_COLUMNS = ("participant_id", "group", "role", "site")
 def read_participants(path: str | Path) -> list[Participant]:
     path = Path(path)
     text = read_text(path, "a readable participants sheet (CSV)")
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError(path, "a header row", "an empty file", line=1) from None
+    rows = csv_rows(text, path)
+    if not rows:
+        raise InputError(path, "a header row", "an empty file", line=1)
+    header = rows[0][1]
     columns = [h.strip().lower().replace(" ", "_") for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -34,7 +32,7 @@ def read_participants(path: str | Path) -> list[Participant]:
                          "no column " + ", ".join(repr(m) for m in missing), line=1)
     seen: dict[str, int] = {}
     out: list[Participant] = []
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(columns):

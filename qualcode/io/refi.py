@@ -409,37 +409,40 @@ MAX_MEMBER_BYTES = 200 * 1024 * 1024  # one source text or project.qde; larger i
 
 
 def read_member(z: zipfile.ZipFile, member: str, path: Path) -> bytes:
-    """One zip member's bytes: every read from a ``.qdpx`` goes through here."""
+    """One zip member's bytes: every read from a ``.qdpx`` goes through here, bounded and
+    hardened by :func:`qualcode.io.safe.read_zip_member` (corrupt, encrypted or unknown
+    compression members refused, sizes and ratios checked while reading)."""
+    from qualcode.io import safe
+
     info = z.getinfo(member)
     if info.file_size > MAX_MEMBER_BYTES:
         raise CodebookError(path, f"zip members of at most {MAX_MEMBER_BYTES // 2**20} MB",
                             f"{member} of {info.file_size // 2**20} MB")
-    return z.read(member)
+    return safe.read_zip_member(z, member, path, MAX_MEMBER_BYTES)
 
 
 def _xml_from(path: Path) -> bytes:
+    from qualcode.io import safe
+
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
+        with safe.open_zip(path, path, "a REFI-QDA project (.qdpx, a zip archive)") as z:
             names = {n.lower(): n for n in z.namelist()}
             member = names.get("project.qde") or next((n for k, n in names.items() if k.endswith(".qde")), None)
             if member is None:
                 raise CodebookError(path, "a REFI-QDA project (.qdpx) with project.qde inside",
                                     ", ".join(sorted(z.namelist())[:5]) or "an empty zip")
-            return read_member(z, member, path)
-    return path.read_bytes()
+            return safe.read_zip_member(z, member, path, MAX_MEMBER_BYTES)
+    return safe.read_bytes(path, "a readable REFI-QDA file", CodebookError, safe.MAX_XML_BYTES)
 
 
 def _parse(path: Path) -> ET.Element:
     """The XML root of a ``.qdc``, ``.qde`` or ``.qdpx``; a bad file is a one-line error.
 
-    The ONE place that parses REFI-QDA XML (the hardened parser plugs in here)."""
-    try:
-        return ET.fromstring(_xml_from(path))
-    except ET.ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        raise CodebookError(path, "REFI-QDA XML", str(exc).split(":")[0], line=line) from None
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise CodebookError(path, "a readable REFI-QDA file", getattr(exc, "strerror", None) or str(exc)) from None
+    Parsing is hardened in :func:`qualcode.io.safe.parse_xml` (no DTD or entities, size,
+    depth and element limits, unknown encodings refused)."""
+    from qualcode.io import safe
+
+    return safe.parse_xml(_xml_from(path), path, "REFI-QDA XML", CodebookError, code_tag="Code")
 
 
 def read_refi_codebook(path: str | Path, root: ET.Element | None = None) -> Codebook:

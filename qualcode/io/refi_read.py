@@ -23,6 +23,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from qualcode.errors import CodebookError
+from qualcode.io import safe
 from qualcode.io.refi import _children, _local, _parse, read_member, read_refi_codebook
 from qualcode.records import Codebook, Participant
 
@@ -141,7 +142,7 @@ class _Reader:
         self.root = _parse(path)
         if _local(self.root.tag) != "Project":
             raise CodebookError(path, "a REFI-QDA <Project> (.qdpx or .qde)", f"<{_local(self.root.tag)}>")
-        self.zip = zipfile.ZipFile(path) if zipfile.is_zipfile(path) else None
+        self.zip = safe.open_zip(path, path, "a REFI-QDA project (.qdpx, a zip archive)") if zipfile.is_zipfile(path) else None
         self.members = {n.lower(): n for n in self.zip.namelist()} if self.zip else {}
         self.users = {u.get("guid", "").upper(): (u.get("name") or u.get("id") or UNKNOWN_USER)
                       for us in _children(self.root, "Users") for u in _children(us, "User")}
@@ -385,7 +386,7 @@ def source_texts(path: str | Path) -> dict[str, str]:
     path = Path(path)
     root = _parse(path)
     out: dict[str, str] = {}
-    with zipfile.ZipFile(path) as z:
+    with safe.open_zip(path, path, "a REFI-QDA project (.qdpx, a zip archive)") as z:
         members = {n.lower(): n for n in z.namelist()}
         for src in root.iter():
             if _local(src.tag) != "TextSource":

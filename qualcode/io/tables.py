@@ -7,19 +7,19 @@ be a number; the first one that is not is reported with its file, line and coder
 
 from __future__ import annotations
 
-import csv
-import io
+import math
 from pathlib import Path
 
 from qualcode.errors import InputError
+from qualcode.io.safe import csv_rows
 from qualcode.io.transcripts import read_text
 
 
 def read_rating_table(path: str | Path, numeric: bool = False) -> tuple[list[str], list[str], list[list]]:
     """→ (coder names, unit ids, rows of values with None for missing)."""
     path = Path(path)
-    rows = list(csv.reader(io.StringIO(read_text(path, "a readable CSV table"))))
-    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
+    numbered = [(n, r) for n, r in csv_rows(read_text(path, "a readable CSV table"), path)
+                if any(c.strip() for c in r)]
     if not numbered:
         raise InputError(path, "a header row: unit,coder1,coder2,…", "an empty file", line=1)
     header_line, header = numbered[0]
@@ -40,11 +40,14 @@ def read_rating_table(path: str | Path, numeric: bool = False) -> tuple[list[str
                 parsed.append(None)
                 continue
             try:
-                parsed.append(float(cell))
+                number = float(cell)
+                if not math.isfinite(number):  # inf, nan, 1e400: no distance to compute
+                    raise ValueError(cell)
+                parsed.append(number)
             except ValueError:
                 if numeric:
-                    raise InputError(path, "a number (ordinal and interval levels need numbers)",
-                                     repr(cell), line=n, field=coder) from None
+                    raise InputError(path, "a finite number (ordinal and interval levels need numbers)",
+                                     repr(cell[:40]), line=n, field=coder) from None
                 all_numeric = False
                 parsed.append(cell)
         units.append(row[0].strip())

@@ -8,6 +8,10 @@ the app can put the message next to it: ``name``, ``definition``, ``id``, ``targ
   that applied SOURCE is carried over to TARGET under the new version (a decision already
   on TARGET is kept as it is), and SOURCE's sub-codes move under TARGET. The decisions on
   SOURCE themselves are kept, as history.
+* every edit takes ``expected_version`` (the version the person's form was opened on):
+  when the codebook has moved on since, the edit is refused with a
+  :class:`StaleEditError` naming who made the newer version and when, instead of
+  silently overwriting their change.
 * split CODE into NEW codes: NEW codes take CODE's place in the tree (same parent);
   CODE's decisions are kept as history and its segments listed for re-coding
   (:meth:`segments_to_recode`). A code with sub-codes is split after moving them.
@@ -21,9 +25,10 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode.errors import StoreError
+from qualcode.errors import StaleEditError, StoreError
 from qualcode.records import Code, Codebook
-from qualcode.store.models import CodeApplicationRow
+from qualcode.store.locking import lock_codebook
+from qualcode.store.models import CodeApplicationRow, CodebookVersion
 
 _ID = re.compile(r"^[^\W_][\w.\-]*$")  # letters (any script), digits, _ . -
 EDITABLE = ("name", "definition", "include", "exclude", "examples", "parent")
@@ -45,20 +50,33 @@ def _check_text(field: str, value: str | None) -> str:
 
 
 class CodebookEdits:
+    def _current_for_edit(self, s: Session, expected_version: int | None) -> Codebook:
+        """The current codebook, locked for this edit; stale when ``expected_version`` is older."""
+        lock_codebook(s)
+        current = self._read_codebook(s)
+        if expected_version is not None and current.version != expected_version:
+            newest = s.get(CodebookVersion, current.version)
+            when = f"{newest.created_at:%Y-%m-%d %H:%M:%S} UTC"
+            raise StaleEditError(
+                f"codebook: expected version {expected_version} (the one you opened), got version "
+                f"{current.version}: changed by {newest.created_by} at {when} since you opened it "
+                "(reload it and make your change again)")
+        return current
+
     def _new_version(self, s: Session, codebook: Codebook, actor: str, note: str) -> int:
         from qualcode.io.codebook import validate_codes
 
         validate_codes([(c, 0) for c in codebook.codes], "codebook")  # cycles, parents, ids
         return self._write_codebook(s, codebook, actor, note)
 
-    def add_code(self, code: Code, actor: str, note: str = "") -> int:
+    def add_code(self, code: Code, actor: str, note: str = "", *, expected_version: int | None = None) -> int:
         """Add a code (a new theme, or a sub-code with ``parent``)."""
         if not _ID.match(code.id or ""):
             raise FieldError("id", f"expected letters, digits, '_', '-' or '.', got {code.id!r}")
         code = replace(code, name=_check_text("name", code.name),
                        definition=_check_text("definition", code.definition))
         with self._tx() as s:
-            current = self._read_codebook(s)
+            current = self._current_for_edit(s, expected_version)
             if code.id in current.ids():
                 raise FieldError("id", f"expected a new id, got {code.id!r} which the codebook already has")
             if code.parent is not None and code.parent not in current.ids():
@@ -66,7 +84,8 @@ class CodebookEdits:
             return self._new_version(s, replace(current, codes=current.codes + (code,)), actor,
                                      note or f"add {code.id}")
 
-    def edit_code(self, code_id: str, actor: str, note: str = "", **changes: object) -> int:
+    def edit_code(self, code_id: str, actor: str, note: str = "", *, expected_version: int | None = None,
+                  **changes: object) -> int:
         """Change a code's name, definition, include/exclude rules, examples or parent."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
@@ -78,7 +97,7 @@ class CodebookEdits:
             if field in changes:
                 changes[field] = tuple(" ".join(str(x).split()) for x in changes[field] if str(x).strip())  # type: ignore[union-attr]
         with self._tx() as s:
-            current = self._read_codebook(s)
+            current = self._current_for_edit(s, expected_version)
             old = self._existing(current, code_id)
             if "parent" in changes and changes["parent"] is not None:
                 parent = changes["parent"]
@@ -99,22 +118,26 @@ class CodebookEdits:
                         {k: getattr(old, k) for k in changes}, {k: getattr(new, k) for k in changes})
             return version
 
-    def rename_code(self, code_id: str, name: str, actor: str, note: str = "") -> int:
-        return self.edit_code(code_id, actor, note or f"rename {code_id}", name=name)
+    def rename_code(self, code_id: str, name: str, actor: str, note: str = "", *,
+                    expected_version: int | None = None) -> int:
+        return self.edit_code(code_id, actor, note or f"rename {code_id}", name=name,
+                              expected_version=expected_version)
 
-    def add_example(self, code_id: str, text: str, actor: str) -> int:
+    def add_example(self, code_id: str, text: str, actor: str, *, expected_version: int | None = None) -> int:
         """Add a quote (e.g. a coded segment's text) to a code's examples."""
         example = _check_text("example", text)
         code = self._existing(self.codebook(), code_id)
         if example in code.examples:
             raise FieldError("example", f"expected a new example, got one that {code_id} already has")
-        return self.edit_code(code_id, actor, f"example added to {code_id}", examples=code.examples + (example,))
+        return self.edit_code(code_id, actor, f"example added to {code_id}", examples=code.examples + (example,),
+                              expected_version=expected_version)
 
-    def merge_codes(self, source_id: str, target_id: str, actor: str, note: str = "") -> int:
+    def merge_codes(self, source_id: str, target_id: str, actor: str, note: str = "", *,
+                    expected_version: int | None = None) -> int:
         if source_id == target_id:
             raise FieldError("target", f"expected another code to merge {source_id} into, got itself")
         with self._tx() as s:
-            current = self._read_codebook(s)
+            current = self._current_for_edit(s, expected_version)
             self._existing(current, source_id)
             target = self._existing(current, target_id, field="target")
             ancestor = target
@@ -142,11 +165,12 @@ class CodebookEdits:
                         {"into": target_id, "decisions_carried": carried, "version": version})
             return version
 
-    def split_code(self, code_id: str, new_codes: list[Code], actor: str, note: str = "") -> int:
+    def split_code(self, code_id: str, new_codes: list[Code], actor: str, note: str = "", *,
+                   expected_version: int | None = None) -> int:
         if len(new_codes) < 2:
             raise FieldError("into", f"expected at least two new codes to split {code_id} into, got {len(new_codes)}")
         with self._tx() as s:
-            current = self._read_codebook(s)
+            current = self._current_for_edit(s, expected_version)
             old = self._existing(current, code_id)
             if current.children(code_id):
                 raise FieldError("id", f"expected a code without sub-codes; move or merge the sub-codes of "

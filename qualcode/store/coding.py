@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
 from qualcode.records import CodeApplication, Suggestion
+from qualcode.store.locking import lock_row
 from qualcode.store.models import (
     CodeApplicationRow,
     CodebookVersion,
@@ -42,6 +43,7 @@ class Coding:
         """Withdraw a coder's decision (the audit log keeps it)."""
         with self._tx() as s:
             who = self._coder(s, coder, create=False)
+            lock_row(s, SegmentRow, segment_id)
             self._check_open(s, who, segment_id=segment_id)
             row = s.scalar(select(CodeApplicationRow).where(
                 CodeApplicationRow.segment_id == segment_id, CodeApplicationRow.code_id == code_id,
@@ -54,7 +56,10 @@ class Coding:
     def _record(self, s: Session, segment_id: int, code_id: str, source: str, who: CoderRow,
                 present: bool, actor: str, reason: str = "", decided_by: str = "") -> None:
         version = self._check_code(s, code_id)
-        if s.get(SegmentRow, segment_id) is None:
+        # The segment's row is locked (PostgreSQL; SQLite holds the write lock already), so
+        # two coders' decisions on it are one after the other and the audit log's last
+        # entry is always what the row holds.
+        if lock_row(s, SegmentRow, segment_id) is None:
             raise StoreError(f"segment: expected a segment id of the study, got {segment_id}")
         row = s.scalar(select(CodeApplicationRow).where(
             CodeApplicationRow.segment_id == segment_id, CodeApplicationRow.code_id == code_id,

@@ -162,6 +162,16 @@ class DoubleCoding:
                                                                TranscriptStatusRow.coder_id == CoderRow.id)
                                     .where(TranscriptStatusRow.transcript_id == transcript_id)))
 
+    def done_by_all(self) -> dict[int, list[str]]:
+        """Transcript id → the coders who marked it done (sorted), in one query for pages that list them."""
+        with self._tx() as s:
+            out: dict[int, list[str]] = defaultdict(list)
+            for tid, name in s.execute(select(TranscriptStatusRow.transcript_id, CoderRow.name)
+                                       .join(CoderRow, TranscriptStatusRow.coder_id == CoderRow.id)
+                                       .order_by(CoderRow.name)):
+                out[tid].append(name)
+            return dict(out)
+
     def blind_transcripts(self, coder: str) -> set[int]:
         """Transcripts on which ``coder`` must not yet see others' or the machine's codes:
         every assigned transcript not yet done by all its coders, unless ``coder`` is a

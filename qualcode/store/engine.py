@@ -1,7 +1,8 @@
 """Engines and migrations.
 
 SQLite (the default, a file in the study folder) gets foreign keys on, WAL journal
-(two coders at once) and a busy timeout; PostgreSQL is used by URL. Alembic migrations
+(two coders at once), a busy timeout and ``BEGIN IMMEDIATE`` transactions (see
+:func:`make_engine`); PostgreSQL is used by URL. Alembic migrations
 run at every open; before a migration changes an existing SQLite file, a backup copy
 is written beside it (``study.sqlite.bak-<revision>``).
 """
@@ -18,20 +19,30 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from qualcode.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for another one's write lock
 
 
 def make_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+                # pysqlite's own transaction handling off: it begins late (at the first
+                # write, so a read-modify-write can lose an update) and never IMMEDIATE.
+                dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _begin_immediate(conn) -> None:  # noqa: ANN001
+                # Every transaction takes the write lock at its start (waiting up to the
+                # busy timeout), so two coders' read-modify-writes never interleave.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -80,8 +91,19 @@ def upgrade(engine: Engine) -> None:
             if tables:
                 raise StoreError(f"database {engine.url!r}: expected an empty database or a "
                                  f"qualcode study, got other tables ({', '.join(tables[:5])})")
-        with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "head")
+        sqlite = engine.url.get_backend_name() == "sqlite"
+        with engine.connect() as conn:
+            if sqlite:  # batch migrations re-create tables: foreign keys off meanwhile (outside a transaction)
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    command.upgrade(_alembic_config(conn), "head")
+                    if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise StoreError(f"database {db_path}: expected consistent references after the "
+                                         "migration, got dangling ones (nothing was changed)")
+            finally:
+                if sqlite:
+                    conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
     except OperationalError as exc:
         raise StoreError(f"database {engine.url.render_as_string(hide_password=True)}: "
                          f"expected a reachable database, got {str(exc.orig).strip()}") from None

@@ -36,6 +36,7 @@ from qualcode.store.accounts import Accounts, check_person_name
 from qualcode.store.codebook_edits import CodebookEdits
 from qualcode.store.coding import Coding
 from qualcode.store.double_coding import DoubleCoding
+from qualcode.store.locking import insert_ignore, lock_codebook
 from qualcode.store.matrix import FrameworkMatrix
 from qualcode.store.models import (
     AuditRow,
@@ -63,6 +64,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     segments: int = 0
     participants: int = 0
+    warnings: list[str] = field(default_factory=list)  # "NAME: what to check", one per line
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class TranscriptInfo:
     n_segments: int
     participants: tuple[str, ...]
     imported_at: str
+    warnings: tuple[str, ...] = ()  # what the import found suspicious (see Transcript.warnings)
 
 
 def _json(value: Any) -> str:
@@ -174,7 +177,11 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
-        """One transaction: committed at the end, rolled back on any error."""
+        """One transaction: committed at the end, rolled back on any error.
+
+        On SQLite it starts with ``BEGIN IMMEDIATE`` (the engine's begin hook), so a
+        read-modify-write holds the write lock from its first read; on PostgreSQL the
+        writers lock the rows they change (:mod:`qualcode.store.locking`)."""
         with self._sessions.begin() as session:
             yield session
 
@@ -197,10 +204,12 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
                 raise StoreError(f"coder: expected a known coder, got {name!r}")
             if role not in (None, "coder", "supervisor"):
                 raise StoreError(f"coder {name}: expected role coder or supervisor, got {role!r}")
-            row = CoderRow(name=name, role=role or "coder")
-            s.add(row)
-            s.flush()
-            self._audit(s, name, "create", "coder", name, None, {"role": row.role})
+            # Idempotent: several processes creating the same coder at once all succeed;
+            # only the one whose row went in writes the audit entry.
+            made = insert_ignore(s, CoderRow, ["name"], name=name, role=role or "coder")
+            row = s.scalar(select(CoderRow).where(CoderRow.name == name))
+            if made:
+                self._audit(s, name, "create", "coder", name, None, {"role": row.role})
         elif role is not None and row.role != role and row.role != "system":
             self._audit(s, name, "update", "coder", name, {"role": row.role}, {"role": role})
             row.role = role
@@ -229,6 +238,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
 
     # ------------------------------------------------------------------ codebook
     def _write_codebook(self, s: Session, codebook: Codebook, actor: str, note: str) -> int:
+        lock_codebook(s)  # the next version number is read and written under one lock
         version = (s.scalar(select(func.max(CodebookVersion.id))) or 0) + 1
         s.add(CodebookVersion(id=version, name=codebook.name, description=codebook.description,
                               note=note, created_by=actor))
@@ -349,8 +359,11 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
                                      f"'{t.name}' which the study already holds with other content "
                                      "(rename the file to import it as a new transcript)")
                 batch_hashes.add(t.content_hash)
+                warnings = list(t.warnings) + self._speaker_warnings(s, t)
+                report.warnings.extend(f"{t.name}: {w}" for w in warnings)
                 row = TranscriptRow(name=t.name, source_path=t.source_path, source_format=t.source_format,
-                                    content_hash=t.content_hash, plain_text=t.plain_text)
+                                    content_hash=t.content_hash, plain_text=t.plain_text,
+                                    warnings=_json(warnings))
                 s.add(row)
                 s.flush()
                 spans = segment_transcript(t, max_words)
@@ -364,10 +377,23 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
                 report.segments += len(spans)
                 self._audit(s, actor, "import", "transcript", row.id, None,
                             {"name": t.name, "file": t.source_path, "sha256": t.content_hash,
-                             "format": t.source_format, "segments": len(spans)})
+                             "format": t.source_format, "segments": len(spans), "warnings": warnings})
             s.flush()
             self._link_segments(s, None if participants else new_ids)
         return report
+
+    def _speaker_warnings(self, s: Session, t: Transcript) -> list[str]:
+        """Speakers of ``t`` that the study's participants sheet does not know (if it has one)."""
+        people = [self._participant(r) for r in s.scalars(select(ParticipantRow))]
+        if not people:
+            return []
+        unknown = [sp for sp in t.speakers()
+                   if match_speaker(sp, people, t.name) is None and not is_interviewer_label(sp)]
+        if not unknown:
+            return []
+        return ["speaker(s) not in the participants sheet: " + ", ".join(repr(u) for u in unknown[:10]) +
+                (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "") +
+                " (their turns are not linked to a participant: add them to the sheet or correct the labels)"]
 
     # ------------------------------------------------------------------ reading
     def transcripts(self) -> list[TranscriptInfo]:
@@ -379,7 +405,8 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
                                       .where(SegmentRow.participant_id.is_not(None)).distinct()):
                 people.setdefault(tid, set()).add(pid)
             return [TranscriptInfo(r.id, r.name, r.source_format, counts.get(r.id, 0),
-                                   tuple(sorted(people.get(r.id, ()))), r.imported_at.isoformat())
+                                   tuple(sorted(people.get(r.id, ()))), r.imported_at.isoformat(),
+                                   tuple(json.loads(r.warnings or "[]")))
                     for r in s.scalars(select(TranscriptRow).order_by(TranscriptRow.name))]
 
     def transcript_id(self, name_or_id: str | int) -> int:
@@ -469,8 +496,8 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
         supervisor reopens it (:meth:`reopen`)."""
         with self._tx() as s:
             who = self._person(s, coder)
-            if s.get(TranscriptStatusRow, (transcript_id, who.id)) is None:
-                s.add(TranscriptStatusRow(transcript_id=transcript_id, coder_id=who.id))
+            if insert_ignore(s, TranscriptStatusRow, ["transcript_id", "coder_id"],
+                             transcript_id=transcript_id, coder_id=who.id):
                 self._audit(s, coder, "done", "transcript", transcript_id, None, {"coder": coder})
 
     def save_discovery(self, clusters: list[dict], model_id: str, actor: str = "machine") -> None:
