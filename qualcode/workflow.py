@@ -199,7 +199,7 @@ def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = No
     participant attribute; keep the run in the study (``study.discovery()``) and return its
     clusters. The same seed gives the same clusters."""
     from qualcode.errors import UsageError
-    from qualcode.pipeline.discover import NEW_SIMILARITY, code_similarity, discover_clusters
+    from qualcode.pipeline.discover import NEW_CODED_SHARE, NEW_SIMILARITY, code_similarity, discover_clusters
     from qualcode.pipeline.discover_groups import group_table
 
     if scope not in ("all", "uncoded"):
@@ -234,7 +234,8 @@ def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = No
                          "phrases": list(c.phrases), "exemplars": [segments[i].id for i in c.exemplars],
                          "participants": len({authors[i] for i in c.members}), "segments": ids,
                          "fit": list(c.fit), "nearest_codes": nearest,
-                         "new": bool(len(codes)) and all(n["similarity"] < NEW_SIMILARITY for n in nearest)})
+                         "new": bool(len(codes)) and all(n["similarity"] < NEW_SIMILARITY for n in nearest)
+                         and all(n["coded_share"] < NEW_CODED_SHARE for n in nearest)})
     extra: dict = {"outliers": [segments[i].id for i in found.outliers]}
     if by:
         cells = group_table(labels, groups, authors)

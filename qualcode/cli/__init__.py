@@ -23,6 +23,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from qualcode.cli import agreement_commands as ac
     from qualcode.cli import coding_commands as cc
+    from qualcode.cli import discover_commands as dc
     from qualcode.cli import export_commands as ec
     from qualcode.cli import learning_commands as lc
     from qualcode.cli import study_commands as sc
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     lc.register(sub)
     ac.register(sub)
     ec.register(sub)
+    dc.register(sub)
     return parser
 
 
