@@ -21,5 +21,6 @@ pages = [
     st.Page("views/codebook.py", title="Codebook", icon=":material/menu_book:"),
     st.Page("views/agreement.py", title="Agreement", icon=":material/balance:"),
     st.Page("views/themes.py", title="Themes", icon=":material/bar_chart:"),
+    st.Page("views/discover.py", title="Discover", icon=":material/explore:"),
 ]
 st.navigation(pages).run()
