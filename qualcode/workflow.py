@@ -235,7 +235,7 @@ def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = No
                          "participants": len({authors[i] for i in c.members}), "segments": ids,
                          "fit": list(c.fit), "nearest_codes": nearest,
                          "new": bool(len(codes)) and all(n["similarity"] < NEW_SIMILARITY for n in nearest)
-                         and all(n["coded_share"] < NEW_CODED_SHARE for n in nearest)})
+                         and _discover_top_share(ids, coded) < NEW_CODED_SHARE})
     extra: dict = {"outliers": [segments[i].id for i in found.outliers]}
     if by:
         cells = group_table(labels, groups, authors)
@@ -247,6 +247,15 @@ def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = No
               "segments": len(segments), "redact": len(redact)}
     study.save_discovery(clusters, embedder.model_id, actor=actor, seed=seed, params=params, extra=extra)
     return clusters
+
+
+def _discover_top_share(ids: list[int], coded: dict[int, set[str]]) -> float:
+    """The largest share of ``ids`` coded (by anyone) with one code."""
+    counts: dict[str, int] = {}
+    for i in ids:
+        for code in coded.get(i, ()):
+            counts[code] = counts.get(code, 0) + 1
+    return max(counts.values(), default=0) / max(len(ids), 1)
 
 
 def _discover_attribute(segment, participants: dict, by: str) -> str:  # noqa: ANN001

@@ -29,7 +29,7 @@ import numpy as np
 
 FIT_SAMPLE = 4000  # k-means is fitted on at most this many segments, then all are assigned
 OUTLIER_Z = 3.0  # robust z-score below which a member is an outlier of its cluster
-MAX_CLUSTERS = 40
+MAX_CLUSTERS = 25  # as before this change: more than a coder reads through
 # A cluster is *new* when no code's prototype (definition + examples) is this close to its
 # centre (cosine) and no code is applied to half its segments. Set from all-MiniLM-L6-v2's
 # scale before looking at any study's result, not tuned: texts on one topic score above 0.5

@@ -39,10 +39,13 @@ pretty fine good great yeah yeah alright anyway anyways gonna wanna gotta kinda 
 something anything everything nothing someone anybody everybody somebody one ones
 also much many very still even ever always never often sometimes though although
 look looked looking see seen saw feel felt years year time times day days today
+did does doing done having thank thanks sorry please indeed exactly correct true
 """.split())
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
-_SENTENCE_START = re.compile(r"(^|[.!?:;\"“”()\[\]]\s*|\n\s*)$")
+# a token, with group 1 set when it starts a sentence (text start, or after . ! ? : ; quotes,
+# brackets or a line break, and spaces)
+_TOKEN_AT = re.compile(r"(^\s*|[.!?:;\"“”()\[\]\n]\s*)?([A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z])")
 
 
 def stop_words() -> frozenset[str]:
@@ -66,37 +69,42 @@ def proper_nouns(texts: Sequence[str], min_count: int = 2, share: float = 0.8) -
     capital: Counter[str] = Counter()
     seen: Counter[str] = Counter()
     for text in texts:
-        for m in _TOKEN.finditer(text):
-            word = m.group()
-            if _SENTENCE_START.search(text[max(0, m.start() - 3):m.start()]) or m.start() == 0:
+        for m in _TOKEN_AT.finditer(text):
+            if m.group(1) is not None:  # sentence-initial: capitalised anyway
                 continue
-            low = word.lower()
-            seen[low] += 1
-            if word[0].isupper() and not word.isupper():
-                capital[low] += 1
-            elif word.isupper() and len(word) > 1:
-                seen[low] -= 1  # an acronym use says nothing about being a name
+            word = m.group(2)
+            if word[0].isupper():
+                if word.isupper() and len(word) > 1:
+                    continue  # an acronym use says nothing about being a name
+                capital[word.lower()] += 1
+            seen[word.lower()] += 1
     return frozenset(w for w, n in capital.items() if n >= min_count and n >= share * max(seen[w], 1))
 
 
-def content_tokens(text: str, excluded: frozenset[str]) -> list[str | None]:
+def _normalise(raw: str, excluded: frozenset[str]) -> str | None:
+    word = raw.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if "'" in word or len(word) < 2 or word in excluded or word.strip("-") in excluded:
+        return None
+    return word
+
+
+def content_tokens(text: str, excluded: frozenset[str], cache: dict[str, str | None] | None = None) -> list[str | None]:
     """The text's tokens, lower-cased, ``None`` for each removed one (so that a phrase
-    never bridges a removed word)."""
+    never bridges a removed word); ``cache`` remembers each distinct token's fate."""
+    cache = {} if cache is None else cache
     out: list[str | None] = []
     for raw in _TOKEN.findall(text):
-        word = raw.lower().replace("’", "'")
-        if word.endswith("'s"):
-            word = word[:-2]
-        if "'" in word or len(word) < 2 or word in excluded or word.strip("-") in excluded:
-            out.append(None)
-        else:
-            out.append(word)
+        if raw not in cache:
+            cache[raw] = _normalise(raw, excluded)
+        out.append(cache[raw])
     return out
 
 
-def segment_terms(text: str, excluded: frozenset[str]) -> list[str]:
+def segment_terms(text: str, excluded: frozenset[str], cache: dict[str, str | None] | None = None) -> list[str]:
     """Unigrams and adjacent-content-word bigrams of one segment."""
-    tokens = content_tokens(text, excluded)
+    tokens = content_tokens(text, excluded, cache)
     terms = [t for t in tokens if t]
     terms += [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False) if a and b and a != b]
     return terms
@@ -112,11 +120,12 @@ def class_tfidf_labels(texts: Sequence[str], labels: np.ndarray, n_clusters: int
     counts: list[Counter[str]] = [Counter() for _ in range(n_clusters)]
     speakers: list[dict[str, set[str]]] = [{} for _ in range(n_clusters)]
     cluster_authors: list[set[str]] = [set() for _ in range(n_clusters)]
+    cache: dict[str, str | None] = {}
     for text, lab, who in zip(texts, labels, authors, strict=True):
         if lab < 0:
             continue
         cluster_authors[lab].add(who)
-        terms = segment_terms(text, excluded)
+        terms = segment_terms(text, excluded, cache)
         counts[lab].update(terms)
         for t in set(terms):
             speakers[lab].setdefault(t, set()).add(who)
