@@ -9,7 +9,7 @@ import streamlit as st
 from app.state import code_label, embedder, require_coder, saved
 
 
-def run_form(study) -> None:  # noqa: ANN001
+def run_form(study, coder: str) -> None:  # noqa: ANN001
     attrs = sorted({"group", "role", "site"} | {k for p in study.participants() for k in p.attributes})
     with st.form("discover-form"):
         c1, c2, c3, c4 = st.columns(4)
@@ -25,7 +25,7 @@ def run_form(study) -> None:  # noqa: ANN001
             clusters = discover_study(study, embedder(), None,
                                       lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} segments"),
                                       scope=scope, by=None if by == "(none)" else by,
-                                      min_size=min_size or None, seed=int(seed))
+                                      min_size=min_size or None, seed=int(seed), actor=coder)
             bar.empty()
             saved(f"{len(clusters)} clusters")
 
@@ -56,7 +56,7 @@ def cluster_section(study, run: dict, coder: str) -> None:  # noqa: ANN001
     codes = [c.id for c in codebook.codes if c.is_codable]
     texts = {s.id: s for s in study.segments(ids=[i for c in run["clusters"] for i in c["exemplars"]])}
     for c in run["clusters"]:
-        head = ("🆕 **new** · " if c.get("new") else "") + f"**{', '.join(c['keywords'][:5])}**"
+        head = ("🆕 **new** · " if c.get("new") else "") + f"**{', '.join(c['keywords'][:5]) or '(no distinctive words: mostly short replies)'}**"
         with st.expander(f"{c['label']}: {head} — {c['size']} segments, {c['participants']} participants"):
             if c.get("nearest_codes"):
                 st.dataframe([{"code": code_label(codebook, n["code"]) if n["code"] in codebook.ids() else n["code"],
@@ -88,7 +88,7 @@ def render() -> None:
     if ctx is None:
         return
     study, coder, _role = ctx
-    run_form(study)
+    run_form(study, coder)
     run = study.discovery()
     if run is None:
         st.caption("No clusters yet: press *Discover themes*.")

@@ -98,6 +98,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def label_text(cluster: dict, n: int = 6) -> str:
+    """The cluster's top labels, or why it has none (short replies are all stop words)."""
+    return ", ".join(cluster["keywords"][:n]) or "(no distinctive words: mostly short replies)"
+
+
 def print_run(run: dict, texts: dict) -> None:
     clusters = run["clusters"]
     if not clusters:
@@ -107,7 +112,7 @@ def print_run(run: dict, texts: dict) -> None:
           f"(outliers), seed {run['seed']}, model {run['model']}")
     for c in clusters:
         flag = "NEW  " if c.get("new") else ""
-        print(f"\n{flag}cluster {c['label']}: {', '.join(c['keywords'][:6])} — {c['size']} segments, "
+        print(f"\n{flag}cluster {c['label']}: {label_text(c)} — {c['size']} segments, "
               f"{c['participants']} participants")
         if c.get("nearest_codes"):
             print("  nearest codes: " + "; ".join(f"{n['code']} (similarity {n['similarity']:.2f}, "

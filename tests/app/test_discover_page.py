@@ -13,7 +13,7 @@ def test_discover_promote_and_merge(app_study):
     [b for b in at.button if b.label == "Discover themes"][0].click().run()
     assert not at.exception, at.exception
     run = app_study.discovery()
-    assert run and run["clusters"] and run["params"]["by"] == "group" and run["by"] == "machine"
+    assert run and run["clusters"] and run["params"]["by"] == "group" and run["by"] == "alice"
     assert any("Clusters by group" in h.value for h in at.subheader)
     first, second = run["clusters"][0], run["clusters"][1]
     button(at, key=f"promote-{first['label']}").click().run()
