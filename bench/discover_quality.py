@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=50_000, help="segments for the timing (default 50,000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-labels", action="store_true")
+    parser.add_argument("--skip-others", action="store_true", help="only qualcode's rows (no alternatives, no BERTopic)")
     args = parser.parse_args(argv)
     path = SHARED / "fft" / "nhft_gold.csv"
     if not path.exists():
@@ -163,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         rows.append(("qualcode discover (k-means + robust outliers)", qualcode_labels(X, texts, args.seed),
                      time.perf_counter() - t))
-        for name, got in alternatives(X, args.seed).items():
+        for name, got in ({} if args.skip_others else alternatives(X, args.seed)).items():
             rows.append((name, *got) if got else (name + " (umap-learn not installed)", None, 0.0))
-        got = bertopic_labels(texts, X)
-        rows.append(("BERTopic, default settings", *got) if got else ("BERTopic (not installed)", None, 0.0))
+        got = None if args.skip_others else bertopic_labels(texts, X)
+        rows.append(("BERTopic, default settings", *got) if got else ("BERTopic (not installed or skipped)", None, 0.0))
     print(f"{'method':48s} {'clusters':>8s} {'outliers':>8s} {'AMI all':>8s} {'AMI in':>7s} {'purity':>7s} {'seconds':>8s}")
     for name, labels, secs in rows:
         if labels is None:

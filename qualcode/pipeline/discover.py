@@ -78,13 +78,16 @@ def cluster_embeddings(embeddings: np.ndarray, n_clusters: int, random_state: in
     """Labels 0..n_clusters-1 and unit centres; fitted on a seeded sample of at most FIT_SAMPLE rows."""
     import warnings
 
-    from sklearn.cluster import KMeans
+    from sklearn.cluster import KMeans  # loads its own BLAS: before the limit, so the limit covers it
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
     X = _unit(embeddings)
     rng = np.random.default_rng(random_state)
     fit_rows = np.sort(rng.choice(len(X), FIT_SAMPLE, replace=False)) if len(X) > FIT_SAMPLE else slice(None)
-    with warnings.catch_warnings():
+    # one thread: k-means' parallel sums differ in the last bits between 1 and 2 threads, and the
+    # clusters must not depend on the machine (the same seed, the same clusters)
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)  # identical segments: fewer distinct clusters
         km = KMeans(n_clusters=n_clusters, n_init=3, max_iter=100, random_state=random_state).fit(X[fit_rows])
     centres = _unit(km.cluster_centers_)
