@@ -161,3 +161,12 @@ def test_group_table_finds_the_cluster_one_group_talks_about():
     assert (staff.share_in_group, staff.share_elsewhere, staff.specific) == (1.0, round(10 / 22, 4), True)
     assert not cells[(0, "carer")].specific
     assert cells[(1, "staff")].segments == 0 and not cells[(1, "staff")].specific
+
+
+def test_the_clusters_do_not_depend_on_the_number_of_threads():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2):
+        two, _ = run(seed=1)
+    one, _ = run(seed=1)
+    assert [c.members for c in one.clusters] == [c.members for c in two.clusters]
