@@ -1,11 +1,12 @@
 """Candidate themes by clustering segment embeddings, with outliers kept apart.
 
 Measured on the FFT gold set (``bench/discover_quality.py``; 2,184 comments, MiniLM
-embeddings, AMI against the first human code): scikit-learn's HDBSCAN on a PCA projection
-left 50-88 % of the comments as noise (sentence embeddings are too evenly dense for it) and
-reached AMI 0.09-0.16 over all comments; UMAP + HDBSCAN (what BERTopic does) reached about
-0.23 but needs numba and took longer than the whole discovery budget here; spherical k-means
-on the embeddings reached 0.25. So discovery is:
+embeddings, AMI against each comment's first human code, outliers counted as one more
+cluster): scikit-learn's HDBSCAN on a PCA projection left 80 % of the comments as noise
+(sentence embeddings are too evenly dense for it), AMI 0.094; UMAP + HDBSCAN (what BERTopic
+does) 0.237, BERTopic with its defaults 0.235, both with 28 % outliers, and UMAP needs numba
+and took minutes on this shared machine; spherical k-means 0.255 with every comment forced
+into a cluster, and 0.245 as below, with 6 % kept apart as outliers. So discovery is:
 
 1. :func:`cluster_embeddings`: spherical k-means (seeded) on the L2-normalised embeddings,
    fitted on at most :data:`FIT_SAMPLE` segments (a seeded sample) and every segment then
