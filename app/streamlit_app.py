@@ -22,5 +22,6 @@ pages = [
     st.Page("views/agreement.py", title="Agreement", icon=":material/balance:"),
     st.Page("views/themes.py", title="Themes", icon=":material/bar_chart:"),
     st.Page("views/framework.py", title="Framework matrix", icon=":material/table_chart:"),
+    st.Page("views/discover.py", title="Discover", icon=":material/explore:"),
 ]
 st.navigation(pages).run()

@@ -191,19 +191,100 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
 
 
 def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = None,
-                   progress: Progress | None = None) -> list[dict]:
-    """Cluster the codeable segments into candidate themes and keep the result in the study."""
-    from qualcode.pipeline.discover import discover_themes
+                   progress: Progress | None = None, *, scope: str = "all", by: str | None = None,
+                   min_size: int | None = None, seed: int = 0, redact: tuple[str, ...] = (),
+                   actor: str = "machine") -> list[dict]:
+    """Cluster the codeable segments (``scope`` "uncoded": those nobody has coded) into
+    candidate themes, set each against the codebook and, with ``by``, against the groups of a
+    participant attribute; keep the run in the study (``study.discovery()``) and return its
+    clusters. The same seed gives the same clusters."""
+    from qualcode.errors import UsageError
+    from qualcode.pipeline.discover import NEW_CODED_SHARE, NEW_SIMILARITY, code_similarity, discover_clusters
+    from qualcode.pipeline.discover_groups import group_table
 
+    if scope not in ("all", "uncoded"):
+        raise UsageError(f"scope: expected 'all' or 'uncoded', got {scope!r}")
     segments = study.segments(codeable_only=True)
-    X = embedder.encode([s.text for s in segments], progress)
-    clusters = discover_themes(X, [s.text for s in segments], n_clusters)
-    result = [{"label": c.label, "size": c.size, "keywords": list(c.keywords),
-               "exemplars": [segments[i].id for i in c.exemplars],
-               "participants": len({segments[i].participant_id or segments[i].speaker for i in c.members}),
-               "segments": [segments[i].id for i in c.members]} for c in clusters]
-    study.save_discovery(result, embedder.model_id)
-    return result
+    coded: dict[int, set[str]] = {}
+    for app in study.applications():
+        if app.present and app.source in ("human", "final"):
+            coded.setdefault(app.segment_id, set()).add(app.code_id)
+    if scope == "uncoded":
+        segments = [s for s in segments if s.id not in coded]
+    participants = {p.participant_id: p for p in study.participants()}
+    groups = [_discover_attribute(s, participants, by) for s in segments] if by else None
+    authors = [s.participant_id or s.speaker or s.transcript for s in segments]
+    names = [*redact, *{s.speaker or "" for s in segments}, *participants]
+    names += [v for p in participants.values() for k, v in p.attributes.items() if "name" in k.lower()]
+    texts = [s.text for s in segments]
+    X = embedder.encode(texts, progress)
+    found = discover_clusters(X, texts, n_clusters, min_size, seed, authors, names)
+    codes, sim = _discover_code_similarity(study, embedder, found.centres, code_similarity)
+    labels = np.full(len(segments), -1)
+    clusters = []
+    for c in found.clusters:
+        labels[list(c.members)] = c.label
+        ids = [segments[i].id for i in c.members]
+        nearest = []
+        for j in np.argsort(-sim[c.label], kind="stable")[:3] if len(codes) else []:
+            share = sum(codes[j].id in coded.get(i, ()) for i in ids) / len(ids)
+            nearest.append({"code": codes[j].id, "name": codes[j].name,
+                            "similarity": round(float(sim[c.label, j]), 4), "coded_share": round(share, 4)})
+        clusters.append({"label": c.label, "size": c.size, "keywords": list(c.keywords),
+                         "phrases": list(c.phrases), "exemplars": [segments[i].id for i in c.exemplars],
+                         "participants": len({authors[i] for i in c.members}), "segments": ids,
+                         "fit": list(c.fit), "nearest_codes": nearest,
+                         "new": bool(len(codes)) and all(n["similarity"] < NEW_SIMILARITY for n in nearest)
+                         and _discover_top_share(ids, coded) < NEW_CODED_SHARE})
+    extra: dict = {"outliers": [segments[i].id for i in found.outliers]}
+    if by:
+        cells = group_table(labels, groups, authors)
+        extra["groups"] = [dict(vars(cell)) for cell in cells]
+        for cl in clusters:
+            cl["groups"] = {cell.group: cell.segments for cell in cells if cell.cluster == cl["label"]}
+            cl["specific_to"] = [cell.group for cell in cells if cell.cluster == cl["label"] and cell.specific]
+    params = {"scope": scope, "by": by, "min_size": min_size, "n_clusters": n_clusters,
+              "segments": len(segments), "redact": len(redact)}
+    study.save_discovery(clusters, embedder.model_id, actor=actor, seed=seed, params=params, extra=extra)
+    return clusters
+
+
+def _discover_top_share(ids: list[int], coded: dict[int, set[str]]) -> float:
+    """The largest share of ``ids`` coded (by anyone) with one code."""
+    counts: dict[str, int] = {}
+    for i in ids:
+        for code in coded.get(i, ()):
+            counts[code] = counts.get(code, 0) + 1
+    return max(counts.values(), default=0) / max(len(ids), 1)
+
+
+def _discover_attribute(segment, participants: dict, by: str) -> str:  # noqa: ANN001
+    """The segment's value of participant attribute ``by`` ("(no participant)" if unlinked)."""
+    from qualcode.errors import UsageError
+
+    known = {"group", "role", "site"} | {k for p in participants.values() for k in p.attributes}
+    if by not in known:
+        raise UsageError(f"--by: expected a participant attribute ({', '.join(sorted(known))}), got {by!r}")
+    p = participants.get(segment.participant_id)
+    if p is None:
+        return "(no participant)"
+    value = getattr(p, by) if by in ("group", "role", "site") else p.attributes.get(by, "")
+    return str(value) or "(blank)"
+
+
+def _discover_code_similarity(study: Study, embedder: Embedder, centres: np.ndarray, similarity):  # noqa: ANN001, ANN202
+    """The codebook's codable codes and the (clusters × codes) cosine to their prototypes."""
+    from qualcode.errors import StoreError
+
+    try:
+        codebook = study.codebook()
+    except StoreError:  # no codebook yet: every cluster is just a cluster
+        return [], np.zeros((len(centres), 0))
+    codes = [c for c in codebook.codes if c.is_codable]
+    if not codes or not len(centres):
+        return codes, np.zeros((len(centres), len(codes)))
+    texts, owners, _ = code_prototypes(codebook, [c.id for c in codes])
+    return codes, similarity(centres, embedder.encode(texts), owners, len(codes))
 
 
 def refi_project(study: Study, machine_threshold: float | None = None) -> RefiProject:

@@ -23,6 +23,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from qualcode.cli import agreement_commands as ac
     from qualcode.cli import coding_commands as cc
+    from qualcode.cli import discover_commands as dc
     from qualcode.cli import export_commands as ec
     from qualcode.cli import learning_commands as lc
     from qualcode.cli import report_commands as rc
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     ec.register(sub)
     rc.register(sub)
     uc.register(sub)
+    dc.register(sub)
     return parser
 
 

@@ -31,15 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_next)
 
-    p = sub.add_parser("discover", help="candidate themes by clustering the segments",
-                       description="Clusters the codeable segments (k-means on the embeddings), labels each "
-                       "cluster with its most distinctive words (c-TF-IDF) and shows the segments nearest its "
-                       "centre. The result is kept in the study for the app's Themes page.")
-    p.add_argument("study", metavar="STUDY")
-    p.add_argument("--clusters", type=_positive_int, default=None, metavar="N", help="how many (default: from size)")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
-    p.set_defaults(handler=cmd_discover)
-
     p = sub.add_parser("evaluate", help="measure suggestions against human-coded texts (gold CSV)",
                        description="GOLD is id,text,<one 0/1 column per code>. Splits the rows with "
                        "train_test_split(test_size, random_state=seed), trains on the training rows "
@@ -84,27 +75,6 @@ def cmd_next(args: argparse.Namespace) -> int:
     for p in picks:
         print(f"segment {p.segment.id} [{p.segment.transcript}] {p.segment.attribution()} — {p.why}\n"
               f"  “{p.segment.text[:160]}”")
-    return 0
-
-
-def cmd_discover(args: argparse.Namespace) -> int:
-    from qualcode.store import Study
-    from qualcode.workflow import discover_study
-
-    with Study.open(args.study) as study:
-        bar, update = _progress_bar("embedding")
-        try:
-            clusters = discover_study(study, make_study_embedder(args.model), args.clusters, update)
-        finally:
-            bar.close()
-        texts = {s.id: s for s in study.segments(ids=[i for c in clusters for i in c["exemplars"]])}
-    if not clusters:
-        print("too few segments to cluster")
-    for c in clusters:
-        print(f"theme {c['label']}: {', '.join(c['keywords'][:6])} — {c['size']} segments, "
-              f"{c['participants']} participants")
-        for sid in c["exemplars"][:2]:
-            print(f"  “{texts[sid].text[:140]}” ({texts[sid].attribution()})")
     return 0
 
 

@@ -238,3 +238,18 @@ class AuditRow(Base):
     entity_id: Mapped[str] = mapped_column(String(200), default="")
     before: Mapped[str] = mapped_column(Text, default="")  # JSON
     after: Mapped[str] = mapped_column(Text, default="")  # JSON
+
+
+class DiscoveryRunRow(Base):
+    """One run of theme discovery: its settings, seed, model and clusters (JSON), who and when.
+    Runs are kept as history; the newest is the one the app shows."""
+
+    __tablename__ = "discovery_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(300))
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON: scope, by, min_size, n_clusters …
+    clusters: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of clusters
+    extra: Mapped[str] = mapped_column(Text, default="{}")  # JSON: outliers, group table

@@ -35,6 +35,7 @@ from qualcode.store import engine as engines
 from qualcode.store.accounts import Accounts, check_person_name
 from qualcode.store.codebook_edits import CodebookEdits
 from qualcode.store.coding import Coding
+from qualcode.store.discovery import Discovery
 from qualcode.store.double_coding import DoubleCoding
 from qualcode.store.locking import insert_ignore, lock_codebook
 from qualcode.store.matrix import FrameworkMatrix
@@ -82,7 +83,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
+class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Discovery):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
 
     def __init__(self, folder: Path, url: str) -> None:
@@ -499,23 +500,6 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts):
             if insert_ignore(s, TranscriptStatusRow, ["transcript_id", "coder_id"],
                              transcript_id=transcript_id, coder_id=who.id):
                 self._audit(s, coder, "done", "transcript", transcript_id, None, {"coder": coder})
-
-    def save_discovery(self, clusters: list[dict], model_id: str, actor: str = "machine") -> None:
-        """Keep the latest candidate themes (derived data: replaced by each discovery run)."""
-        value = _json({"model": model_id, "at": utcnow().isoformat(), "clusters": clusters})
-        with self._tx() as s:
-            row = s.get(StudyInfo, "discovery")
-            if row is None:
-                s.add(StudyInfo(key="discovery", value=value))
-            else:
-                row.value = value
-            self._audit(s, actor, "discover", "study", "discovery", None,
-                        {"clusters": len(clusters), "model": model_id})
-
-    def discovery(self) -> dict | None:
-        with self._tx() as s:
-            row = s.get(StudyInfo, "discovery")
-            return json.loads(row.value) if row is not None else None
 
     def audit_log(self, limit: int | None = None) -> list[dict]:
         query = select(AuditRow).order_by(AuditRow.id.desc())
