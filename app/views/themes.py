@@ -73,7 +73,7 @@ def _quotes(data) -> None:  # noqa: ANN001
     for s in data.summaries:
         if not s.segments:
             continue
-        st.markdown(("### " if s.depth == 0 else "#### ") + s.code.name +
+        st.markdown(("### " if s.depth == 0 else "#### ") + _html_md(s.code.name) +
                     f"  \n<span style='color:gray'>{s.participants} of {data.n_participants} participants, "
                     f"{s.segments} segments</span>", unsafe_allow_html=True)
         if not s.quotes:
@@ -86,6 +86,16 @@ def _md(text: str) -> str:
     """Plain text shown as Markdown without being read as Markdown or HTML."""
     out = text.replace("\\", "\\\\")
     for ch in "*_`[]<>#|~$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def _html_md(text: str) -> str:
+    """Plain text inside Markdown that also allows HTML: HTML-escaped, then Markdown-escaped."""
+    from html import escape
+
+    out = escape(text, quote=False).replace("\\", "\\\\")
+    for ch in "*_`[]#|~$":
         out = out.replace(ch, "\\" + ch)
     return out
 
@@ -110,8 +120,9 @@ def _cooccurrence(study, data, redactor) -> None:  # noqa: ANN001
     index = st.selectbox("Segments coded with both", range(len(pairs)), format_func=labels.__getitem__,
                          index=rows[0] if rows else 0, key="co-pair")
     for seg in study.segments(ids=pairs[index].segment_ids):
-        st.markdown(f"> {_md(redactor.text(' '.join(seg.text.split())))}  \n"
-                    f"<span style='color:gray'>{_md(seg.attribution())} · {_md(redactor.text(seg.transcript))} "
+        st.markdown(f"> {_html_md(redactor.text(' '.join(seg.text.split())))}  \n"
+                    f"<span style='color:gray'>{_html_md(seg.attribution())} · "
+                    f"{_html_md(redactor.text(seg.transcript))} "
                     f"{seg.start}–{seg.end}</span>", unsafe_allow_html=True)
     fig = heatmap_figure(data)
     if fig is not None:

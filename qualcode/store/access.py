@@ -52,12 +52,21 @@ RULES: dict[str, str] = {
     "split_code": "admin", "set_codebook": "admin",
     "add_user": "admin", "remove_user": "admin", "set_password": "admin", "set_role": "admin",
     "users": "admin", "audit_log": "admin",
+    # span coding, undo, memos, retrieval and text search (the Code, Retrieve, Search and Memos pages)
+    "segments_for_span": "coder", "coded_segments": "coder", "undo_last": "coder", "delete_memo": "coder",
+    "retrieve": "coder", "search_text": "coder", "code_all_hits": "coder",
+    # reports and the framework matrix (Themes and Framework pages)
+    "framework_summaries": "coder", "record_export": "coder", "set_framework_summary": "supervisor",
+    # discovery (Discover page): runs are derived data; merging makes suggestions, promoting a code
+    "discovery_runs": "coder", "merge_cluster": "supervisor", "promote_cluster": "admin",
+    # managing the study (Manage page)
+    "update_participant": "supervisor", "import_transcripts": "supervisor",
 }
 PLAIN_ATTRIBUTES = ("folder",)
 # methods whose coder argument names whose work is read or reopened, not who acts (reads
 # still go through the blind rule; reopen is a supervisor's)
 NAMES_ANOTHER = {"applications": ("coder",), "span_codings": ("coder",), "coded_transcripts": ("coder",),
-                 "reopen": ("coder",)}
+                 "reopen": ("coder",), "retrieve": ("coder",), "coded_segments": ("coder",)}
 
 
 class UserStudy:
@@ -148,6 +157,19 @@ class UserStudy:
         spans = target(*bound.args, **bound.kwargs)
         blind = self._blind()
         return [x for x in spans if x.transcript_id not in blind or (x.source == "human" and x.coder == self.name)]
+
+    def _checked_retrieve(self, target: Callable, bound: inspect.BoundArguments) -> list:
+        hits = target(*bound.args, **bound.kwargs)
+        blind = self._blind()
+        return [h for h in hits if h.transcript_id not in blind or (h.source == "human" and h.coder == self.name)]
+
+    def _checked_coded_segments(self, target: Callable, bound: inspect.BoundArguments) -> set[int]:
+        ids = target(*bound.args, **bound.kwargs)
+        hidden = self._blind_segments(self._blind())
+        if not hidden:
+            return ids
+        mine = self._study.coded_segments(bound.arguments.get("code_ids", ()), source="human", coder=self.name)
+        return {i for i in ids if i not in hidden or i in mine}
 
     # ------------------------------------------------------------------ writes with extra checks
     def _checked_update_memo(self, target: Callable, bound: inspect.BoundArguments) -> Any:
