@@ -101,9 +101,9 @@ def test_active_labelling_retrains_after_every_round_once_past_the_cold_start(ro
     fits = []
     fit = evaluate._fit
 
-    def recording_fit(texts, E, Y, rows, *args, **kwargs):
+    def recording_fit(engine, texts, E, Y, rows):  # noqa: ANN001
         fits.append(len(rows))
-        return fit(texts, E, Y, rows, *args, **kwargs)
+        return fit(engine, texts, E, Y, rows)
 
     monkeypatch.setattr(evaluate, "_fit", recording_fit)
     texts, Y, E = corpus(120, seed=1)
