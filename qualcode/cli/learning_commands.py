@@ -176,7 +176,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             w(f"  split seed {split['seed']}: {_figures(split)}\n")
         w(f"mean of {result['repeats']} splits ± standard deviation; per code: means, support summed\n")
     w(_figures(result, result.get("sd")) + "\n")
-    w(f"shown at confidence {SHOW_THRESHOLD:.2f}+: {result['shown']} suggestions, precision "
+    w(f"shown (each segment's best, others from {SHOW_THRESHOLD:.2f}): {result['shown']} suggestions, precision "
       f"{result['shown_precision']:.3f}, recall {result['shown_recall']:.3f}; top suggestion right "
       f"{result['precision_at_1']:.3f}; ECE {result['ece']:.3f}\n")
     w(f"{'confidence':<12} {'suggestions':>11} {'mean conf':>9} {'accepted':>8}\n")

@@ -7,7 +7,7 @@ import numpy as np
 from qualcode.io.gold import Gold
 from qualcode.io.transcripts import read_transcript
 from qualcode.pipeline.evaluate import evaluate
-from qualcode.pipeline.suggest import SHOW_THRESHOLD
+from qualcode.pipeline.suggest import is_shown
 from qualcode.workflow import code_study
 from tests.conftest import write
 
@@ -34,9 +34,10 @@ def test_evaluate_scores_the_suggestions_code_study_stores(study, tmp_path, fake
                 study.decide(seg.id, code, "alice")
     code_study(study, fake_embedder, fine_tune="never")
     stored = {(a.segment_id, a.code_id): a.confidence for a in study.applications(source="machine")}
-    shown_by_study = {i: sorted((c, stored[(seg.id, c)]) for c in codes
-                                if stored.get((seg.id, c), 0) >= SHOW_THRESHOLD)
-                      for i, seg in enumerate(segments[40:])}
+    shown_by_study = {}
+    for i, seg in enumerate(segments[40:]):  # what the app shows: the best, and any other from the threshold
+        ranked = sorted(((stored[(seg.id, c)], c) for c in codes if (seg.id, c) in stored), reverse=True)
+        shown_by_study[i] = sorted((c, v) for rank, (v, c) in enumerate(ranked) if is_shown(v, rank))
 
     def gold(rows: slice) -> Gold:
         return Gold([str(s.id) for s in segments[rows]], [s.text for s in segments[rows]], codes, Y[rows])

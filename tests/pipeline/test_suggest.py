@@ -10,6 +10,7 @@ from qualcode.pipeline.suggest import (
     SHOW_THRESHOLD,
     CodebookMatcher,
     CodeSuggester,
+    is_shown,
 )
 
 
@@ -159,8 +160,10 @@ def test_decision_rule_floor_top_k_and_display_threshold():
     proba = np.array([[0.9, 0.6, 0.55, 0.1], [0.45, 0.31, 0.2, 0.29], [0.1, 0.2, 0.0, 0.0]])
     assert s.stored(proba).tolist() == [[True, True, False, False], [True, True, False, False],
                                         [False, False, False, False]]
-    assert s.shown(proba).tolist() == [[True, True, False, False], [False] * 4, [False] * 4]
+    # the best stored code of a segment, and any other from the display threshold
+    assert s.shown(proba).tolist() == [[True, True, False, False], [True, False, False, False], [False] * 4]
     assert CodeSuggester().show_threshold == SHOW_THRESHOLD == 0.5
+    assert [is_shown(c, r) for c, r in ((0.31, 0), (0.49, 1), (0.5, 1), (0.9, 3))] == [True, False, True, True]
 
 
 def test_prior_calibration_follows_decisions_on_synthetic_data():
