@@ -183,7 +183,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for band in result["reliability"]:
         conf = "      -" if band["confidence"] is None else f"{band['confidence']:9.3f}"
         acc = "       -" if band["accepted"] is None else f"{band['accepted']:8.3f}"
-        w(f"{band['low']:.1f}-{band['high']:.1f}{'' if band['shown'] else ' hidden':<5} {band['n']:>11} {conf} {acc}\n")
+        w(f"{band['low']:.1f}-{band['high']:.1f}{'' if band['shown'] else ' below':<5} {band['n']:>11} {conf} {acc}\n")
     w("\n")
     w(f"{'code':<48} {'support':>7} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6}\n")
     for code, m in sorted(result["per_code"].items(), key=lambda kv: -kv[1]["support"]):
