@@ -189,8 +189,14 @@ class OnnxEmbedder:
                                   dynamic_axes={k: {0: "batch", 1: "tokens"} for k in [*names, "last_hidden_state"]},
                                   opset_version=17, dynamo=False)
             quantised = Path(tmp) / "model_int8.onnx"
-            quantize_dynamic(str(full), str(quantised), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
-                             per_channel=True)
+            import logging
+
+            logging.disable(logging.WARNING)  # its advice to pre-process is for image models: nothing to act on
+            try:
+                quantize_dynamic(str(full), str(quantised), weight_type=QuantType.QInt8,
+                                 op_types_to_quantize=["MatMul"], per_channel=True)
+            finally:
+                logging.disable(logging.NOTSET)
             os.replace(quantised, target)  # whole or not at all
         return target
 
