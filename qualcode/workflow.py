@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qualcode.pipeline import suggest
 from qualcode.pipeline.embed import Embedder, Progress, fine_tune_plan
-from qualcode.pipeline.suggest import CodeSuggester
-from qualcode.records import Codebook, Suggestion
+from qualcode.pipeline.prototypes import code_prototypes  # noqa: F401  (re-exported: callers import it here)
+from qualcode.pipeline.suggest import FLOOR, TOP_K, CodeSuggester
+from qualcode.records import Suggestion
 
 if TYPE_CHECKING:
     from qualcode.io.refi import RefiProject
@@ -28,21 +30,6 @@ class CodingReport:
     embedded: int
     fine_tuned: bool = False
     fine_tune_reused: bool = False  # the tuned model came from the cache (same decisions as last time)
-
-
-def code_prototypes(codebook: Codebook, codes: list[str]) -> tuple[list[str], list[int], list[str]]:
-    """The texts that describe each code: its definition, then each example quote."""
-    texts, owners, labels = [], [], []
-    for k, code_id in enumerate(codes):
-        code = codebook.get(code_id)
-        texts.append(code.description())
-        owners.append(k)
-        labels.append(f"definition of '{code.name}'")
-        for example in code.examples:
-            texts.append(example)
-            owners.append(k)
-            labels.append(f"example of '{code.name}': “{example}”")
-    return texts, owners, labels
 
 
 def human_labels(study: Study, segment_ids: list[int], codes: list[str]) -> np.ndarray:
@@ -71,19 +58,22 @@ def human_labels(study: Study, segment_ids: list[int], codes: list[str]) -> np.n
     return Y
 
 
-MIN_LABELLED = 10  # decided segments before a classifier is trained at all
+MIN_LABELLED = suggest.MIN_LABELLED  # decided segments before a classifier is trained at all
 
 
 def code_study(study: Study, embedder: Embedder, progress: Progress | None = None,
-               floor: float = 0.3, top_k: int = 5, prior_weight: float = 5.0, fine_tune: str = "auto",
+               floor: float = FLOOR, top_k: int = TOP_K, prior_weight: float = 5.0, fine_tune: str = "auto",
                tuning_progress: Progress | None = None, fine_tune_cache: str | None = None) -> CodingReport:
     """Embed every codeable segment (cached), learn from all human decisions, and
     replace the stored machine suggestions (confidence ≥ ``floor``, best ``top_k``).
 
-    The engine is :class:`qualcode.pipeline.suggest.CodeSuggester`: the codebook prior
+    The engine is :class:`qualcode.pipeline.suggest.CodeSuggester`, the one ``qualcode
+    evaluate`` measures: the codebook prior, updated by the decisions on similar segments,
     blended with a classifier trained on the decided segments (final decisions first),
     weighted ``positives / (positives + prior_weight)`` per code, so that a code with few
-    coded examples still leans on its definition and examples.
+    coded examples still leans on its definition and examples. What is stored is the
+    engine's :meth:`~qualcode.pipeline.suggest.CodeSuggester.stored` rule; the app shows
+    those at :data:`qualcode.pipeline.suggest.SHOW_THRESHOLD` or above.
 
     ``fine_tune`` (``auto`` / ``always`` / ``never``): also fine-tune the embedding model on
     the decided segments (auto: a sentence-transformers model and ≥ 200 decided segments;
@@ -103,17 +93,19 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     ids = [s.id for s in segments]
     texts = [s.text for s in segments]
     tunable, minimum = fine_tune_plan(embedder, fine_tune)
-    engine = CodeSuggester(prior_weight, MIN_LABELLED, fine_tune=tunable, fine_tune_min=minimum,
-                           progress=tuning_progress, fine_tune_cache=fine_tune_cache)
-    engine.fit(texts, human_labels(study, ids, codes), X, prototypes=embedder.encode(proto_texts),
-               prototype_codes=np.array(owners))
-    proba = engine.predict_proba(texts, X, progress)  # with a fine-tuned model: every segment through it
+    engine = CodeSuggester(embedder.encode(proto_texts), np.array(owners, dtype=np.int64),
+                           prior_weight=prior_weight, min_labelled=MIN_LABELLED, floor=floor, top_k=top_k,
+                           fine_tune=tunable, fine_tune_min=minimum, progress=tuning_progress,
+                           fine_tune_cache=fine_tune_cache)
+    engine.fit(texts, human_labels(study, ids, codes), embeddings=X)
+    proba = engine.predict_proba(texts, embeddings=X, progress=progress)  # fine-tuned: every segment through it
+    stored = engine.stored(proba)
     best_proto, nearest = engine.explain(X)
     suggestions: list[Suggestion] = []
     for i, seg in enumerate(segments):
-        for k in np.argsort(-proba[i])[:top_k]:
-            if proba[i, k] < floor:
-                break
+        for k in np.argsort(-proba[i], kind="stable"):
+            if not stored[i, k]:
+                continue
             if nearest[i, k] >= 0 and nearest[i, k] != i:
                 ref = segments[nearest[i, k]]
                 reason = f"like coded segment {ref.id} ({ref.attribution()}): “{ref.text[:120]}”"

@@ -38,6 +38,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, clone
+
+
+def as_embeddings(texts: Sequence[str], embeddings: np.ndarray | None, embedder: object | None) -> np.ndarray:
+    """The texts' embeddings as float32: given, or made by ``embedder``; one row per text."""
+    if embeddings is not None:
+        X = np.asarray(embeddings, dtype=np.float32)
+    elif embedder is not None:
+        X = np.asarray(embedder.encode(list(texts)), dtype=np.float32)
+    else:
+        raise ValueError("embeddings are needed (or an embedder to make them)")
+    if X.shape[0] != len(texts):
+        raise ValueError(f"{len(texts)} texts but {X.shape[0]} embeddings")
+    return X
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -77,13 +91,14 @@ class PlattCalibrator:
         return sigmoid(z)
 
 
-class CodeClassifier:
+class CodeClassifier(BaseEstimator):
     def __init__(self, C: float = 0.5, folds: int = 5, text_features: bool = True,
                  embedding_weight: float = 1.0, at_least_one: str | bool = "auto",
                  threshold_shrinkage: float = 10.0, random_state: int = 0, fine_tune: str | None = None,
                  fine_tune_min: int = 200, progress: Callable[[int, int], None] | None = None,
-                 fine_tune_cache: str | None = None) -> None:
+                 fine_tune_cache: str | None = None, embedder: object | None = None) -> None:
         self.C = C
+        self.embedder = embedder
         self.fine_tune_cache = fine_tune_cache
         self.fine_tune = fine_tune
         self.fine_tune_min = fine_tune_min
@@ -151,21 +166,22 @@ class CodeClassifier:
         return out
 
     # -- estimator API
-    def fit(self, texts: Sequence[str], Y: np.ndarray, embeddings: np.ndarray) -> CodeClassifier:
+    def fit(self, texts: Sequence[str], Y: np.ndarray, *, embeddings: np.ndarray | None = None) -> CodeClassifier:
         from sklearn.model_selection import KFold
 
         texts = list(texts)
+        embeddings = as_embeddings(texts, embeddings, self.embedder)
         Y = np.asarray(Y, dtype=np.int64)
+        if Y.ndim != 2 or Y.shape[0] != len(texts):
+            raise ValueError(f"Y must have one row per text ({len(texts)}), got shape {Y.shape}")
         n, k = Y.shape
-        if n != len(texts) or n != len(embeddings):
-            raise ValueError("texts, Y and embeddings must have the same number of rows")
         self.n_codes_ = k
         oof = np.zeros((n, k))
         folds = min(self.folds, n)
         if folds >= 2:
             splitter = KFold(folds, shuffle=True, random_state=self.random_state)
             for a, b in splitter.split(np.arange(n)):
-                sub = CodeClassifier(self.C, self.folds, self.text_features, self.embedding_weight)
+                sub = clone(self)  # the same settings, nothing learnt
                 Xa = sub._fit_features([texts[i] for i in a], embeddings[a])
                 models = self._train(Xa, Y[a], self.C, self.random_state)
                 oof[b] = self._scores(models, sub._features([texts[i] for i in b], embeddings[b]))
@@ -209,22 +225,23 @@ class CodeClassifier:
         head = sigmoid(self.head_.decision_function(texts, progress=progress))
         return 0.5 * (sigmoid(a * margin + b) + head), 0.5 * (sigmoid(b) + 0.5)
 
-    def decision_function(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+    def decision_function(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """≥ 0 where the code is predicted (the SVMs' score minus threshold, or with a
         fine-tuned head the averaged probability minus its decision point); −inf for a
         code never seen positive."""
         texts = list(texts)
-        margin = self._svm_margin(texts, embeddings)
+        margin = self._svm_margin(texts, as_embeddings(texts, embeddings, self.embedder))
         if self.head_ is not None:
             never = np.isinf(margin)
             proba, point = self._blend(texts, np.where(never, 0, margin))
             margin = np.where(never, margin, proba - point)
         return margin
 
-    def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray,
+    def predict_proba(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None,
                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Calibrated confidences; ``progress`` follows the fine-tuned model over the texts."""
         texts = list(texts)
+        embeddings = as_embeddings(texts, embeddings, self.embedder)
         margin = np.where(np.isinf(self.thresholds_), -40, self._svm_margin(texts, embeddings))
         if self.head_ is not None:
             proba, _ = self._blend(texts, margin, progress)
@@ -232,8 +249,8 @@ class CodeClassifier:
             proba = self.calibrator_.transform(margin)
         return np.where(np.isinf(self.thresholds_), 0.0, proba)
 
-    def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-        return decode(self.decision_function(texts, embeddings), self.at_least_one_)
+    def predict(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        return decode(self.decision_function(texts, embeddings=embeddings), self.at_least_one_)
 
 
 def decode(margin: np.ndarray, at_least_one: bool) -> np.ndarray:

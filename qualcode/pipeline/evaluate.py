@@ -1,24 +1,24 @@
-"""Evaluate code suggestions against human coders: gold CSV → split → fit → F1 and kappa.
+"""Evaluate code suggestions against human coders: gold CSV → split → fit → figures.
 
-The split is scikit-learn's ``train_test_split(test_size, random_state=seed)`` over rows.
-Nothing is tuned on the test rows: thresholds and calibration come from cross-validation
-inside the training rows (see :mod:`qualcode.pipeline.classify`).
+What is measured is the product: :class:`qualcode.pipeline.suggest.CodeSuggester`, built
+by :func:`make_engine` exactly as ``qualcode code`` builds it (the codebook's prototypes,
+the same blending, floor, top-k and display threshold), fitted as a study fits it (every
+text of the corpus, the training rows decided, the test rows not), and scored on what a
+coder would be *shown*: a code counts as predicted when its confidence reaches
+:data:`qualcode.pipeline.suggest.SHOW_THRESHOLD`.
+
+The split is scikit-learn's ``train_test_split(test_size, random_state=seed)`` over rows,
+or with ``groups`` ``GroupShuffleSplit`` (every row of one transcript or participant on
+one side), or a separate test file. Nothing is tuned on the test rows.
 
 Strategies: ``full`` trains on every training row; ``random`` and ``active`` simulate a
 coder who labels ``budget`` training rows, chosen at random or by
-:mod:`qualcode.pipeline.active` in rounds of ``round_size``, starting from nothing: the
-first ``COLD_START`` rows from typical clusters (no model needed), then by the model's
-uncertainty, retrained every round (default 10: retraining after every 10 rows beat
-rounds of 20 over six splits of the FFT data, micro-F1 0.529 against 0.515 at budget 200
-without fine-tuning, and varied less).
-With a codebook, codes that no labelled row has yet are predicted from the codebook
-(definitions and examples); with ``budget=0`` that is the whole model (cold start).
+:mod:`qualcode.pipeline.active` in rounds of ``round_size``: the first ``COLD_START``
+rows from typical clusters (no model needed), then by the engine's uncertainty,
+refitted every round. With ``budget=0`` the codebook is the whole model (cold start).
 
-One split is a small sample: on the FFT data with 200 labelled rows, six random draws of
-those rows on the seed-42 split gave micro-F1 0.523–0.560 (fine-tuned final model), and
-the rows active learning picks change with float-level noise (see
-:mod:`qualcode.pipeline.active`). :func:`evaluate_repeated` (``qualcode evaluate
---repeats N``) therefore runs further splits and reports the mean and spread.
+One split is a small sample; :func:`evaluate_repeated` (``--repeats N``) runs further
+splits and reports the mean and spread.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ import numpy as np
 
 from qualcode.io.gold import Gold
 from qualcode.pipeline.active import select_next, typical_first
-from qualcode.pipeline.classify import CodeClassifier, decode
+from qualcode.pipeline.calibration import reliability
 from qualcode.pipeline.embed import Embedder, fine_tune_plan
-from qualcode.pipeline.suggest import CodebookMatcher
+from qualcode.pipeline.prototypes import gold_prototypes
+from qualcode.pipeline.suggest import CodeSuggester
 from qualcode.records import Codebook
 
 STRATEGIES = ("full", "random", "active")
@@ -58,55 +59,62 @@ def metrics(Y: np.ndarray, P: np.ndarray, codes: list[str]) -> dict:
     }
 
 
-def match_codebook(codes: list[str], codebook: Codebook) -> list[int | None]:
-    """Gold column → codebook code index, by id, then by name (case-insensitive)."""
-    by_key: dict[str, int] = {}
-    for i, code in enumerate(codebook.codes):
-        by_key.setdefault(code.name.strip().lower(), i)
-        by_key[code.id.strip().lower()] = i
-    return [by_key.get(c.strip().lower()) for c in codes]
+def shown_metrics(Y: np.ndarray, proba: np.ndarray, engine: CodeSuggester) -> dict:
+    """What a coder meets: precision and recall of the shown suggestions, whether the top
+    suggestion of a row is right (``precision_at_1``, over rows with a stored suggestion),
+    and how far the stored confidences are from the share accepted (``ece`` over the shown
+    ones; ``reliability`` per confidence band from the floor up)."""
+    shown = engine.shown(proba)
+    stored = engine.stored(proba)
+    hits = int((shown & (Y == 1)).sum())
+    top = proba.argmax(axis=1) if proba.shape[1] else np.zeros(len(Y), dtype=np.int64)
+    has = stored.any(axis=1)
+    at_1 = float(Y[np.flatnonzero(has), top[has]].mean()) if has.any() else 0.0
+    table, ece = reliability(proba[stored], Y[stored], engine.floor, engine.show_threshold)
+    return {"shown": int(shown.sum()), "shown_precision": round(hits / shown.sum(), 4) if shown.any() else 0.0,
+            "shown_recall": round(hits / Y.sum(), 4) if Y.sum() else 0.0,
+            "precision_at_1": round(at_1, 4), "ece": round(ece, 4), "reliability": table}
 
 
-class CodebookPrior:
-    """Cold-start confidences for the gold's codes from a codebook's texts."""
-
-    def __init__(self, codebook: Codebook, codes: list[str], embedder: Embedder, X_fit: np.ndarray) -> None:
-        from qualcode.workflow import code_prototypes
-
-        self.index = match_codebook(codes, codebook)
-        known = [j for j, i in enumerate(self.index) if i is not None]
-        self.known = np.array(known, dtype=np.int64)
-        texts, owners, _ = code_prototypes(codebook, [codebook.codes[self.index[j]].id for j in known])
-        self.matcher = CodebookMatcher().fit(X_fit, prototypes=embedder.encode(texts),
-                                             prototype_codes=np.array(owners), n_codes=len(known))
-        self.n_codes = len(codes)
-
-    def proba(self, X: np.ndarray) -> np.ndarray:
-        out = np.zeros((X.shape[0], self.n_codes))
-        if self.known.size:
-            out[:, self.known] = self.matcher.prior_proba(X)
-        return out
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """The best code for each row, and any other with confidence ≥ 0.5."""
-        proba = self.proba(X)
-        margin = np.where(proba >= 0.5, proba, -1.0 + proba)
-        margin[:, [j for j in range(self.n_codes) if j not in set(self.known.tolist())]] = -np.inf
-        return decode(margin, at_least_one=True)
+def make_engine(codes: list[str], codebook: Codebook | None, embedder: Embedder, **options: object) -> CodeSuggester:
+    """The engine ``qualcode code`` would build for these codes: the codebook's prototypes
+    (a code the codebook does not know has none), the default decision rule and seed (the
+    split's seed changes the split, not the product)."""
+    prototypes, owners = None, None
+    if codebook is not None:
+        texts, owners, _ = gold_prototypes(codebook, codes)
+        prototypes = embedder.encode(texts) if texts else None
+        owners = np.asarray(owners, dtype=np.int64)
+    return CodeSuggester(prototypes, owners, **options)
 
 
-def _fit(texts: list[str], E: np.ndarray, Y: np.ndarray, rows: np.ndarray, folds: int, seed: int,
-         **options: object) -> CodeClassifier:
-    return CodeClassifier(folds=folds, random_state=seed, **options).fit([texts[i] for i in rows], Y[rows], E[rows])
+def decided(Y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Y as a study holds it: the ``rows`` decided, every other row NaN."""
+    out = np.full(Y.shape, np.nan)
+    out[rows] = Y[rows]
+    return out
+
+
+def fit_engine(engine: CodeSuggester, texts: list[str], E: np.ndarray, Y: np.ndarray,
+               rows: np.ndarray) -> CodeSuggester:
+    """A fresh copy of ``engine`` fitted as a study fits it: every text, ``rows`` decided."""
+    from sklearn.base import clone
+
+    return clone(engine).fit(texts, decided(Y, rows), embeddings=E)
 
 
 def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarray, Y: np.ndarray,
-                       train: np.ndarray, seed: int, prior: CodebookPrior | None = None, round_size: int = 10,
+                       train: np.ndarray, seed: int, engine: CodeSuggester | None = None, round_size: int = 10,
                        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """The training rows a simulated coder labels, in the order labelled."""
+    """The training rows a simulated coder labels, in the order labelled. Past the cold
+    start, ``engine`` (never fine-tuned here: ten fine-tunings would take an hour) is
+    refitted every round and its uncertainty on the pool picks the next rows."""
+    from sklearn.base import clone
+
     budget = min(budget, len(train))
     if strategy == "random":
         return np.random.default_rng(seed).permutation(train)[:budget]
+    quick = clone(engine).set_params(fine_tune=None) if engine is not None else CodeSuggester()
     labelled: list[int] = []
     while len(labelled) < budget:
         chosen = np.array(labelled, dtype=np.int64)
@@ -114,70 +122,88 @@ def simulate_labelling(strategy: str, budget: int, texts: list[str], E: np.ndarr
         n = min(round_size, budget - len(labelled))
         proba = None
         if not typical_first(chosen.size):  # typical clusters need no model
-            if Y[chosen].sum() > 0:
-                model = _fit(texts, E, Y, chosen, folds=3, seed=seed)
-                proba = model.predict_proba([texts[i] for i in pool], E[pool])
-                if prior is not None:  # codes not found yet: let the codebook point at candidates
-                    unseen = Y[chosen].sum(axis=0) == 0
-                    proba[:, unseen] = prior.proba(E[pool])[:, unseen]
-            elif prior is not None:
-                proba = prior.proba(E[pool])
+            model = _fit(quick, texts, E, Y, chosen)
+            proba = model.predict_proba([texts[i] for i in pool], embeddings=E[pool])
         labelled.extend(select_next(E, pool, chosen, n, proba, random_state=seed))
         if progress:
             progress(len(labelled), budget)
     return np.array(labelled, dtype=np.int64)
 
 
+def _fit(engine: CodeSuggester, texts: list[str], E: np.ndarray, Y: np.ndarray, rows: np.ndarray) -> CodeSuggester:
+    return fit_engine(engine, texts, E, Y, rows)
+
+
+def split(gold: Gold, test_size: float, seed: int, groups: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test row indices; with ``groups`` (a kept column) no group on both sides."""
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+    rows = np.arange(len(gold.texts))
+    if groups is None:
+        train, test = train_test_split(rows, test_size=test_size, random_state=seed)
+        return np.asarray(train), np.asarray(test)
+    labels = np.asarray(gold.columns[groups])
+    if len(set(labels.tolist())) < 2:
+        raise ValueError(f"--groups {groups}: expected at least 2 groups, got {len(set(labels.tolist()))}")
+    train, test = next(GroupShuffleSplit(1, test_size=test_size, random_state=seed).split(rows, groups=labels))
+    return np.asarray(train), np.asarray(test)
+
+
 def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int = 42, strategy: str = "full",
              budget: int = 200, codebook: Codebook | None = None,
              progress: Callable[[int, int], None] | None = None, fine_tune: str = "auto",
              tuning_progress: Callable[[int, int], None] | None = None, round_size: int = 10,
-             embeddings: np.ndarray | None = None) -> dict:
+             embeddings: np.ndarray | None = None, groups: str | None = None, test: Gold | None = None,
+             test_embeddings: np.ndarray | None = None) -> dict:
     """``fine_tune``: ``auto`` (fine-tune the embedding model for the final model when it is a
-    sentence-transformer and at least 200 rows are labelled), ``always`` or ``never``; the
-    simulated coder's rounds never fine-tune (ten fine-tunings would take an hour).
-    ``embeddings``: the gold texts already embedded by ``embedder`` (else they are here)."""
-    from sklearn.model_selection import train_test_split
-
+    sentence-transformer and at least 200 rows are labelled), ``always`` or ``never``.
+    ``embeddings``: the gold texts already embedded by ``embedder``. ``test``: train on
+    every gold row, test on these rows (their codes in the gold's order). The result's
+    ``predictions`` hold each test row's shown codes and confidences."""
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}")
     tunable, minimum = fine_tune_plan(embedder, fine_tune)
-    options = {"fine_tune": tunable, "fine_tune_min": minimum, "progress": tuning_progress}
     start = time.perf_counter()
     E = embeddings if embeddings is not None else embedder.encode(gold.texts, progress)
-    train, test = train_test_split(np.arange(len(gold.texts)), test_size=test_size, random_state=seed)
-    prior = CodebookPrior(codebook, gold.codes, embedder, E[train]) if codebook is not None else None
+    texts, Y, ids = list(gold.texts), gold.Y, list(gold.ids)
+    if test is None:
+        train, held = split(gold, test_size, seed, groups)
+    else:  # the corpus is both files, as a study holding both would be
+        E_test = test_embeddings if test_embeddings is not None else embedder.encode(test.texts)
+        train = np.arange(len(texts))
+        held = np.arange(len(texts), len(texts) + len(test.texts))
+        texts, Y, ids = texts + list(test.texts), np.vstack([Y, test.Y]), ids + list(test.ids)
+        E = np.vstack([E, E_test])
+    engine = make_engine(gold.codes, codebook, embedder, fine_tune=tunable, fine_tune_min=minimum,
+                         progress=tuning_progress)
     if strategy == "full":
         rows = train
     else:
-        rows = simulate_labelling(strategy, budget, gold.texts, E, gold.Y, train, seed, prior, round_size)
-    test_texts = [gold.texts[i] for i in test]
-    fine_tuned = False
-    if rows.size and gold.Y[rows].sum() > 0:
-        model = _fit(gold.texts, E, gold.Y, rows, folds=5, seed=seed, **options)
-        P = model.predict(test_texts, E[test])
-        fine_tuned = model.head_ is not None
-        if prior is not None:  # codes no labelled row has: from the codebook
-            unseen = gold.Y[rows].sum(axis=0) == 0
-            P[:, unseen] = prior.predict(E[test])[:, unseen]
-    elif prior is not None:
-        P = prior.predict(E[test])
-    else:
-        P = np.zeros((len(test), len(gold.codes)), dtype=np.int64)
-    result = metrics(gold.Y[test], P, gold.codes)
-    result.update({"fine_tuned": fine_tuned, "strategy": strategy,
+        rows = simulate_labelling(strategy, budget, texts, E, Y, train, seed, engine, round_size)
+    model = _fit(engine, texts, E, Y, rows)
+    proba = model.predict_proba([texts[i] for i in held], embeddings=E[held])
+    P = model.shown(proba).astype(np.int64)
+    result = metrics(Y[held], P, gold.codes)
+    result.update(shown_metrics(Y[held], proba, model))
+    result.update({"fine_tuned": model.fine_tuned_, "strategy": strategy,
                    "round_size": round_size if strategy == "active" else None,
                    "budget": int(rows.size) if strategy != "full" else None,
-                   "n_train": int(rows.size), "n_test": int(len(test)),
-                   "seconds": round(time.perf_counter() - start, 2)})
+                   "n_train": int(rows.size), "n_test": int(len(held)),
+                   "seconds": round(time.perf_counter() - start, 2),
+                   "predictions": [{"id": ids[i], "gold": [c for c, y in zip(gold.codes, Y[i], strict=True) if y],
+                                    "shown": [(gold.codes[k], round(float(proba[r, k]), 4))
+                                              for k in np.argsort(-proba[r], kind="stable") if P[r, k]]}
+                                   for r, i in enumerate(held)]})
     return result
 
 
 FIGURES = ("micro_f1", "macro_f1", "samples_f1")
+SHOWN_FIGURES = ("shown_precision", "shown_recall", "precision_at_1", "ece")
 
 
 def evaluate_repeated(gold: Gold, embedder: Embedder, repeats: int = 1, seed: int = 42,
-                      progress: Callable[[int, int], None] | None = None, **options: object) -> dict:
+                      progress: Callable[[int, int], None] | None = None, test: Gold | None = None,
+                      **options: object) -> dict:
     """:func:`evaluate` on ``repeats`` splits, seeds ``seed``, ``seed + 1`` …, the texts embedded
     once: the mean of each figure (per code too: precision, recall, F1 and kappa averaged,
     support summed), its standard deviation over the splits (``sd``) and each split's
@@ -185,7 +211,9 @@ def evaluate_repeated(gold: Gold, embedder: Embedder, repeats: int = 1, seed: in
     if repeats < 1:
         raise ValueError("repeats must be 1 or more")
     E = embedder.encode(gold.texts, progress)
-    runs = [evaluate(gold, embedder, seed=seed + r, embeddings=E, **options) for r in range(repeats)]
+    E_test = embedder.encode(test.texts) if test is not None else None
+    runs = [evaluate(gold, embedder, seed=seed + r, embeddings=E, test=test, test_embeddings=E_test, **options)
+            for r in range(repeats)]
     if repeats == 1:
         return runs[0]
     per_code = {}
@@ -195,11 +223,14 @@ def evaluate_repeated(gold: Gold, embedder: Embedder, repeats: int = 1, seed: in
         per_code[code] = {key: round(float(np.mean([r[key] for r in rows])), 4) for key in ("precision", "recall", "f1")}
         per_code[code]["kappa"] = round(float(np.mean(kappas)), 4) if kappas else None
         per_code[code]["support"] = int(sum(r["support"] for r in rows))
-    result = {key: round(float(np.mean([run[key] for run in runs])), 4) for key in FIGURES}
+    figures = (*FIGURES, *SHOWN_FIGURES)
+    result = {key: round(float(np.mean([run[key] for run in runs])), 4) for key in figures}
     result.update({
         "per_code": per_code,
-        "sd": {key: round(float(np.std([run[key] for run in runs], ddof=1)), 4) for key in FIGURES},
-        "splits": [{"seed": seed + r, **{key: run[key] for key in (*FIGURES, "n_train", "n_test", "fine_tuned",
+        "shown": int(sum(run["shown"] for run in runs)),
+        "reliability": runs[0]["reliability"],
+        "sd": {key: round(float(np.std([run[key] for run in runs], ddof=1)), 4) for key in figures},
+        "splits": [{"seed": seed + r, **{key: run[key] for key in (*figures, "n_train", "n_test", "fine_tuned",
                                                                     "seconds")}} for r, run in enumerate(runs)],
         "fine_tuned": all(run["fine_tuned"] for run in runs),
         "strategy": runs[0]["strategy"],
@@ -209,5 +240,6 @@ def evaluate_repeated(gold: Gold, embedder: Embedder, repeats: int = 1, seed: in
         "n_test": runs[0]["n_test"],
         "repeats": repeats,
         "seconds": round(sum(run["seconds"] for run in runs), 2),
+        "predictions": runs[0]["predictions"],
     })
     return result

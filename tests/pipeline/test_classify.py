@@ -25,19 +25,37 @@ def corpus(n: int = 90, seed: int = 0):
 
 def test_fit_predict_shapes_and_accuracy():
     texts, Y, E = corpus()
-    m = CodeClassifier(random_state=0).fit(texts[:60], Y[:60], E[:60])
-    proba = m.predict_proba(texts[60:], E[60:])
+    m = CodeClassifier(random_state=0).fit(texts[:60], Y[:60], embeddings=E[:60])
+    proba = m.predict_proba(texts[60:], embeddings=E[60:])
     assert proba.shape == (30, 3) and ((proba >= 0) & (proba <= 1)).all()
-    pred = m.predict(texts[60:], E[60:])
+    pred = m.predict(texts[60:], embeddings=E[60:])
     assert pred.shape == (30, 3) and set(np.unique(pred)) <= {0, 1}
     assert (pred == Y[60:]).mean() > 0.9
     assert m.thresholds_.shape == (3,) and m.at_least_one_  # every training row has a code
 
 
+def test_estimator_contract_clone_and_params():
+    from sklearn.base import clone
+
+    texts, Y, E = corpus()
+    m = CodeClassifier(C=0.2, folds=3, random_state=4)
+    copy = clone(m)
+    assert copy is not m and copy.get_params() == m.get_params() and not hasattr(copy, "models_")
+    np.testing.assert_array_equal(m.fit(texts, Y, embeddings=E).predict_proba(texts, embeddings=E),
+                                  copy.fit(texts, Y, embeddings=E).predict_proba(texts, embeddings=E))
+    made = CodeClassifier(embedder=HashingEmbedder(64)).fit(texts, Y)  # embeddings made by the embedder
+    np.testing.assert_allclose(made.predict_proba(texts), CodeClassifier().fit(texts, Y, embeddings=E)
+                               .predict_proba(texts, embeddings=E))
+    with pytest.raises(ValueError, match="embeddings are needed"):
+        CodeClassifier().fit(texts, Y)
+    with pytest.raises(ValueError, match="one row per text"):
+        CodeClassifier().fit(texts, Y[:10], embeddings=E)
+
+
 def test_deterministic_with_a_seed():
     texts, Y, E = corpus()
-    a = CodeClassifier(random_state=3).fit(texts, Y, E).predict_proba(texts, E)
-    b = CodeClassifier(random_state=3).fit(texts, Y, E).predict_proba(texts, E)
+    a = CodeClassifier(random_state=3).fit(texts, Y, embeddings=E).predict_proba(texts, embeddings=E)
+    b = CodeClassifier(random_state=3).fit(texts, Y, embeddings=E).predict_proba(texts, embeddings=E)
     np.testing.assert_array_equal(a, b)
 
 
@@ -47,9 +65,9 @@ def test_code_with_a_single_example_and_a_code_never_seen():
     Y[:, 2] = 0
     Y[5, 2] = 1  # one example
     Y2 = np.hstack([Y, np.zeros((40, 1), dtype=np.int64)])  # a fourth code nobody applied
-    m = CodeClassifier().fit(texts, Y2, E)
-    assert np.isinf(m.thresholds_[3]) and (m.predict_proba(texts, E)[:, 3] == 0).all()
-    assert m.predict(texts, E)[:, 3].sum() == 0
+    m = CodeClassifier().fit(texts, Y2, embeddings=E)
+    assert np.isinf(m.thresholds_[3]) and (m.predict_proba(texts, embeddings=E)[:, 3] == 0).all()
+    assert m.predict(texts, embeddings=E)[:, 3].sum() == 0
     assert np.isfinite(m.thresholds_[2])
 
 

@@ -71,3 +71,39 @@ def test_fully_cached_run_never_loads_the_model(tmp_path):
     CachedEmbedder(stand_in, tmp_path).encode(["already embedded"])
     CachedEmbedder(real, tmp_path).encode(["already embedded"])
     assert real._model is None
+
+
+@pytest.mark.slow
+def test_onnx_and_torch_backends_give_the_same_suggestions(tmp_path):
+    from qualcode.io.codebook import parse_codebook
+    from qualcode.pipeline.prototypes import code_prototypes
+    from qualcode.pipeline.suggest import CodeSuggester
+    from tests.conftest import TINY_CODEBOOK
+
+    pytest.importorskip("onnxruntime")
+    codebook = parse_codebook(TINY_CODEBOOK)
+    texts = ["I rang the surgery at eight and every appointment had gone.", "The phone was engaged all morning.",
+             "They cut the budget for the clinic again this year.", "Waiting three weeks for a doctor is too long.",
+             "It costs me money to park at the hospital.", "Nobody answered the phone line for an hour.",
+             "The staff were lovely.", "Okay."] * 3
+    proto_texts, owners, _ = code_prototypes(codebook, codebook.ids())
+    onnx = make_embedder("onnx:all-MiniLM-L6-v2", tmp_path / "cache")
+    torch_ = make_embedder("all-MiniLM-L6-v2")
+    assert onnx.model_id == "all-MiniLM-L6-v2+onnx-int8" != torch_.model_id  # never mixed in one cache
+    A, B = onnx.encode(texts), torch_.encode(texts)
+    assert A.shape == B.shape and A.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(A, axis=1), 1.0, rtol=1e-5)
+    assert float((A * B).sum(axis=1).min()) > 0.95
+    built = list((tmp_path / "cache").rglob("model_int8.onnx"))
+    assert len(built) == 1  # exported once from the local weights, then reused
+    make_embedder("onnx:all-MiniLM-L6-v2", tmp_path / "cache").encode(texts[:2])
+    assert list((tmp_path / "cache").rglob("model_int8.onnx")) == built
+    Y = np.full((len(texts), len(codebook.ids())), np.nan)
+    results, shown = [], []
+    for E, embedder in ((A, onnx), (B, torch_)):
+        s = CodeSuggester(embedder.encode(proto_texts), np.array(owners)).fit(texts, Y, embeddings=E)
+        results.append(s.predict_proba(texts, embeddings=E))
+        shown.append(s.shown(results[-1]))
+    gap = np.abs(results[0] - results[1])
+    assert gap.mean() < 0.03 and gap.max() < 0.2  # the largest on near-ties ("Okay.", "lovely staff")
+    assert (shown[0] == shown[1]).mean() >= 0.9 and shown[0].sum() > 5

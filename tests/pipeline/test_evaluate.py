@@ -101,9 +101,9 @@ def test_active_labelling_retrains_after_every_round_once_past_the_cold_start(ro
     fits = []
     fit = evaluate._fit
 
-    def recording_fit(texts, E, Y, rows, *args, **kwargs):
+    def recording_fit(engine, texts, E, Y, rows):  # noqa: ANN001
         fits.append(len(rows))
-        return fit(texts, E, Y, rows, *args, **kwargs)
+        return fit(engine, texts, E, Y, rows)
 
     monkeypatch.setattr(evaluate, "_fit", recording_fit)
     texts, Y, E = corpus(120, seed=1)
@@ -166,3 +166,80 @@ def test_evaluate_repeated_embeds_the_texts_once(gold):
 
     r = evaluate_repeated(read_gold(gold), Counting(256), 3, seed=5, strategy="random", budget=10)
     assert Counting.calls == 1 and [s["seed"] for s in r["splits"]] == [5, 6, 7]
+
+
+def gold_with_groups(tmp_path, n=120):
+    texts, Y, _ = corpus(n, seed=2)
+    path = tmp_path / "grouped.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["transcript", "id", "answer", "Phones", "Money", "Staff manner"])
+        for i, (t, y) in enumerate(zip(texts, Y, strict=True)):
+            w.writerow([f"T{i % 12}", i, t, *y.tolist()])
+    return path
+
+
+def test_grouped_split_never_puts_a_group_on_both_sides(tmp_path, capsys):
+    from qualcode.io.gold import read_gold
+    from qualcode.pipeline.evaluate import split
+
+    gold = read_gold(gold_with_groups(tmp_path), text_column="answer", keep=("transcript",))
+    assert gold.codes == ["Phones", "Money", "Staff manner"] and gold.columns["transcript"][:2] == ["T0", "T1"]
+    for seed in range(5):
+        train, test = split(gold, 0.25, seed, "transcript")
+        groups = gold.columns["transcript"]
+        assert not {groups[i] for i in train} & {groups[i] for i in test}
+        assert len(train) + len(test) == 120 and len({groups[i] for i in test}) == 3
+    out = tmp_path / "pred.csv"
+    code, stdout, err = run(capsys, "evaluate", gold_with_groups(tmp_path), "--model", "hash:256", "--groups",
+                            "transcript", "--text-column", "answer", "--predictions", out, "--json")
+    assert code == 0, err
+    r = json.loads(stdout)
+    assert r["n_test"] == 30 and "predictions" not in r
+    rows = list(csv.DictReader(out.open()))
+    assert len({int(row["id"]) % 12 for row in rows}) == 3  # the test rows: three whole transcripts of 10 rows
+    assert len(rows) == 30 and set(rows[0]) == {"id", "coded", "shown", "confidence"}
+    for row in rows:  # each shown code has its confidence, best first
+        shown, conf = row["shown"].split("; "), [float(c) for c in row["confidence"].split("; ")]
+        assert len(shown) == len(conf) >= 1 and conf == sorted(conf, reverse=True)
+    # a gold file without the named column, or with a single group: one clear line, exit 2
+    code, _, err = run(capsys, "evaluate", gold_with_groups(tmp_path), "--model", "hash", "--groups", "site",
+                       "--text-column", "answer")
+    assert code == 2 and "no column 'site'" in err and "Traceback" not in err
+
+
+def test_test_file_trains_on_gold_and_tests_on_the_other_file(gold, tmp_path, capsys):
+    texts, Y, _ = corpus(30, seed=9)
+    other = tmp_path / "other.csv"
+    with other.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text", "Money", "Phones", "Staff manner"])  # another column order
+        for i, (t, y) in enumerate(zip(texts, Y, strict=True)):
+            w.writerow([f"o{i}", t, y[1], y[0], y[2]])
+    out = tmp_path / "pred.csv"
+    code, stdout, err = run(capsys, "evaluate", gold, "--model", "hash:256", "--test", other, "--predictions", out,
+                            "--json")
+    assert code == 0, err
+    r = json.loads(stdout)
+    assert r["n_train"] == 120 and r["n_test"] == 30 and r["micro_f1"] > 0.8
+    assert r["per_code"]["Money"]["support"] == int(Y[:, 1].sum())  # columns matched by name
+    assert [row["id"] for row in csv.DictReader(out.open())] == [f"o{i}" for i in range(30)]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text,Money,Phones\n1,a,0,1\n" + "".join(f"{i},b,0,0\n" for i in range(2, 12)))
+    code, _, err = run(capsys, "evaluate", gold, "--model", "hash", "--test", bad)
+    assert code == 2 and "bad.csv:1: expected the same code columns as GOLD, got missing Staff manner" in err
+
+
+def test_json_and_text_report_what_a_coder_sees(gold, capsys):
+    code, out, err = run(capsys, "evaluate", gold, "--model", "hash:256", "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert {"shown", "shown_precision", "shown_recall", "precision_at_1", "ece", "reliability"} <= set(r)
+    assert 0 <= r["ece"] <= 1 and r["shown_precision"] > 0.8 and r["shown_recall"] > 0.8
+    assert r["precision_at_1"] > 0.8
+    assert [(b["low"], b["high"], b["shown"]) for b in r["reliability"]][:3] == [(0.3, 0.4, False), (0.4, 0.5, False),
+                                                                                 (0.5, 0.6, True)]
+    assert sum(b["n"] for b in r["reliability"]) >= r["shown"]  # the table holds every stored suggestion
+    code, out, err = run(capsys, "evaluate", gold, "--model", "hash:256")
+    assert f"precision {r['shown_precision']:.3f}, recall {r['shown_recall']:.3f}" in out
+    assert f"ECE {r['ece']:.3f}" in out and "0.5-0.6" in out and "0.3-0.4 below" in out
