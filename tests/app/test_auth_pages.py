@@ -127,8 +127,12 @@ def test_themes_page_and_its_downloads_respect_blinding(app_study, viewer):
     assert text[:60] not in report.getvalue()
     rows = {r["id"]: r for r in segment_rows(user, None, True, viewer)}
     assert rows[seg.id]["codes"] == [] and rows[seg.id]["suggestions"] == []
-    sheet = framework_workbook(user, source="human")["Quotes"]
-    assert seg.id not in [row[7] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    sheet = framework_workbook(user, source="human")["Coded segments"]
+    column = [c.value for c in sheet[1]].index("segment")
+    segment_ids = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert seg.id not in segment_ids
+    assert seg.id in [row[column] for row in framework_workbook(app_study, source="human")["Coded segments"]
+                      .iter_rows(min_row=2, values_only=True)]  # the owner's full view has it
     project = refi_project(user)
     assert "BOBS-SECRET-MEMO" not in repr(project)
     assert "BOBS-SECRET-MEMO" in repr(refi_project(app_study))  # the owner's full view has it
