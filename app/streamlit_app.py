@@ -22,6 +22,10 @@ pages = [
     st.Page("views/codebook.py", title="Codebook", icon=":material/menu_book:"),
     st.Page("views/agreement.py", title="Agreement", icon=":material/balance:"),
     st.Page("views/themes.py", title="Themes", icon=":material/bar_chart:"),
+    st.Page("views/retrieve.py", title="Retrieve", icon=":material/search:"),
+    st.Page("views/search.py", title="Search", icon=":material/manage_search:"),
+    st.Page("views/memos.py", title="Memos", icon=":material/sticky_note_2:"),
+    st.Page("views/manage.py", title="Manage", icon=":material/folder_open:"),
 ]
 page = st.navigation(pages)
 # Whether this run opened the page (a sidebar click, a reload) rather than a click on it:
