@@ -95,3 +95,20 @@ def test_remove_span_only_own_and_takes_its_memos(coded):
     assert removed[0]["before"]["text"] == "budget" and removed[0]["before"]["memos"][0]["text"] == "why budget"
     with pytest.raises(StoreError, match="expected an id"):
         coded.remove_span(sid, "alice")
+
+
+def test_agreement_tables_count_spans_by_the_overlap_rule(coded):
+    _, first, second = coded.segments()
+    tid = first.transcript_id
+    coded.decide(first.id, "money", "alice")
+    coded.code_span(tid, first.start + 2, first.start + 6, "money", "bob")  # inside the first answer only
+    coded.decide(second.id, "access", "bob", present=False)  # bob has coded this transcript anyway
+    ids, tables, _ = coded.presence_tables(["alice", "bob"], ["money"])
+    assert ids == [first.id, second.id]
+    assert tables["money"].tolist() == [[1, 1], [0, 0]]  # bob's span agrees with alice's segment
+
+
+def test_a_coder_with_only_span_codings_has_coded_the_transcript(coded):
+    _, first, _ = coded.segments()
+    coded.code_span(first.transcript_id, first.start, first.start + 4, "money", "bob")
+    assert coded.coded_transcripts("bob") == {first.transcript_id}
