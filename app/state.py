@@ -117,12 +117,20 @@ def md_escape(text: str) -> str:
     return _PUNCT.sub(r"\\\g<0>", text or "").replace("\n", "  \n")
 
 
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f")
+
+
 def color_of(codebook: Codebook, code_id: str) -> str:
+    """The code's own colour (Codebook page), else its theme's place in a fixed palette."""
     try:
         color = codebook.get(code_id).color
+        theme = codebook.theme_of(code_id).id
     except KeyError:
         return DEFAULT_COLOR
-    return color if _is_hex(color) else DEFAULT_COLOR
+    if _is_hex(color):
+        return color
+    roots = [c.id for c in codebook.roots()]
+    return PALETTE[roots.index(theme) % len(PALETTE)] if theme in roots else DEFAULT_COLOR
 
 
 def _is_hex(color: str) -> bool:
@@ -149,9 +157,9 @@ def saved(message: str, later: bool = False) -> None:
     if later:
         st.session_state.setdefault("_saved", []).append(message)
     else:
-        st.toast(message, icon="✅")
+        st.toast(message, icon=":material/check_circle:")
 
 
 def show_saved() -> None:
     for message in st.session_state.pop("_saved", []):
-        st.toast(message, icon="✅")
+        st.toast(message, icon=":material/check_circle:")

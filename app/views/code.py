@@ -11,6 +11,8 @@ double-coding sample only the coder's own codes are shown.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -53,8 +55,12 @@ def open_goto(study, names: list[str]) -> None:  # noqa: ANN001
     st.session_state["page"] = st.session_state["_page"] = index // st.session_state.get("page_size", PAGE_SIZE) + 1
     st.session_state[FOCUS] = seg_id
     st.session_state["scroll_to"] = seg_id
-    if goto.get("start") is not None and goto.get("end") is not None:
+    if goto.get("start") is not None and goto.get("end") is not None:  # a span: show it outlined in the text
         st.session_state["goto_span"] = (goto["start"], goto["end"])
+        st.session_state["view"] = st.session_state["_view"] = "Select text"
+    else:
+        st.session_state.pop("goto_span", None)
+        st.session_state["view"] = st.session_state["_view"] = "Segments"
 
 
 def scroll_to(segment_id: int) -> None:
@@ -157,13 +163,13 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
         return
     codeable = [s.id for s in page_segs if not s.is_interviewer]
     t1, t2, t3, t4 = st.columns(4)
-    t1.button("Accept top (A)", key="kb-accept", shortcut="A", on_click=shortcut_action,
+    t1.button("Accept top", key="kb-accept", shortcut="A", on_click=shortcut_action,
               args=(study, coder, codebook, codeable, min_conf, "accept"), help="Accept the ▶ segment's top suggestion")
-    t2.button("Reject top (X)", key="kb-reject", shortcut="X", on_click=shortcut_action,
+    t2.button("Reject top", key="kb-reject", shortcut="X", on_click=shortcut_action,
               args=(study, coder, codebook, codeable, min_conf, "reject"), help="Reject the ▶ segment's top suggestion")
-    t3.button("Next segment (N)", key="kb-next", shortcut="N", on_click=shortcut_action,
+    t3.button("Next segment", key="kb-next", shortcut="N", on_click=shortcut_action,
               args=(study, coder, codebook, codeable, min_conf, "next"))
-    t4.button("Undo (U)", key="kb-undo", shortcut="U", on_click=undo, args=(study, coder),
+    t4.button("Undo", key="kb-undo", shortcut="U", on_click=undo, args=(study, coder),
               disabled=not hasattr(study, "undo_last"), help="Undo your last action (kept in the audit log)")
     if st.session_state.get(FOCUS) not in codeable and codeable:  # the first segment with work to do
         st.session_state[FOCUS] = next((i for i in codeable if suggestions(
@@ -191,6 +197,7 @@ def span_view(study, transcript, codebook, coder: str, page_segs: list, spans: l
     lo = page_segs[0].start if page_segs else 0
     hi = page_segs[-1].end if page_segs else 0
     shown = [sp for sp in spans if sp.start < hi and lo < sp.end]
+    controls = st.container()  # above the text, drawn once the selection is known
     value = span_select(
         [{"start": s.start, "text": s.text, "speaker": s.speaker or "", "codeable": not s.is_interviewer}
          for s in page_segs],
@@ -198,26 +205,33 @@ def span_view(study, transcript, codebook, coder: str, page_segs: list, spans: l
           "label": f"{code_label(codebook, sp.code_id)} · {sp.coder}"} for sp in shown],
         highlight=st.session_state.get("goto_span"), key=f"span-{transcript.id}-{st.session_state.get('span_round', 0)}")
     picked = checked_selection(value, plain)
-    c1, c2 = st.columns([4, 2])
-    c1.selectbox("Code for the selection", [c.id for c in codebook if c.is_codable], index=None, key="span_code",
-                 format_func=lambda c: code_label(codebook, c), placeholder="Choose a code (type to search)")
-    c2.button("Code the selection", key="code-span", type="primary", disabled=picked is None,
-              on_click=code_selection, args=(study, coder, transcript.id, plain, value))
-    if picked:
-        st.markdown(f"Selected (characters {picked[0]}–{picked[1]}): “{verbatim(picked[2])}”", unsafe_allow_html=True)
-    elif value:
-        st.warning("The selection does not match the stored text; select it again.")
-    mine = [sp for sp in shown if sp.coder == coder]
-    st.subheader("Span codings on this page")
-    if not shown:
-        st.caption("None yet.")
-    for sp in shown:
-        c1, c2 = st.columns([6, 1])
-        c1.markdown(chip(code_label(codebook, sp.code_id), color_of(codebook, sp.code_id),
-                         f"“{sp.text}” · {sp.coder} ({sp.source})"), unsafe_allow_html=True)
-        if sp in mine and hasattr(study, "remove_span"):
-            c2.button("Remove", key=f"rmspan-{sp.id}", on_click=act, args=(None, study.remove_span, sp.id, coder),
-                      kwargs={"message": "Span coding removed"})
+    with controls:
+        c1, c2 = st.columns([4, 2], vertical_alignment="bottom")
+        c1.selectbox("Code for the selection", [c.id for c in codebook if c.is_codable], index=None, key="span_code",
+                     format_func=lambda c: code_label(codebook, c), placeholder="Choose a code (type to search)")
+        c2.button("Code the selection", key="code-span", type="primary", disabled=picked is None,
+                  on_click=code_selection, args=(study, coder, transcript.id, plain, value))
+        if picked:
+            st.markdown(f"Selected (characters {picked[0]}–{picked[1]}): “{verbatim(picked[2])}”",
+                        unsafe_allow_html=True)
+        elif value:
+            st.warning("The selection does not match the stored text; select it again.")
+        else:
+            st.caption("Nothing selected yet.")
+        span_list(study, codebook, coder, shown)
+
+
+def span_list(study, codebook, coder: str, shown: list) -> None:  # noqa: ANN001
+    with st.expander(f"Span codings on this page ({len(shown)})"):
+        if not shown:
+            st.caption("None yet.")
+        for sp in shown:
+            c1, c2 = st.columns([6, 1])
+            c1.markdown(chip(code_label(codebook, sp.code_id), color_of(codebook, sp.code_id),
+                             f"“{sp.text}” · {sp.coder} ({sp.source})"), unsafe_allow_html=True)
+            if sp.coder == coder and sp.source == "human":
+                c2.button("Remove", key=f"rmspan-{sp.id}", on_click=act, args=(None, study.remove_span, sp.id, coder),
+                          kwargs={"message": "Span coding removed"})
 
 
 def render() -> None:
@@ -301,9 +315,12 @@ def review_next(study, codebook, coder: str, min_conf: float) -> None:  # noqa: 
         from qualcode.workflow import next_segments
 
         with st.spinner("Choosing…"):
+            t0 = time.perf_counter()
             picks = next_segments(study, coder, embedder(), 10)
             st.session_state["next_ids"] = [p.segment.id for p in picks]
             st.session_state["next_why"] = {p.segment.id: p.why for p in picks}
+            st.session_state["next_round"] = (st.session_state.get("next_round", (0, 0))[0] + 1,
+                                              time.perf_counter() - t0)
     if c2.button("Update suggestions", key="recode", help="Learn from every decision so far"):
         from qualcode.workflow import code_study
 
@@ -314,6 +331,9 @@ def review_next(study, codebook, coder: str, min_conf: float) -> None:  # noqa: 
         bar.empty()
         saved(f"{report.suggestions} suggestions from {report.codes_learned} learned code(s)")
     next_ids = st.session_state.get("next_ids", [])
+    if "next_round" in st.session_state:
+        n, took = st.session_state["next_round"]
+        st.caption(f"Round {n}: {len(next_ids)} segment(s) to review, chosen in {took:.1f} s")
     if next_ids:
         segs = study.segments(ids=next_ids)
         blind_ids = study.blind_transcripts(coder)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app.state import DEFAULT_COLOR, chip, code_label, color_of, md_escape, require_coder, saved, verbatim
+from app.state import chip, code_label, color_of, md_escape, require_coder, saved, verbatim
 from qualcode.errors import QualcodeError, StaleEditError
 from qualcode.records import Code
 from qualcode.store.codebook_edits import EDITABLE, FieldError
@@ -95,7 +95,10 @@ def render() -> None:
             st.rerun()
     codebook = study.codebook(opened)
     st.caption(md_escape(f"{codebook.name} · version {codebook.version} · {len(codebook)} codes"))
-    query = st.text_input("Search codes", placeholder="a word from a name, definition or example")
+    goto = st.session_state.get("goto_code")  # a link from the Memos page: show that code
+    if goto in codebook.ids():
+        st.session_state["cb_query"] = codebook.get(goto).name
+    query = st.text_input("Search codes", placeholder="a word from a name, definition or example", key="cb_query")
 
     def hit(c: Code) -> bool:
         q = query.strip().lower()
@@ -126,7 +129,7 @@ def render() -> None:
         target = st.selectbox("Code to edit", ids, format_func=label, key="edit_code")
         code = codebook.get(target)
         with st.form(f"color-{target}-{codebook.version}"):
-            color = st.color_picker("Colour of its chips", code.color or DEFAULT_COLOR)
+            color = st.color_picker("Colour of its chips", color_of(codebook, target))
             if st.form_submit_button("Save colour"):
                 submit(study, "color", set_color, study, target, color, coder, message="Colour saved")
                 st.rerun()  # draw the result: a message next to its field, or the new version

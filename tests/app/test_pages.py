@@ -418,7 +418,7 @@ def test_span_view_codes_a_selection_and_shows_it(app_study):
     at = open_app("code", "alice")
     at.segmented_control(key="view").set_value("Select text").run()
     assert not at.exception, at.exception
-    assert any("Span codings on this page" in h.value for h in at.subheader)
+    assert any(e.label == "Span codings on this page (1)" for e in at.expander)
     assert any(plain[start:start + 12] in shown_text(m.value) for m in at.markdown)
     assert button(at, key="code-span").disabled  # nothing selected yet
     at.segmented_control(key="view").set_value("Segments").run()
