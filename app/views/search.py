@@ -80,7 +80,7 @@ def render() -> None:
         k1, k2, k3 = st.columns([3, 1.4, 1])
         code_id = k1.selectbox("Code all hits with", codable, key="s_code",
                                format_func=lambda c: code_label(codebook, c))
-        k2.button(f"Code all {codeable} hits", key="s_code_all", type="primary", disabled=not codable,
+        k2.button(f"Code all {'of the ' + str(MAX_SHOWN) + '+' if more else codeable} hits", key="s_code_all", type="primary", disabled=not codable,
                   on_click=code_all, args=(study, me, query, code_id),
                   help="One span coding per hit, as you; one action in the audit log")
         k3.button("Undo", key="s_undo", on_click=undo, args=(study, me), help="Undo your last action")

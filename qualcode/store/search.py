@@ -184,16 +184,17 @@ class Search:
         pattern = search_pattern(query, case_sensitive, whole_words)
         with self._tx() as s:
             who = self._person(s, coder)
-            self._check_code(s, code_id)
+            version = self._check_applicable(s, code_id)
             hits, texts = self._text_hits(s, pattern, None)
-            created: list[int] = []
-            for h in hits:
-                if not h.codeable:
-                    continue
-                row, new = self._span_row(s, h.transcript_id, h.start, h.end, code_id, who,
-                                          plain=texts[h.transcript_id])
-                if new:
-                    created.append(row.id)
+            have = set(s.execute(select(SpanCodingRow.transcript_id, SpanCodingRow.start, SpanCodingRow.end).where(
+                SpanCodingRow.code_id == code_id, SpanCodingRow.source == "human", SpanCodingRow.coder_id == who.id)))
+            rows = [SpanCodingRow(transcript_id=h.transcript_id, start=h.start, end=h.end, text=h.text,
+                                  code_id=code_id, codebook_version=version, source="human", coder_id=who.id,
+                                  decided_by=who.name)
+                    for h in hits if h.codeable and (h.transcript_id, h.start, h.end) not in have]
+            s.add_all(rows)
+            s.flush()
+            created = [r.id for r in rows]
             if created:
                 self._audit(s, coder, "code_all_hits", "span_coding", query[:200], None,
                             {"query": query, "code": code_id, "case_sensitive": case_sensitive,

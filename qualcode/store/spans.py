@@ -52,14 +52,11 @@ class Spans:
 
     def _span_row(self, s: Session, transcript_id: int, start: int, end: int, code_id: str,
                   who: CoderRow, text: str | None = None,
-                  plain: str | None = None) -> tuple[SpanCodingRow, bool]:
-        """The span coding row (created if new) and whether it was created; checks everything."""
-        version = self._check_code(s, code_id)
-        codable = s.scalar(select(CodeRow.is_codable).where(CodeRow.version == version,
-                                                            CodeRow.code_id == code_id))
-        if not codable:
-            raise StoreError(f"code {code_id}: expected a code that can be applied, got a heading "
-                             "that only groups codes (apply one of its sub-codes)")
+                  plain: str | None = None, version: int | None = None) -> tuple[SpanCodingRow, bool]:
+        """The span coding row (created if new) and whether it was created; checks everything
+        (``version``: the code was already checked under that codebook version)."""
+        if version is None:
+            version = self._check_applicable(s, code_id)
         if plain is None:
             plain = s.scalar(select(TranscriptRow.plain_text).where(TranscriptRow.id == transcript_id))
         if plain is None:
@@ -82,6 +79,15 @@ class Spans:
         s.add(row)
         s.flush()
         return row, True
+
+    def _check_applicable(self, s: Session, code_id: str) -> int:
+        version = self._check_code(s, code_id)
+        codable = s.scalar(select(CodeRow.is_codable).where(CodeRow.version == version,
+                                                            CodeRow.code_id == code_id))
+        if not codable:
+            raise StoreError(f"code {code_id}: expected a code that can be applied, got a heading "
+                             "that only groups codes (apply one of its sub-codes)")
+        return version
 
     @staticmethod
     def _span_state(r: SpanCodingRow) -> dict:
