@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
-from qualcode.records import Hit, Segment, TextHit
-from qualcode.store.models import SegmentRow, SpanCodingRow, TranscriptRow
+from qualcode.records import CodeApplication, Hit, Segment, TextHit
+from qualcode.store.models import CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 from qualcode.store.spans import _overlaps
 
 CONTEXT_CHARS = 60
@@ -77,9 +77,7 @@ class Search:
             codes.append(current)
             if include_children:
                 todo += [c.id for c in codebook.children(current)]
-        wanted = set(codes)
-        apps = [a for a in self.applications(source=source) if a.present and a.code_id in wanted
-                and (coder is None or a.coder == coder)
+        apps = [a for a in self._present_applications(codes, source) if (coder is None or a.coder == coder)
                 and (a.source != "machine" or min_confidence is None or (a.confidence or 0) >= min_confidence)]
         spans = [] if source == "machine" else [
             x for x in self.span_codings(code_ids=codes, source=source) if coder is None or x.coder == coder]
@@ -104,6 +102,18 @@ class Search:
         hits.sort(key=lambda h: (h.transcript, h.start, h.end, order.get(h.code_id, 0), RETRIEVE_SOURCES.index(h.source),
                                  h.coder or "", h.kind))
         return hits
+
+    def _present_applications(self, codes: list[str], source: str | None) -> list[CodeApplication]:
+        """Present decisions and suggestions of ``codes`` only (a study holds many more)."""
+        query = (select(CodeApplicationRow, CoderRow.name).join(CoderRow)
+                 .where(CodeApplicationRow.code_id.in_(codes), CodeApplicationRow.present.is_(True)))
+        if source is not None:
+            query = query.where(CodeApplicationRow.source == source)
+        with self._tx() as s:
+            return [CodeApplication(r.segment_id, r.code_id, r.source, True,
+                                    r.decided_by if r.source == "final" else (None if r.source == "machine" else name),
+                                    r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
+                    for r, name in s.execute(query.order_by(CodeApplicationRow.id))]
 
     def _span_home_segments(self, span_ids: list[int]) -> dict[int, int]:
         """For each span coding, the segment that holds it: the first codeable one it overlaps,
