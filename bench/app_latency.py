@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 COUNT = "return [...document.querySelectorAll('button')].filter(b => b.innerText.trim().endsWith(arguments[0])).length"
-SUMMARY = ("return [...document.querySelectorAll('summary')].map(s => s.innerText.trim())"
+SUMMARY = ("return [...document.querySelectorAll('summary')].map(s => s.innerText.trim().split('\\n').pop().trim())"
            ".filter(t => t.startsWith(arguments[0]))[0] || ''")
 FIRST_SEGMENT = ("return ([...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
                  ".map(c => c.innerText).find(t => t.includes('· segment ')) || '')")
@@ -38,7 +38,8 @@ def timed(driver, action, changed, timeout: float = 60) -> float:  # noqa: ANN00
     deadline = t0 + timeout
     while not changed():
         if time.perf_counter() > deadline:
-            raise RuntimeError("the page did not update within the timeout")
+            driver.save_screenshot(str(ROOT / "test-output" / "app_latency-timeout.png"))
+            raise RuntimeError("the page did not update within the timeout (see test-output/app_latency-timeout.png)")
         time.sleep(0.01)
     return time.perf_counter() - t0
 
@@ -57,6 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     from scale import build
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
 
     from qualcode.pipeline.embed import HashingEmbedder
     from qualcode.workflow import code_study
@@ -91,7 +93,7 @@ def main() -> None:
                                                lambda r=removes: driver.execute_script(COUNT, "Remove") > r))
                 settle(driver)
                 removes = driver.execute_script(COUNT, "Remove")
-                choose(driver, "Add a code", "Excluded")
+                choose(driver, "Add a code", "Access for excluded")
                 settle(driver)
                 results["add"].append(timed(driver, lambda: click(driver, "button", "Add code", exact=True),
                                             lambda r=removes: driver.execute_script(COUNT, "Remove") > r))
@@ -111,26 +113,29 @@ def main() -> None:
                                              lambda m=more: driver.execute_script(SUMMARY, m) != ""))
                 settle(driver)
                 first = driver.execute_script(FIRST_SEGMENT)
-                step = find(driver, '[data-testid="stNumberInputStepUp"]')[0]  # a reload is back on page 1
-                results["page change"].append(timed(driver, step.click,
+                results["page change"].append(timed(  # a reload is back on page 1: one step up
+                    driver, lambda: click(driver, '[data-testid="stNumberInputStepUp"]'),
                                                     lambda f=first: driver.execute_script(FIRST_SEGMENT) not in ("", f)))
                 settle(driver)
                 click(driver, '[role="tab"]', "Review next")
                 settle(driver)
                 results["Review next"].append(timed(
                     driver, lambda: click(driver, "button", "Find segments to review"),
-                    lambda k=i + 1: driver.execute_script(ROUND, f"Round {k}:")))
+                    lambda: driver.execute_script(ROUND, "Round 1:")))  # each reload is a fresh session
                 settle(driver)
             click(driver, '[data-testid="stSidebarNavLink"]', "Search", exact=True)
             settle(driver)
             for i in range(args.repeat):
                 box = find(driver, '[data-testid="stTextInput"] input')[0]
-                box.clear()
                 word = WORDS[i % len(WORDS)]
+                box.send_keys(Keys.CONTROL, "a")  # React keeps its own value: select it and type over it
                 box.send_keys(word)
                 results["search"].append(timed(driver, lambda: click(driver, "button", "Search", exact=True),
                                                lambda w=word: driver.execute_script(MARKED) == w))
                 settle(driver)
+        except Exception:
+            driver.save_screenshot(str(ROOT / "test-output" / "app_latency-failed.png"))
+            raise
         finally:
             driver.quit()
             stop_server(proc)

@@ -149,8 +149,12 @@ def choose(driver, label: str, option: str) -> None:  # noqa: ANN001
     """Pick ``option`` in the selectbox labelled ``label``: click it, type, press Enter."""
     from selenium.webdriver.common.by import By
 
-    boxes = find(driver, '[data-testid="stSelectbox"]', text=label)
-    box = boxes[0].find_element(By.CSS_SELECTOR, "input")
+    def labelled() -> list:  # noqa: ANN202 (a collapsed label is only the input's aria-label)
+        return [b for b in find(driver, '[data-testid="stSelectbox"]')
+                if label in b.text or any((i.get_attribute("aria-label") or "").startswith(label)
+                                          for i in b.find_elements(By.CSS_SELECTOR, "input"))]
+
+    box = until(labelled, what=f"a selectbox labelled {label!r}")[0].find_element(By.CSS_SELECTOR, "input")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
     box.click()
     box.send_keys(option)
