@@ -1,19 +1,32 @@
-"""Shared app state: the open study and the embedder (st.cache_resource), who is coding.
+"""Shared app state: the open study and the embedder (st.cache_resource), who is coding,
+and the few helpers every page uses to show stored text exactly as it was typed.
 
 Views never open the database directly: everything goes through the Study API, as the
-logged-in person may use it (``Study.for_user``). Who that is comes from app/auth.py:
-an account's log-in, or without accounts the name chosen once on Start (``?coder=NAME``).
+logged-in person may use it (``Study.for_user``). Who you are is decided in ONE place,
+:func:`current_user`, which asks app/auth.py ``login_gate``: an account's log-in (a
+day-long session token), or without accounts the name chosen once on Start. Either is
+kept in ``st.session_state`` (so clicking the sidebar keeps it) and written back to the
+address on every page run (so a reload keeps it, and two browsers can work as two people).
 """
 
 from __future__ import annotations
 
+import html
 import os
+import re
 
 import streamlit as st
 
 from qualcode.errors import QualcodeError
 from qualcode.records import Codebook
 from qualcode.store import Study
+
+# Characters Markdown, LaTeX or Streamlit's emoji shortcodes would interpret: written as
+# HTML character references they are shown, never obeyed (``*sigh*`` stays ``*sigh*``).
+_MARKUP = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!~|$=^"}
+_MARKUP[":"] = "<span>&#58;</span>"  # split the text node: no ``:emoji:`` or ``:red[...]`` survives
+_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
+DEFAULT_COLOR = "#8a94a6"  # a code without its own colour
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,23 +53,33 @@ def current_study() -> Study | None:
     try:
         return open_study(path)
     except QualcodeError as exc:
-        st.error(f"Could not open the study: {exc}")
+        st.error(f"Could not open the study: {md_escape(str(exc))}")
         return None
 
 
+def set_user(name: str) -> None:
+    """Remember who is using this tab without accounts (the Start page's *Start coding*)."""
+    from app.auth import NAME_KEY, NAME_PARAM
+
+    st.session_state[NAME_KEY] = name
+    st.query_params[NAME_PARAM] = name
+
+
 def current_user(ask_name: bool = False) -> tuple[str, str] | None:
-    """(name, role) of the person using this browser tab, or None (see app/auth.py)."""
+    """(name, role) of the person using this browser tab, or None; the one place identity
+    is decided (see app/auth.py)."""
     from app.auth import login_gate
 
     study = current_study()
     return login_gate(study, ask_name) if study is not None else None
 
 
-current_coder = current_user
+current_coder = current_user  # the name pages used before
 
 
 def require_coder():  # noqa: ANN201 - (UserStudy, name, role) | None
     """The study as the logged-in person may use it (roles, blind rule), their name and role."""
+    show_saved()
     study = current_study()
     if study is None:
         return None
@@ -64,7 +87,7 @@ def require_coder():  # noqa: ANN201 - (UserStudy, name, role) | None
     if who is None:
         if not study.has_accounts():
             st.info("Choose who you are on the **Start** page first.")
-            st.page_link("views/start.py", label="Go to Start", icon=":material/person:")
+            st.page_link("views/start.py", label="Go to Start", icon="👤")
         return None
     return study.for_user(who[0]), who[0], who[1]
 
@@ -80,5 +103,60 @@ def code_label(codebook: Codebook, code_id: str) -> str:
     return f"{codebook.theme_of(code_id).name} › {code.name}"
 
 
-def saved(message: str) -> None:
-    st.toast(message, icon=":material/check_circle:")
+def verbatim(text: str) -> str:
+    """``text`` as Markdown/HTML that shows exactly these characters (escaped, never interpreted)."""
+    return "".join(_MARKUP.get(c) or html.escape(c, quote=True) for c in text or "").replace("\n", "<br>")
+
+
+def md_escape(text: str) -> str:
+    """``text`` for a Markdown-only place (st.error, st.caption): every ASCII punctuation mark
+    backslash-escaped, so it is shown, never obeyed; newlines kept as line breaks."""
+    return _PUNCT.sub(r"\\\g<0>", text or "").replace("\n", "  \n")
+
+
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f")
+
+
+def color_of(codebook: Codebook, code_id: str) -> str:
+    """The code's own colour (Codebook page), else its theme's place in a fixed palette."""
+    try:
+        color = codebook.get(code_id).color
+        theme = codebook.theme_of(code_id).id
+    except KeyError:
+        return DEFAULT_COLOR
+    if _is_hex(color):
+        return color
+    roots = [c.id for c in codebook.roots()]
+    return PALETTE[roots.index(theme) % len(PALETTE)] if theme in roots else DEFAULT_COLOR
+
+
+def _is_hex(color: str) -> bool:
+    return len(color or "") == 7 and color[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in color[1:])
+
+
+def chip(label: str, color: str, extra: str = "") -> str:
+    """One code chip (escaped label, a colour checked to be #RRGGBB)."""
+    color = color if _is_hex(color) else DEFAULT_COLOR
+    tail = f" <span style='opacity:.75'>{verbatim(extra)}</span>" if extra else ""
+    return (f"<span style='display:inline-block;border-left:6px solid {color};background:{color}22;"
+            f"border-radius:4px;padding:0 6px;margin:1px 4px 1px 0;font-size:0.85em'>{verbatim(label)}{tail}</span>")
+
+
+def show_chips(items: list[tuple[str, str, str]]) -> None:
+    """A row of chips: (label, colour, extra) each; every label escaped by :func:`chip`."""
+    if items:
+        st.markdown(" ".join(chip(*x) for x in items), unsafe_allow_html=True)
+
+
+def saved(message: str, later: bool = False) -> None:
+    """Say a change was saved. ``later``: keep it for the next draw (:func:`show_saved`), for a
+    callback (a fragment's callback must not draw) or before ``st.rerun()``."""
+    if later:
+        st.session_state.setdefault("_saved", []).append(message)
+    else:
+        st.toast(message, icon=":material/check_circle:")
+
+
+def show_saved() -> None:
+    for message in st.session_state.pop("_saved", []):
+        st.toast(message, icon=":material/check_circle:")

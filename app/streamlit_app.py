@@ -14,7 +14,8 @@ if str(ROOT) not in sys.path:  # `app.views` importable when run by `streamlit r
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="qualcode", page_icon=":material/label:", layout="wide")
+# An emoji favicon is drawn in the browser; a :material/...: one would be fetched from Google.
+st.set_page_config(page_title="qualcode", page_icon="🏷️", layout="wide")
 pages = [
     st.Page("views/start.py", title="Start", icon=":material/person:", default=True),
     st.Page("views/code.py", title="Code", icon=":material/edit_note:"),
@@ -23,5 +24,14 @@ pages = [
     st.Page("views/themes.py", title="Themes", icon=":material/bar_chart:"),
     st.Page("views/framework.py", title="Framework matrix", icon=":material/table_chart:"),
     st.Page("views/discover.py", title="Discover", icon=":material/explore:"),
+    st.Page("views/retrieve.py", title="Retrieve", icon=":material/search:"),
+    st.Page("views/search.py", title="Search", icon=":material/manage_search:"),
+    st.Page("views/memos.py", title="Memos", icon=":material/sticky_note_2:"),
+    st.Page("views/manage.py", title="Manage", icon=":material/folder_open:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+# Whether this run opened the page (a sidebar click, a reload) rather than a click on it:
+# the Codebook page, for one, shows the newest version when it is opened.
+st.session_state["_entered"] = st.session_state.get("_page_now") != page.url_path
+st.session_state["_page_now"] = page.url_path
+page.run()

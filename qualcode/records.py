@@ -203,3 +203,59 @@ class FrameworkSummary:
     version: int
     updated_by: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class SpanCoding:
+    """A code applied to any span ``[start, end)`` of a transcript: ``text == plain_text[start:end]``.
+
+    Segments stay the unit of suggestions and agreement; a span coding counts for every
+    codeable segment it overlaps (``segment.start < end and start < segment.end``)."""
+
+    id: int
+    transcript_id: int
+    transcript: str
+    start: int
+    end: int
+    text: str
+    code_id: str
+    source: str = "human"  # "human" or "final"
+    coder: str = ""
+    codebook_version: int = 1
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One coded stretch found by retrieval: a whole segment or a span coding."""
+
+    kind: str  # "segment" or "span"
+    id: int  # the segment id or the span coding id
+    segment_id: int | None  # the segment it is in (for a span: the one holding its start)
+    transcript_id: int
+    transcript: str
+    start: int
+    end: int
+    text: str
+    code_id: str
+    source: str
+    coder: str | None
+    attribution: str = ""
+    participant_id: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class TextHit:
+    """A text-search match: ``text == plain_text[start:end]`` with its context either side."""
+
+    transcript_id: int
+    transcript: str
+    start: int
+    end: int
+    text: str
+    before: str
+    after: str
+    segment_id: int | None = None
+    attribution: str = ""
+    codeable: bool = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import code_label, require_coder, saved
+from app.state import code_label, md_escape, require_coder, saved
 from qualcode.errors import QualcodeError
 
 
@@ -35,7 +35,7 @@ def render() -> None:
                     try:
                         names = study.assign(who, fraction, stratify, actor=me)
                     except QualcodeError as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
                     else:
                         saved(f"Assigned {len(names)} transcript(s)")
         assigned = study.assignments()
@@ -45,6 +45,8 @@ def render() -> None:
                            "done by": ", ".join(study.done_by(tid))} for tid, c in assigned.items()], hide_index=True)
     with stats:
         chosen = st.multiselect("Coders to compare", coders, default=[c for c in coders if study.coded_transcripts(c)])
+        st.caption("Agreement between the chosen coders' own decisions (human coding, spans counted for the "
+                   "segments they overlap where the study does so); machine suggestions are never counted.")
         threshold = st.number_input("Flag alpha below", 0.0, 1.0, 0.667, 0.01)
         if st.button("Compute agreement", type="primary", key="compute"):
             from qualcode.reports.agreement_report import agreement_rows
@@ -75,12 +77,12 @@ def render() -> None:
         st.caption(f"{len(items)} disagreement(s)")
         for d in items[:100]:
             with st.container(border=True):
-                st.caption(f"segment {d['segment']} · {d['transcript']} · {d['attribution']} · "
-                           f"**{code_label(codebook, d['code'])}**")
-                st.markdown(d["text"])
+                st.caption(f"segment {d['segment']} · {md_escape(d['transcript'])} · {md_escape(d['attribution'])} · "
+                           f"**{md_escape(code_label(codebook, d['code']))}**")
+                st.text(d["text"])  # exactly as stored
                 x, y, z = st.columns([1, 1, 3])
-                x.metric(a, "applied" if d[a] else "not applied")
-                y.metric(b, "applied" if d[b] else "not applied")
+                x.metric(f"{a} (human)", "applied" if d[a] else "not applied")
+                y.metric(f"{b} (human)", "applied" if d[b] else "not applied")
                 with z.form(f"adj-{d['segment']}-{d['code']}"):
                     present = st.radio("Final", ["applies", "does not apply"], horizontal=True,
                                        index=None if d["final"] is None else (0 if d["final"] else 1))

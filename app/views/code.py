@@ -1,109 +1,238 @@
-"""Code: read a transcript as a conversation and decide on codes, segment by segment.
+"""Code: read a transcript as a conversation and decide on codes, segment by segment, or
+select any words and code exactly that span.
 
-Every click (accept, reject, add, remove, memo, done) is one Study call, saved at once in
-its own transaction; the page then shows what the database holds. On a transcript in a
-blind double-coding sample, the Study API returns only your own codes, so nothing else
-can be shown here.
+Every click is one Study call, saved at once in its own transaction. Clicks rerun only
+what they change: a card (app/components/segment_card.py) or the page section (page of
+segments, span view, keyboard toolbar), both ``st.fragment``; the transcript, page,
+filters and memo drafts are kept in the session, so neither a decision, nor the sidebar,
+nor a switch of transcript loses the coder's place or words. On a transcript in a blind
+double-coding sample only the coder's own codes are shown.
 """
 
 from __future__ import annotations
 
-from html import escape
+import time
 
 import streamlit as st
+import streamlit.components.v1 as components
 
-from app.state import code_label, embedder, require_coder, saved
+from app.components.segment_card import DECIDED, FOCUS, PREFETCH, act, segment_card, spans_of, suggestions
+from app.components.span_select import checked_selection, span_select
+from app.state import chip, code_label, color_of, embedder, md_escape, require_coder, saved, show_saved, verbatim
 from qualcode.errors import QualcodeError
-from qualcode.io.transcripts import format_time
 from qualcode.pipeline.active import COLD_START
+from qualcode.pipeline.suggest import SHOW_THRESHOLD
 
 PAGE_SIZE = 25
 
 
-def act(fn, *args, message: str = "Saved", **kwargs) -> None:  # noqa: ANN001
-    """A button callback: one Study call; a refusal is shown, never half-saved."""
+def remember(name: str) -> None:
+    st.session_state[f"_{name}"] = st.session_state[name]
+
+
+def restore(name: str, default: object) -> None:
+    """Give a widget back the value it had before the coder left the page (widgets forget)."""
+    if name not in st.session_state:
+        st.session_state[name] = st.session_state.get(f"_{name}", default)
+
+
+def open_goto(study, names: list[str]) -> None:  # noqa: ANN001
+    """Follow a link from Retrieve, Search or Memos: its transcript, its page, its segment."""
+    goto = st.session_state.pop("goto", None)
+    if not goto:
+        return
+    tid = goto.get("transcript_id")
+    wanted = [t.name for t in study.transcripts() if t.id == tid]
+    if not wanted or wanted[0] not in names:
+        return
+    st.session_state["transcript"] = st.session_state["_transcript"] = wanted[0]
+    for name, empty in (("uncoded", False), ("f_groups", []), ("f_sites", [])):  # show it, whatever the filters
+        st.session_state[name] = st.session_state[f"_{name}"] = empty
+    segs = study.segments(transcript_id=tid)
+    seg_id = goto.get("segment_id")
+    if seg_id is None and goto.get("start") is not None:
+        seg_id = next((s.id for s in segs if s.start <= goto["start"] < s.end), None)
+    index = next((i for i, s in enumerate(segs) if s.id == seg_id), 0)
+    st.session_state["page"] = st.session_state["_page"] = index // st.session_state.get("page_size", PAGE_SIZE) + 1
+    st.session_state[FOCUS] = seg_id
+    st.session_state["scroll_to"] = seg_id
+    if goto.get("start") is not None and goto.get("end") is not None:  # a span: show it outlined in the text
+        st.session_state["goto_span"] = (goto["start"], goto["end"])
+        st.session_state["view"] = st.session_state["_view"] = "Select text"
+    else:
+        st.session_state.pop("goto_span", None)
+        st.session_state["view"] = st.session_state["_view"] = "Segments"
+
+
+def scroll_to(segment_id: int) -> None:
+    """Bring a segment's card into view (a zero-height script; the card carries its key as a class)."""
+    components.html(f"""<script>
+      const find = () => window.parent.document.querySelector('.st-key-seg-{int(segment_id)}');
+      let n = 0; const t = setInterval(() => {{ const el = find();
+        if (el || ++n > 40) {{ clearInterval(t); if (el) el.scrollIntoView({{block: 'center'}}); }} }}, 100);
+    </script>""", height=0)
+
+
+def shortcut_action(study, coder: str, codebook, ids: list[int], min_conf: float, what: str) -> None:  # noqa: ANN001
+    """Accept / reject the focused segment's top suggestion, or move to the next segment."""
+    focus = st.session_state.get(FOCUS)
+    if focus not in ids:
+        focus = ids[0] if ids else None
+    if focus is None:
+        return
+    if what == "next":
+        st.session_state[FOCUS] = ids[min(ids.index(focus) + 1, len(ids) - 1)]
+        st.session_state["scroll_to"] = st.session_state[FOCUS]
+        return
+    apps = study.visible_applications(coder, segment_ids=[focus])
+    mine = {a.code_id: a for a in apps if a.source == "human" and a.coder == coder}
+    top = suggestions(apps, mine, codebook, min_conf)
+    if not top:
+        st.session_state[f"card_error-{focus}"] = "No suggestion left on this segment: press N for the next one."
+        return
+    act(focus, study.decide, focus, top[0].code_id, coder, present=what == "accept",
+        message=("Accepted " if what == "accept" else "Rejected ") + code_label(codebook, top[0].code_id))
+
+
+def undo(study, coder: str) -> None:  # noqa: ANN001
     try:
-        fn(*args, **kwargs)
+        message = study.undo_last(coder)
     except QualcodeError as exc:
         st.session_state["code_error"] = str(exc)
     else:
-        saved(message)
+        saved(message, later=True)
 
 
-def save_memo(study, coder: str, segment_id: int, memo_id: int | None, key: str) -> None:  # noqa: ANN001
-    """Read the memo box at click time: callback arguments are fixed when the page was drawn."""
-    text = st.session_state.get(key, "")
-    if memo_id is None:
-        act(study.add_memo, coder, text, segment_id=segment_id, message="Memo saved")
-    else:
-        act(study.update_memo, memo_id, text, coder, message="Memo saved")
-
-
-def add_chosen_code(study, coder: str, segment_id: int, key: str) -> None:  # noqa: ANN001
-    code_id = st.session_state.get(key)
-    if code_id is None:
-        st.session_state["code_error"] = "Add a code: choose a code first."
+def code_selection(study, coder: str, tid: int, plain: str, value: dict | None) -> None:  # noqa: ANN001
+    code_id = st.session_state.get("span_code")
+    picked = checked_selection(value, plain)
+    if picked is None or code_id is None:
+        st.session_state["code_error"] = "Code a span: select words in the text and choose a code first."
         return
-    act(study.decide, segment_id, code_id, coder, message="Code added")
+    start, end, text = picked
+    try:
+        study.code_span(tid, start, end, code_id, coder)
+    except QualcodeError as exc:
+        st.session_state["code_error"] = str(exc)
+        return
+    st.session_state["span_round"] = st.session_state.get("span_round", 0) + 1  # a fresh, empty selection
+    saved(f"Span coded: “{text[:40]}”", later=True)
 
 
-def segment_card(study, seg, codebook, coder, apps, memos, blind, min_conf, key_prefix="") -> None:  # noqa: ANN001
-    mine = {a.code_id: a for a in apps if a.source == "human" and a.coder == coder}
-    with st.container(border=True):
-        who = seg.attribution() if seg.participant_id else (seg.speaker or "unknown speaker")
-        when = f" · {format_time(seg.start_time)}" if seg.start_time is not None else ""
-        st.caption(f"**{seg.speaker or '—'}**{when} · {who} · segment {seg.id}")
-        st.markdown(seg.text.replace("\n", "  \n"))
-        k = f"{key_prefix}{seg.id}"
-        applied = [c for c, a in mine.items() if a.present]
-        rejected = [c for c, a in mine.items() if not a.present]
-        for code_id in applied:
-            c1, c2, c3 = st.columns([6, 1.3, 1.7])
-            c1.markdown(f"✅ **{code_label(codebook, code_id)}**")
-            c2.button("Remove", key=f"rm-{k}-{code_id}", on_click=act,
-                      args=(study.unset, seg.id, code_id, coder), kwargs={"message": "Code removed"})
-            c3.button("Use as example", key=f"ex-{k}-{code_id}", on_click=act,
-                      args=(study.add_example, code_id, seg.text, coder),
-                      kwargs={"message": "Added to the code's examples"},
-                      help="Add this segment's text to the code's examples in the codebook")
-        if rejected:
-            st.caption("You rejected: " + ", ".join(code_label(codebook, c) for c in rejected))
-        suggestions = sorted((a for a in apps if a.source == "machine" and a.code_id not in mine
-                              and (a.confidence or 0) >= min_conf), key=lambda a: -(a.confidence or 0))
-        for a in suggestions:
-            c1, c2, c3 = st.columns([6, 1.3, 1.7])
-            c1.markdown(f"💡 {escape(code_label(codebook, a.code_id))} — **{a.confidence:.0%}**  \n"
-                        f"<span style='font-size:0.8em;color:gray'>why: {escape(a.reason or '')}</span>",
+@st.fragment
+def section(study, transcript, codebook, coder: str, blind: bool, min_conf: float, code_filter: str | None) -> None:  # noqa: ANN001
+    """The page of segments (or the span view) with its toolbar: reruns on its own."""
+    show_saved()
+    if "code_error" in st.session_state:
+        st.error(md_escape(st.session_state.pop("code_error")))
+    segments = study.segments(transcript_id=transcript.id)
+    ids = [s.id for s in segments]
+    apps = study.visible_applications(coder, segment_ids=ids)
+    by_segment: dict[int, list] = {}
+    for a in apps:
+        by_segment.setdefault(a.segment_id, []).append(a)
+    uncoded = st.session_state.get("uncoded", False)
+    kept = st.session_state.get(DECIDED, set())
+
+    def keep(seg) -> bool:  # noqa: ANN001
+        if seg.is_interviewer:
+            return not (uncoded or code_filter)
+        mine = [a for a in by_segment.get(seg.id, []) if a.source == "human" and a.coder == coder]
+        if uncoded and mine and seg.id not in kept:  # what you just decided stays where it was
+            return False
+        if code_filter:
+            return any(a.code_id == code_filter and a.present and (a.source != "machine" or (a.confidence or 0) >= min_conf)
+                       for a in by_segment.get(seg.id, []))
+        return True
+
+    visible = [s for s in segments if keep(s)]
+    size = st.session_state.get("page_size", PAGE_SIZE)
+    pages = max(1, -(-len(visible) // size))
+    restore("page", 1)
+    st.session_state["page"] = min(max(1, st.session_state["page"]), pages)
+    c1, c2 = st.columns([2, 3])
+    c1.number_input(f"Page (of {pages}; {len(visible)} segments shown)", 1, max(pages, 1), key="page",
+                    on_change=remember, args=("page",))
+    restore("view", "Segments")
+    c2.segmented_control("View", ["Segments", "Select text"], key="view", on_change=remember, args=("view",),
+                         help="Select text: select any words and code exactly that span")
+    page_segs = visible[(st.session_state["page"] - 1) * size: st.session_state["page"] * size]
+    spans = [sp for sp in spans_of(study, transcript.id) if sp.code_id in set(codebook.ids())
+             and (not blind or sp.coder == coder)]
+    if st.session_state.get("view") == "Select text":
+        span_view(study, transcript, codebook, coder, page_segs, spans)
+        return
+    codeable = [s.id for s in page_segs if not s.is_interviewer]
+    t1, t2, t3, t4 = st.columns(4)
+    t1.button("Accept top", key="kb-accept", shortcut="A", on_click=shortcut_action,
+              args=(study, coder, codebook, codeable, min_conf, "accept"), help="Accept the ▶ segment's top suggestion")
+    t2.button("Reject top", key="kb-reject", shortcut="X", on_click=shortcut_action,
+              args=(study, coder, codebook, codeable, min_conf, "reject"), help="Reject the ▶ segment's top suggestion")
+    t3.button("Next segment", key="kb-next", shortcut="N", on_click=shortcut_action,
+              args=(study, coder, codebook, codeable, min_conf, "next"))
+    t4.button("Undo", key="kb-undo", shortcut="U", on_click=undo, args=(study, coder),
+              disabled=not hasattr(study, "undo_last"), help="Undo your last action (kept in the audit log)")
+    if st.session_state.get(FOCUS) not in codeable and codeable:  # the first segment with work to do
+        st.session_state[FOCUS] = next((i for i in codeable if suggestions(
+            by_segment.get(i, []), {a.code_id: a for a in by_segment.get(i, []) if a.source == "human"
+                                    and a.coder == coder}, codebook, min_conf)), codeable[0])
+    memos: dict[int, list] = {}
+    for m in study.memos(segment_ids=[s.id for s in page_segs]):
+        memos.setdefault(m["segment_id"], []).append(m)
+    st.session_state[PREFETCH] = {s.id: (by_segment.get(s.id, []), memos.get(s.id, []), spans) for s in page_segs}
+    for seg in page_segs:
+        if seg.is_interviewer:
+            st.markdown(f"<div style='color:gray'><b>{verbatim(seg.speaker or '')}</b>: {verbatim(seg.text)}</div>",
                         unsafe_allow_html=True)
-            c2.button("Accept", key=f"acc-{k}-{a.code_id}", type="primary", on_click=act,
-                      args=(study.decide, seg.id, a.code_id, coder), kwargs={"present": True, "message": "Accepted"})
-            c3.button("Reject", key=f"rej-{k}-{a.code_id}", on_click=act,
-                      args=(study.decide, seg.id, a.code_id, coder), kwargs={"present": False, "message": "Rejected"})
-        if not blind:
-            others: dict[str, list[str]] = {}
-            for a in apps:
-                if a.source == "human" and a.coder != coder and a.present:
-                    others.setdefault(a.coder, []).append(code_label(codebook, a.code_id))
-            for name, labels in sorted(others.items()):
-                st.caption(f"{name}: " + ", ".join(labels))
-            final = [code_label(codebook, a.code_id) for a in apps if a.source == "final" and a.present]
-            if final:
-                st.caption("Final: " + ", ".join(final))
-        c1, c2 = st.columns([6, 3])
-        choice = c1.selectbox("Add a code", codebook.ids(), index=None, key=f"add-{k}",
-                              format_func=lambda c: code_label(codebook, c), placeholder="Add a code (type to search)",
-                              label_visibility="collapsed")
-        c2.button("Add code", key=f"addbtn-{k}", disabled=choice is None, on_click=add_chosen_code,
-                  args=(study, coder, seg.id, f"add-{k}"))
-        my_memos = [m for m in memos if m["coder"] == coder]
-        with st.expander("Memo" + (" ✎" if my_memos else "")):
-            st.text_area("Memo", value=my_memos[-1]["text"] if my_memos else "", key=f"memo-{k}",
-                         label_visibility="collapsed", placeholder="Your thoughts on this segment")
-            st.button("Save memo", key=f"memosave-{k}", on_click=save_memo,
-                      args=(study, coder, seg.id, my_memos[-1]["id"] if my_memos else None, f"memo-{k}"))
-            for m in memos:
-                if m["coder"] != coder and not blind:
-                    st.caption(f"{m['coder']}: {m['text']}")
+            continue
+        segment_card(study, seg, codebook, coder, blind, min_conf)
+    target = st.session_state.pop("scroll_to", None)
+    if target is not None:
+        scroll_to(target)
+
+
+def span_view(study, transcript, codebook, coder: str, page_segs: list, spans: list) -> None:  # noqa: ANN001
+    st.caption("Select words with the mouse, choose a code, then **Code the selection**. "
+               "Highlights are span codings; point at one to see its code.")
+    plain = study.plain_text(transcript.id)
+    lo = page_segs[0].start if page_segs else 0
+    hi = page_segs[-1].end if page_segs else 0
+    shown = [sp for sp in spans if sp.start < hi and lo < sp.end]
+    controls = st.container()  # above the text, drawn once the selection is known
+    value = span_select(
+        [{"start": s.start, "text": s.text, "speaker": s.speaker or "", "codeable": not s.is_interviewer}
+         for s in page_segs],
+        [{"start": sp.start, "end": sp.end, "color": color_of(codebook, sp.code_id),
+          "label": f"{code_label(codebook, sp.code_id)} · {sp.coder}"} for sp in shown],
+        highlight=st.session_state.get("goto_span"), key=f"span-{transcript.id}-{st.session_state.get('span_round', 0)}")
+    picked = checked_selection(value, plain)
+    with controls:
+        c1, c2 = st.columns([4, 2], vertical_alignment="bottom")
+        c1.selectbox("Code for the selection", [c.id for c in codebook if c.is_codable], index=None, key="span_code",
+                     format_func=lambda c: code_label(codebook, c), placeholder="Choose a code (type to search)")
+        c2.button("Code the selection", key="code-span", type="primary", disabled=picked is None,
+                  on_click=code_selection, args=(study, coder, transcript.id, plain, value))
+        if picked:
+            st.markdown(f"Selected (characters {picked[0]}–{picked[1]}): “{verbatim(picked[2])}”",
+                        unsafe_allow_html=True)
+        elif value:
+            st.warning("The selection does not match the stored text; select it again.")
+        else:
+            st.caption("Nothing selected yet.")
+        span_list(study, codebook, coder, shown)
+
+
+def span_list(study, codebook, coder: str, shown: list) -> None:  # noqa: ANN001
+    with st.expander(f"Span codings on this page ({len(shown)})"):
+        if not shown:
+            st.caption("None yet.")
+        for sp in shown:
+            c1, c2 = st.columns([6, 1])
+            c1.markdown(chip(code_label(codebook, sp.code_id), color_of(codebook, sp.code_id),
+                             f"“{sp.text}” · {sp.coder} ({sp.source})"), unsafe_allow_html=True)
+            if sp.coder == coder and sp.source == "human":
+                c2.button("Remove", key=f"rmspan-{sp.id}", on_click=act, args=(None, study.remove_span, sp.id, coder),
+                          kwargs={"message": "Span coding removed"})
 
 
 def render() -> None:
@@ -112,23 +241,31 @@ def render() -> None:
     if ctx is None:
         return
     study, coder, _role = ctx
-    if "code_error" in st.session_state:
-        st.error(st.session_state.pop("code_error"))
     codebook = study.codebook()
     people = {p.participant_id: p for p in study.participants()}
     transcripts = study.transcripts()
     if not transcripts:
-        st.info("This study has no transcripts yet. Import some with `qualcode import STUDY FILES`.")
+        st.info("This study has no transcripts yet. Import some on the Manage page or with `qualcode import`.")
         return
+    open_goto(study, [t.name for t in transcripts])  # before the widgets it sets are drawn
     with st.sidebar:
         st.subheader("Filters")
         interviewees = [p for p in people.values() if not p.is_interviewer]
-        groups = st.multiselect("Participant group", sorted({p.group for p in interviewees if p.group}))
-        sites = st.multiselect("Site", sorted({p.site for p in interviewees if p.site}))
+        restore("f_groups", [])
+        restore("f_sites", [])
+        groups = st.multiselect("Participant group", sorted({p.group for p in interviewees if p.group}),
+                                key="f_groups", on_change=remember, args=("f_groups",))
+        sites = st.multiselect("Site", sorted({p.site for p in interviewees if p.site}), key="f_sites",
+                               on_change=remember, args=("f_sites",))
         code_filter = st.selectbox("Code", codebook.ids(), index=None, placeholder="any code",
                                    format_func=lambda c: code_label(codebook, c))
-        min_conf = st.slider("Show suggestions from confidence", 0.0, 1.0, 0.5, 0.05)
-        uncoded = st.checkbox("Only segments I have not coded")
+        min_conf = st.slider("Show suggestions from confidence", 0.0, 1.0, SHOW_THRESHOLD, 0.05,
+                             help="Each segment's best suggestion is always shown, with its confidence; "
+                             "others from this confidence (the rule `qualcode evaluate` measures)")
+        restore("page_size", PAGE_SIZE)
+        st.selectbox("Segments per page", [10, 25, 50, 100], key="page_size", on_change=remember, args=("page_size",))
+        restore("uncoded", False)
+        st.checkbox("Only segments I have not coded", key="uncoded", on_change=remember, args=("uncoded",))
 
     def matches(t) -> bool:  # noqa: ANN001
         ps = [people[p] for p in t.participants if p in people and not people[p].is_interviewer]
@@ -138,85 +275,75 @@ def render() -> None:
     if not shown:
         st.warning("No transcript matches the group and site filters.")
         return
+    names = [t.name for t in shown]
+    restore("transcript", names[0])
+    if st.session_state["transcript"] not in names:
+        st.session_state["transcript"] = names[0]
+    if st.session_state.pop("code_tab_hint", None):
+        st.info("The segments to re-code after the split are in the **Review next** tab.")
     read, review = st.tabs(["Transcript", "Review next"])
     with read:
-        names = [t.name for t in shown]
-        name = st.selectbox("Transcript", names, key="transcript")
-        transcript = shown[names.index(name)]
+        st.selectbox("Transcript", names, key="transcript", on_change=new_transcript)
+        transcript = shown[names.index(st.session_state["transcript"])]
         blind = transcript.id in study.blind_transcripts(coder)
         if blind:
             st.info("Blind double-coding: you see only your own codes on this transcript until every "
                     "assigned coder has marked it done.")
         ps = [people[p] for p in transcript.participants if p in people and not people[p].is_interviewer]
         if ps:
-            st.caption(" · ".join(f"{p.participant_id}: {p.group}, {p.role}, site {p.site}" for p in ps))
-        segments = study.segments(transcript_id=transcript.id)
-        ids = [s.id for s in segments]
-        apps = study.visible_applications(coder, segment_ids=ids)
-        by_segment: dict[int, list] = {}
-        for a in apps:
-            by_segment.setdefault(a.segment_id, []).append(a)
-        memos: dict[int, list] = {}
-        for m in study.memos(segment_ids=ids):
-            memos.setdefault(m["segment_id"], []).append(m)
-
-        def keep(seg) -> bool:  # noqa: ANN001
-            if seg.is_interviewer:
-                return not (uncoded or code_filter)
-            mine = [a for a in by_segment.get(seg.id, []) if a.source == "human" and a.coder == coder]
-            if uncoded and mine:
-                return False
-            if code_filter:
-                hits = [a for a in by_segment.get(seg.id, []) if a.code_id == code_filter and a.present and
-                        (a.source != "machine" or (a.confidence or 0) >= min_conf)]
-                return bool(hits)
-            return True
-
-        visible = [s for s in segments if keep(s)]
-        pages = max(1, -(-len(visible) // PAGE_SIZE))
-        page = st.number_input(f"Page (of {pages}; {len(visible)} segments)", 1, pages, 1) if pages > 1 else 1
-        for seg in visible[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
-            if seg.is_interviewer:
-                st.markdown(f"<div style='color:gray'><b>{escape(seg.speaker or '')}</b>: {escape(seg.text)}</div>",
-                            unsafe_allow_html=True)
-                continue
-            segment_card(study, seg, codebook, coder, by_segment.get(seg.id, []), memos.get(seg.id, []),
-                         blind, min_conf)
+            st.caption(" · ".join(md_escape(f"{p.participant_id}: {p.group}, {p.role}, site {p.site}") for p in ps))
+        section(study, transcript, codebook, coder, blind, min_conf, code_filter)
         done = coder in study.done_by(transcript.id)
         st.button("✔ Marked done" if done else "Mark this transcript done", disabled=done, on_click=act,
-                  args=(study.mark_done, transcript.id, coder), kwargs={"message": "Transcript marked done"})
+                  args=(None, study.mark_done, transcript.id, coder), kwargs={"message": "Transcript marked done"})
     with review:
-        st.caption("Segments nobody has coded yet whose coding would teach the suggestions most: until "
-                   f"{COLD_START} segments are coded, the most typical segment of each group of similar segments "
-                   "coded least; then the ones the suggestions are least sure about, each different from "
-                   "the others. Update the suggestions after coding some.")
-        c1, c2 = st.columns(2)
-        if c1.button("Find segments to review", key="find-next"):
-            from qualcode.workflow import next_segments
+        review_next(study, codebook, coder, min_conf)
 
-            with st.spinner("Choosing…"):
-                picks = next_segments(study, coder, embedder(), 10)
-                st.session_state["next_ids"] = [p.segment.id for p in picks]
-                st.session_state["next_why"] = {p.segment.id: p.why for p in picks}
-        if c2.button("Update suggestions", key="recode", help="Learn from every decision so far"):
-            from qualcode.workflow import code_study
 
-            bar = st.progress(0.0, text="Embedding segments…")
-            # No fine-tuning here: it takes minutes; `qualcode code STUDY` does it (see the README).
-            report = code_study(study, embedder(), lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} segments"),
-                                fine_tune="never")
-            bar.empty()
-            saved(f"{report.suggestions} suggestions from {report.codes_learned} learned code(s)")
-        next_ids = st.session_state.get("next_ids", [])
-        if next_ids:
-            segs = study.segments(ids=next_ids)
-            apps = study.visible_applications(coder, segment_ids=next_ids)
-            blind_ids = study.blind_transcripts(coder)
-            why = st.session_state.get("next_why", {})
-            for seg in sorted(segs, key=lambda s: next_ids.index(s.id)):
-                st.caption(" · ".join(filter(None, [f"from {seg.transcript}", why.get(seg.id)])))
-                segment_card(study, seg, codebook, coder, [a for a in apps if a.segment_id == seg.id], [],
-                             seg.transcript_id in blind_ids, min_conf, key_prefix="next-")
+def new_transcript() -> None:
+    remember("transcript")
+    st.session_state["page"] = st.session_state["_page"] = 1
+    st.session_state.pop("goto_span", None)
+
+
+@st.fragment
+def review_next(study, codebook, coder: str, min_conf: float) -> None:  # noqa: ANN001
+    st.caption("Segments nobody has coded yet whose coding would teach the suggestions most: until "
+               f"{COLD_START} segments are coded, the most typical segment of each group of similar segments "
+               "coded least; then the ones the suggestions are least sure about, each different from "
+               "the others. Update the suggestions after coding some.")
+    show_saved()
+    c1, c2 = st.columns(2)
+    if c1.button("Find segments to review", key="find-next"):
+        from qualcode.workflow import next_segments
+
+        with st.spinner("Choosing…"):
+            t0 = time.perf_counter()
+            picks = next_segments(study, coder, embedder(), 10)
+            st.session_state["next_ids"] = [p.segment.id for p in picks]
+            st.session_state["next_why"] = {p.segment.id: p.why for p in picks}
+            st.session_state["next_round"] = (st.session_state.get("next_round", (0, 0))[0] + 1,
+                                              time.perf_counter() - t0)
+    if c2.button("Update suggestions", key="recode", help="Learn from every decision so far"):
+        from qualcode.workflow import code_study
+
+        bar = st.progress(0.0, text="Embedding segments…")
+        # No fine-tuning here: it takes minutes; `qualcode code STUDY` does it (see the README).
+        report = code_study(study, embedder(), lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} segments"),
+                            fine_tune="never")
+        bar.empty()
+        saved(f"{report.suggestions} suggestions from {report.codes_learned} learned code(s)")
+    next_ids = st.session_state.get("next_ids", [])
+    if "next_round" in st.session_state:
+        n, took = st.session_state["next_round"]
+        st.caption(f"Round {n}: {len(next_ids)} segment(s) to review, chosen in {took:.1f} s")
+    if next_ids:
+        segs = study.segments(ids=next_ids)
+        blind_ids = study.blind_transcripts(coder)
+        why = st.session_state.get("next_why", {})
+        for seg in sorted(segs, key=lambda s: next_ids.index(s.id)):
+            st.caption(" · ".join(md_escape(x) for x in filter(None, [f"from {seg.transcript}", why.get(seg.id)])))
+            segment_card(study, seg, codebook, coder, seg.transcript_id in blind_ids, min_conf, key_prefix="next-")
 
 
 render()

@@ -32,7 +32,7 @@ IDENTITY = ("coder", "actor", "viewer", "by", "adjudicator")
 # method -> lowest role allowed. Reads of coding are filtered by the blind rule below.
 RULES: dict[str, str] = {
     # reading the study
-    "codebook": "coder", "codebook_version": "coder", "codebook_versions": "coder",
+    "codebook": "coder", "codebook_version": "coder", "created_at": "coder", "codebook_versions": "coder",
     "transcripts": "coder", "transcript_id": "coder", "plain_text": "coder", "participants": "coder",
     "segments": "coder", "coders": "coder", "assignments": "coder", "done_by": "coder",
     "done_by_all": "coder", "is_done": "coder", "blind_transcripts": "coder", "discovery": "coder",

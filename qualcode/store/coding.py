@@ -85,7 +85,12 @@ class Coding:
                          actor=adjudicator, reason=rationale, decided_by=adjudicator)
 
     def applications(self, source: str | None = None, coder: str | None = None,
-                     segment_ids: Iterable[int] | None = None) -> list[CodeApplication]:
+                     segment_ids: Iterable[int] | None = None,
+                     include_spans: bool = False) -> list[CodeApplication]:
+        """Segment decisions; ``include_spans`` adds span codings by the overlap rule
+        (:mod:`qualcode.store.spans`), one per segment, code and coder without its own decision."""
+        if segment_ids is not None:
+            segment_ids = list(segment_ids)
         query = select(CodeApplicationRow, CoderRow.name).join(CoderRow)
         if source is not None:
             query = query.where(CodeApplicationRow.source == source)
@@ -94,11 +99,15 @@ class Coding:
         if segment_ids is not None:
             query = query.where(CodeApplicationRow.segment_id.in_(list(segment_ids)))
         with self._tx() as s:
-            return [CodeApplication(r.segment_id, r.code_id, r.source, r.present,
-                                    r.decided_by if r.source == "final" else
-                                    (None if r.source == "machine" else name),
-                                    r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
-                    for r, name in s.execute(query.order_by(CodeApplicationRow.id))]
+            found = [CodeApplication(r.segment_id, r.code_id, r.source, r.present,
+                                     r.decided_by if r.source == "final" else
+                                     (None if r.source == "machine" else name),
+                                     r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
+                     for r, name in s.execute(query.order_by(CodeApplicationRow.id))]
+        if include_spans:
+            decided = {(a.segment_id, a.code_id, a.source, a.coder) for a in found}
+            found += self._span_applications(source, coder, segment_ids, decided)
+        return found
 
     def replace_suggestions(self, suggestions: list[Suggestion], segment_ids: Iterable[int],
                             model_id: str) -> int:

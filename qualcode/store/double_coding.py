@@ -27,6 +27,7 @@ from qualcode.store.models import (
     CoderRow,
     ParticipantRow,
     SegmentRow,
+    SpanCodingRow,
     TranscriptRow,
     TranscriptStatusRow,
 )
@@ -216,7 +217,9 @@ class DoubleCoding:
             decided = set(s.scalars(select(SegmentRow.transcript_id).join(
                 CodeApplicationRow, CodeApplicationRow.segment_id == SegmentRow.id)
                 .where(CodeApplicationRow.coder_id == who.id, CodeApplicationRow.source == "human").distinct()))
-            return done | decided
+            spans = set(s.scalars(select(SpanCodingRow.transcript_id).where(
+                SpanCodingRow.coder_id == who.id, SpanCodingRow.source == "human").distinct()))
+            return done | decided | spans
 
     def presence_tables(self, coders: list[str], code_ids: list[str], version: int | None = None
                         ) -> tuple[list[int], dict[str, np.ndarray], list[int]]:
@@ -234,7 +237,7 @@ class DoubleCoding:
         row = {sid: i for i, sid in enumerate(ids)}
         tables = {code: np.zeros((len(ids), len(coders)), dtype=np.int64) for code in code_ids}
         versions: set[int] = set()
-        for app in self.applications(segment_ids=ids):
+        for app in self.applications(segment_ids=ids, include_spans=True):  # spans: the overlap rule
             if app.code_id not in tables or not app.present:
                 continue
             if version is not None and app.codebook_version != version:

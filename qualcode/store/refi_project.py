@@ -4,18 +4,14 @@ Everything a QDA tool can hold comes along: each coder's segment codes and span 
 as that coder's own selections, the final codes as user ``final`` (with adjudicator and
 rationale in the selection's description), machine suggestions only above a threshold
 (user ``qualcode``), memos on segments, spans, transcripts, codes and the project, and
-participants as cases. Span codings and memos are read from their tables here (one
-query each), so the export needs nothing the app branch adds.
+participants as cases. Everything is read through the Study API, so a project built
+from :meth:`Study.for_user` holds only what that person may see (the blind rule).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import TYPE_CHECKING
-
-from sqlalchemy import select
-
-from qualcode.store.models import CoderRow, MemoRow, SpanCodingRow, StudyInfo, TranscriptRow
 
 if TYPE_CHECKING:
     from qualcode.io.refi import RefiProject
@@ -25,29 +21,21 @@ FINAL_NOTE = "Adjudicated by {by}: {code}"  # one line per final code; ": ration
 
 
 def span_coding_rows(study: Study) -> list[dict]:
-    """Every span coding as a dict (transcript_id, start, end, text, code_id, source, coder, …)."""
-    with study._tx() as s:
-        return [{"id": r.id, "transcript_id": r.transcript_id, "start": r.start, "end": r.end, "text": r.text,
-                 "code_id": r.code_id, "source": r.source, "coder": name, "decided_by": r.decided_by,
-                 "codebook_version": r.codebook_version, "created_at": r.created_at.isoformat()}
-                for r, name in s.execute(select(SpanCodingRow, CoderRow.name).join(CoderRow)
-                                         .order_by(SpanCodingRow.id))]
+    """Every span coding the reader may see, as a dict (transcript_id, start, end, text, …)."""
+    return [{"id": x.id, "transcript_id": x.transcript_id, "start": x.start, "end": x.end, "text": x.text,
+             "code_id": x.code_id, "source": x.source, "coder": x.coder, "decided_by": x.coder,
+             "codebook_version": x.codebook_version, "created_at": x.created_at}
+            for x in study.span_codings()]
 
 
 def memo_rows(study: Study) -> list[dict]:
-    """Every memo (with span_id and both dates, which ``Study.memos`` does not give yet)."""
-    with study._tx() as s:
-        return [{"id": m.id, "coder": name, "text": m.text, "segment_id": m.segment_id,
-                 "transcript_id": m.transcript_id, "code_id": m.code_id, "span_id": m.span_id,
-                 "created_at": m.created_at.isoformat(), "updated_at": m.updated_at.isoformat()}
-                for m, name in s.execute(select(MemoRow, CoderRow.name).join(CoderRow).order_by(MemoRow.id))]
+    """Every memo the reader may see (with span_id and both dates)."""
+    return study.memos()
 
 
 def _study_dates(study: Study) -> tuple[str, dict[int, str]]:
-    with study._tx() as s:
-        row = s.get(StudyInfo, "created_at")
-        imported = {tid: at.isoformat() for tid, at in s.execute(select(TranscriptRow.id, TranscriptRow.imported_at))}
-    return (row.value if row else ""), imported
+    imported = {t.id: t.imported_at for t in study.transcripts()}
+    return study.created_at(), imported
 
 
 def _final_line(code_name: str, by: str, reason: str) -> str:

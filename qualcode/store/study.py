@@ -39,12 +39,12 @@ from qualcode.store.discovery import Discovery
 from qualcode.store.double_coding import DoubleCoding
 from qualcode.store.locking import insert_ignore, lock_codebook
 from qualcode.store.matrix import FrameworkMatrix
+from qualcode.store.memos import Memos
 from qualcode.store.models import (
     AuditRow,
     CodebookVersion,
     CodeRow,
     CoderRow,
-    MemoRow,
     ParticipantRow,
     SegmentRow,
     StudyInfo,
@@ -52,6 +52,10 @@ from qualcode.store.models import (
     TranscriptStatusRow,
     utcnow,
 )
+from qualcode.store.participant_edits import ParticipantEdits
+from qualcode.store.search import Search
+from qualcode.store.spans import Spans
+from qualcode.store.undo import Undo
 
 CONFIG_NAME = "study.json"
 DB_NAME = "study.sqlite"
@@ -83,7 +87,8 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Discovery):
+class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Discovery, Spans, Memos, Search,
+            Undo, ParticipantEdits):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
 
     def __init__(self, folder: Path, url: str) -> None:
@@ -166,6 +171,12 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
             raise StoreError(f"{config_path}: expected the JSON written by 'qualcode init', got {exc}") from None
         url = config.get("database_url") or f"sqlite:///{(folder / DB_NAME).resolve()}"
         return cls(folder, url)
+
+    def created_at(self) -> str:
+        """When the study was made (ISO 8601), or "" for a study made before this was kept."""
+        with self._tx() as s:
+            row = s.get(StudyInfo, "created_at")
+            return row.value if row is not None else ""
 
     def close(self) -> None:
         self.engine.dispose()
@@ -453,45 +464,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                             is_interviewer=r.is_interviewer or r.procedural)
                     for r, tname, p in s.execute(query)]
 
-    # ------------------------------------------------------------------ memos & progress
-    def add_memo(self, coder: str, text: str, segment_id: int | None = None,
-                 transcript_id: int | None = None, code_id: str | None = None) -> int:
-        if not text.strip():
-            raise StoreError("memo: expected some text, got an empty memo")
-        with self._tx() as s:
-            who = self._person(s, coder)
-            self._check_open(s, who, segment_id=segment_id, transcript_id=transcript_id)
-            row = MemoRow(coder_id=who.id, text=text, segment_id=segment_id,
-                          transcript_id=transcript_id, code_id=code_id)
-            s.add(row)
-            s.flush()
-            self._audit(s, coder, "create", "memo", row.id, None,
-                        {"text": text, "segment": segment_id, "transcript": transcript_id, "code": code_id})
-            return row.id
-
-    def update_memo(self, memo_id: int, text: str, coder: str) -> None:
-        with self._tx() as s:
-            row = s.get(MemoRow, memo_id)
-            if row is None:
-                raise StoreError(f"memo: expected a memo id of the study, got {memo_id}")
-            self._audit(s, coder, "update", "memo", memo_id, {"text": row.text}, {"text": text})
-            row.text = text
-
-    def memos(self, segment_id: int | None = None, transcript_id: int | None = None,
-              segment_ids: Iterable[int] | None = None) -> list[dict]:
-        query = select(MemoRow, CoderRow.name).join(CoderRow)
-        if segment_id is not None:
-            query = query.where(MemoRow.segment_id == segment_id)
-        if segment_ids is not None:
-            query = query.where(MemoRow.segment_id.in_(list(segment_ids)))
-        if transcript_id is not None:
-            query = query.where(MemoRow.transcript_id == transcript_id)
-        with self._tx() as s:
-            return [{"id": m.id, "coder": name, "text": m.text, "segment_id": m.segment_id,
-                     "transcript_id": m.transcript_id, "code_id": m.code_id,
-                     "updated_at": m.updated_at.isoformat()}
-                    for m, name in s.execute(query.order_by(MemoRow.id))]
-
+    # ------------------------------------------------------------------ progress (memos: store/memos.py)
     def mark_done(self, transcript_id: int, coder: str) -> None:
         """``coder`` has finished ``transcript_id``: their coding on it is locked until a
         supervisor reopens it (:meth:`reopen`)."""

@@ -1,18 +1,17 @@
-"""The app in a real headless Chromium (Debian's chromium + chromium-driver, Selenium).
+"""The app in a real headless Chromium (Debian's chromium + chromium-driver, Selenium), used
+as a person uses it: after opening the first page, only clicks and typing.
 
-Starts `streamlit run` on the example study, codes a segment, reloads, finds it saved,
-and saves a screenshot of every page under test-output/screenshots/. Skipped only where
-Chromium is not installed and this is not CI (`.ci/run` installs it).
+Choose who you are, go to Code by the sidebar, select words and code exactly that span,
+accept a suggestion, undo it with the keyboard, write a memo, switch transcript and back
+(the draft is kept), save it, reload and find everything saved, and a second browser as
+another coder at the same time. A screenshot of every step goes to test-output/browser/.
+Nothing may be fetched from another machine. Skipped only where Chromium is not installed
+and this is not CI (`.ci/run` installs it).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -22,21 +21,27 @@ from qualcode.io.transcripts import read_transcript
 from qualcode.pipeline.embed import HashingEmbedder
 from qualcode.store import Study
 from qualcode.workflow import code_study
+from tests.app.browser_helpers import (
+    choose,
+    chrome,
+    click,
+    find,
+    foreign_requests,
+    have_chromium,
+    settle,
+    start_server,
+    stop_server,
+    until,
+)
 from tests.conftest import EXAMPLE, ROOT
 
 pytestmark = pytest.mark.browser
-SHOTS = ROOT / "test-output" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SHOTS = ROOT / "test-output" / "browser"
 
 
 @pytest.fixture
 def server(tmp_path):
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+    if not have_chromium():
         if os.environ.get("CI"):
             pytest.fail("CI must have Debian's chromium and chromium-driver (see .ci/run)")
         pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
@@ -44,115 +49,152 @@ def server(tmp_path):
     files = sorted((EXAMPLE / "transcripts").iterdir())
     study.import_transcripts([read_transcript(p) for p in files], read_participants(EXAMPLE / "participants.csv"))
     code_study(study, HashingEmbedder(256), floor=0.05)
-    port = _free_port()
-    env = dict(os.environ, QUALCODE_STUDY=str(study.folder), QUALCODE_MODEL="hash:256",
-               QUALCODE_CACHE_DIR=str(tmp_path / "cache"))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    yield study, f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    proc, url = start_server(study.folder, {"QUALCODE_CACHE_DIR": str(tmp_path / "cache")})
+    yield study, url
+    stop_server(proc)
     study.close()
 
 
 @pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def browsers():
+    opened = []
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    yield driver
-    driver.quit()
+    def make():  # noqa: ANN202
+        opened.append(chrome())
+        return opened[-1]
+
+    yield make
+    for driver in opened:
+        driver.quit()
 
 
-def wait_for(driver, css: str, timeout: float = 40, text: str | None = None):  # noqa: ANN001, ANN201
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:  # Streamlit may redraw an element between finding it and reading it: look again
-            found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
-            if text is not None:
-                found = [e for e in found if text in e.text]
-        except StaleElementReferenceException:
-            found = []
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"nothing matched {css!r} {text or ''} within {timeout}s")
-
-
-def click(driver, css: str, text: str, timeout: float = 30) -> None:  # noqa: ANN001
-    """Click the first visible match, finding it again if Streamlit redrew it meanwhile."""
-    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
-
-    deadline = time.time() + timeout
-    while True:
-        try:
-            element = wait_for(driver, css, text=text)[0]
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-            element.click()
-            return
-        except (StaleElementReferenceException, ElementClickInterceptedException):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.5)
-
-
-def settle(driver) -> None:  # noqa: ANN001
-    """Wait until the app has finished running its script (no 'running' indicator)."""
-    from selenium.webdriver.common.by import By
-
-    wait_for(driver, '[data-testid="stApp"]')
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'):
-            time.sleep(0.5)
-            if not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'):
-                return
-        time.sleep(0.3)
-
-
-def test_code_a_segment_reload_and_screenshot_every_page(server, browser):
-    study, url = server
+def shot(driver, name: str) -> None:  # noqa: ANN001
     SHOTS.mkdir(parents=True, exist_ok=True)
-    browser.get(f"{url}/?coder=alice")
-    wait_for(browser, "h1", text="qualcode")
-    settle(browser)
-    browser.save_screenshot(str(SHOTS / "1-start.png"))
-    browser.get(f"{url}/code?coder=alice")
-    wait_for(browser, "button", text="Accept")
-    settle(browser)
-    browser.save_screenshot(str(SHOTS / "2-code.png"))
-    click(browser, "button", "Accept")
-    deadline = time.time() + 30
-    while time.time() < deadline and not study.applications(source="human", coder="alice"):
-        time.sleep(0.3)
-    saved = study.applications(source="human", coder="alice")
-    assert len(saved) == 1 and saved[0].present
-    browser.refresh()
-    wait_for(browser, "button", text="Remove")  # after a reload, the accepted code is shown as applied
-    settle(browser)
-    assert study.applications(source="human", coder="alice") == saved
-    for n, page in enumerate(("codebook", "agreement", "themes"), start=3):
-        browser.get(f"{url}/{page}?coder=alice")
-        wait_for(browser, "h1", text=page.capitalize())
-        settle(browser)
-        browser.save_screenshot(str(SHOTS / f"{n}-{page}.png"))
-    shots = sorted(p.name for p in SHOTS.glob("*.png"))
-    assert shots == ["1-start.png", "2-code.png", "3-codebook.png", "4-agreement.png", "5-themes.png"]
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def become(driver, url: str, name: str) -> None:  # noqa: ANN001
+    """Open the first page, type a new coder's name, start, and go to Code by the sidebar."""
+    driver.get(url + "/")
+    settle(driver)
+    click(driver, '[data-testid="stTextInput"] input')
+    find(driver, '[data-testid="stTextInput"] input')[0].send_keys(name)
+    click(driver, "button", "Start coding")
+    find(driver, '[data-testid="stAlert"]', f"You are {name}")
+    settle(driver)
+    click(driver, '[data-testid="stSidebarNavLink"]', "Code", exact=True)
+    find(driver, "h1", "Code")
+    settle(driver)
+
+
+def drag_select(driver, words: str) -> int:  # noqa: ANN001
+    """Select ``words`` in the span component with the mouse; their offset in the stored text."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    frame = find(driver, 'iframe[title="app.components.span_select.span_select"]')[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", frame)
+    driver.switch_to.frame(frame)
+    try:
+        find(driver, "[data-s]")
+        el = driver.execute_script("""
+            return [...document.querySelectorAll('[data-s]')].find(e => e.textContent.includes(arguments[0]));""",
+                                   words)
+        dx0, dx1, dy, offset = driver.execute_script("""
+            const [el, word] = arguments, i = el.textContent.indexOf(word), r = document.createRange();
+            r.setStart(el.firstChild, i); r.setEnd(el.firstChild, i + word.length);
+            const b = r.getClientRects()[0], box = el.getClientRects()[0];  // WebDriver's centre: the first box
+            const cx = box.left + box.width / 2, cy = box.top + box.height / 2;
+            return [b.left + 1 - cx, b.right - 1 - cx, (b.top + b.bottom) / 2 - cy, Number(el.dataset.s) + i];""",
+                                                     el, words)
+        ActionChains(driver).move_to_element_with_offset(el, int(dx0), int(dy)).click_and_hold() \
+            .move_to_element_with_offset(el, int(dx1), int(dy)).release().perform()
+        assert driver.execute_script("return window.getSelection().toString()") == words
+        return offset
+    finally:
+        driver.switch_to.default_content()
+
+
+def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
+    study, url = server
+    first, second = [t.name for t in study.transcripts()][:2]
+    alice = browsers()
+    become(alice, url, "alice")
+    assert "coder=alice" in alice.current_url  # a reload keeps who you are
+    assert not alice.find_elements("css selector", '[data-testid="stAlert"]')  # not "choose who you are"
+    shot(alice, "01-code-by-the-sidebar")
+
+    # code a selected span
+    click(alice, "button", "Select text", exact=True)
+    settle(alice)
+    offset = drag_select(alice, "Mill Lane")
+    find(alice, '[data-testid="stMarkdownContainer"]', "Selected (characters")
+    settle(alice)
+    choose(alice, "Code for the selection", "Continuity")
+    settle(alice)
+    click(alice, "button", "Code the selection")
+    [span] = until(lambda: study.span_codings(coder="alice"), what="the span coding saved")
+    plain = study.plain_text(span.transcript_id)
+    assert (span.start, span.end, span.text) == (offset, offset + 9, "Mill Lane") == \
+        (span.start, span.end, plain[span.start:span.end])
+    assert span.code_id == "continuity_knowledge"
+    find(alice, "summary", "Span codings on this page (1)")
+    settle(alice)
+    shot(alice, "02-span-coded")
+
+    # accept a suggestion, then undo it with the keyboard
+    click(alice, "button", "Segments", exact=True)
+    settle(alice)
+    click(alice, "button", "Accept", exact=True)
+    [decision] = until(lambda: study.applications(source="human", coder="alice"), what="the accept saved")
+    assert decision.present
+    find(alice, "button", "Remove")
+    settle(alice)
+    shot(alice, "03-accepted")
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    click(alice, '[data-testid="stCaptionContainer"]', "site A")  # focus the page, not a text box
+    ActionChains(alice).send_keys("u").perform()
+    until(lambda: not study.applications(source="human", coder="alice"), what="the undo")
+    settle(alice)
+    shot(alice, "04-undone")
+
+    # a memo draft survives a switch of transcript; then it is saved
+    click(alice, '[data-testid="stExpander"] summary', "Memos (0)")
+    box = find(alice, '[data-testid="stTextArea"] textarea')[0]
+    box.click()
+    box.send_keys("Mill Lane: the practice as a place")
+    choose(alice, "Transcript", second)
+    settle(alice)
+    shot(alice, "05-other-transcript")
+    choose(alice, "Transcript", first)
+    settle(alice)
+    box = until(lambda: [t for t in find(alice, '[data-testid="stTextArea"] textarea')
+                         if t.get_attribute("value") == "Mill Lane: the practice as a place"], what="the draft back")[0]
+    shot(alice, "06-draft-kept")
+    click(alice, "button", "Save memo")
+    [memo] = until(lambda: [m for m in study.memos() if m["coder"] == "alice"], what="the memo saved")
+    assert memo["text"] == "Mill Lane: the practice as a place" and memo["segment_id"] is not None
+
+    # a second browser, another coder, at the same time
+    bob = browsers()
+    become(bob, url, "bob")
+    click(bob, "button", "Accept", exact=True)
+    click(alice, "button", "Accept", exact=True)
+    until(lambda: {a.coder for a in study.applications(source="human") if a.present} == {"alice", "bob"},
+          what="both coders' decisions saved")
+    settle(bob)
+    shot(bob, "07-bob-at-the-same-time")
+
+    # reload: everything is still there, and alice is still alice
+    alice.refresh()
+    find(alice, "h1", "Code")
+    settle(alice)
+    find(alice, "button", "Remove")  # her accepted code
+    find(alice, '[data-testid="stExpander"] summary', "Memos (1)")
+    click(alice, "button", "Select text", exact=True)
+    find(alice, "summary", "Span codings on this page (1)")
+    settle(alice)
+    shot(alice, "08-after-reload")
+    assert "coder=alice" in alice.current_url
+    for driver in (alice, bob):
+        assert foreign_requests(driver, url) == []  # no font, icon or script from another machine

@@ -3,7 +3,18 @@ checked in the database through the Study API afterwards."""
 
 from __future__ import annotations
 
+import html
+import re
+from dataclasses import replace
+
+import pytest
+
+from qualcode.io.codebook import load_codebook
+from qualcode.io.participants import read_participants
+from qualcode.io.transcripts import read_transcript
+from qualcode.store import Study
 from tests.app.conftest import button, open_app
+from tests.conftest import EXAMPLE, ROOT
 
 
 def test_start_creates_a_coder_and_shows_the_overview(app_study):
@@ -51,13 +62,19 @@ def test_code_accept_reject_add_remove_memo_done(app_study):
     at.text_area(key=f"memo-{seg}").set_value("GP as gatekeeper here")
     button(at, key=f"memosave-{seg}").click().run()
     assert app_study.memos(segment_id=int(seg))[0]["text"] == "GP as gatekeeper here"
+    assert at.text_area(key=f"memo-{seg}").value == ""  # saved: the box is free for the next memo
+    at.text_area(key=f"memo-{seg}").set_value("and a second thought")
+    button(at, key=f"memosave-{seg}").click().run()
+    assert [m["text"] for m in app_study.memos(segment_id=int(seg))] == ["GP as gatekeeper here",
+                                                                         "and a second thought"]
     button(at, label="Mark this transcript done").click().run()
     tid = app_study.segments(ids=[int(seg)])[0].transcript_id
     assert "alice" in app_study.done_by(tid)
     # a fresh session (a reload) shows exactly what was saved
     again = open_app("code", "alice")
     assert any(b.key == f"rm-{seg}-{code}" for b in again.button)
-    assert again.text_area(key=f"memo-{seg}").value == "GP as gatekeeper here"
+    shown = " ".join(m.value for m in again.markdown)
+    assert "GP as gatekeeper here" in shown and "and a second thought" in shown
 
 
 def test_uncoded_filter_and_use_as_example(app_study):
@@ -69,7 +86,12 @@ def test_uncoded_filter_and_use_as_example(app_study):
     text = app_study.segments(ids=[int(seg)])[0].text
     assert app_study.codebook().get(code).examples[-1] == " ".join(text.split())
     at.sidebar.checkbox[0].check().run()
-    assert not any(b.key and b.key.startswith(f"rm-{seg}-") for b in at.button)
+    # what you decided in this session stays where it was (the list does not shift under you) …
+    assert any(b.key and b.key.startswith(f"rm-{seg}-") for b in at.button)
+    # … and a fresh session leaves it out
+    again = open_app("code", "alice")
+    again.sidebar.checkbox[0].check().run()
+    assert not any(b.key and b.key.startswith(f"rm-{seg}-") for b in again.button)
 
 
 def test_blind_double_coding_hides_others_and_machine(app_study):
@@ -183,3 +205,227 @@ def test_review_next_offers_uncoded_segments_and_says_why(app_study):
     button(at, key=offered[0]).click().run()  # deciding from the queue is saved like anywhere else
     assert (int(seg), code, True) in {(a.segment_id, a.code_id, a.present)
                                       for a in app_study.applications(source="human", coder="alice")}
+
+
+# ---------------------------------------------------------------- who you are, your place, your words
+def test_who_you_are_holds_across_pages_and_reloads(app_study):
+    at = open_app()
+    at.text_input[0].set_value("dana")
+    button(at, label="Start coding").click().run()
+    at.query_params.clear()  # the sidebar link opens /code without the address's ?coder=
+    at.switch_page("views/code.py").run()
+    assert not at.exception, at.exception
+    assert not [i for i in at.info if "Start" in i.value]
+    assert [b for b in at.button if b.key and b.key.startswith("acc-")]
+    assert at.query_params["coder"] in ("dana", ["dana"])  # written back: a reload keeps it
+    at.switch_page("views/codebook.py").run()
+    assert at.title[0].value == "Codebook" and not at.info
+
+
+def test_a_decision_keeps_the_page_with_the_uncoded_filter(app_study):
+    tid = app_study.transcripts()[0].id
+    at = open_app("code", "alice")
+    at.sidebar.selectbox(key="page_size").set_value(10).run()
+    at.sidebar.checkbox(key="uncoded").check().run()
+    at.number_input(key="page").set_value(2).run()
+    page2 = [b.key for b in at.button if b.key and b.key.startswith("acc-")]
+    assert page2
+    button(at, key=page2[0]).click().run()
+    assert at.number_input(key="page").value == 2
+    assert page2[0].replace("acc-", "rm-", 1) in [b.key for b in at.button]  # still shown, now applied
+    assert tid
+
+
+def test_memo_draft_survives_transcript_switch_and_navigation(app_study):
+    at = open_app("code", "alice")
+    first, second = [t.name for t in app_study.transcripts()]
+    seg = next(b.key for b in at.button if b.key and b.key.startswith("memosave-")).split("-", 1)[1]
+    at.text_area(key=f"memo-{seg}").set_value("half a thought").run()
+    at.selectbox(key="transcript").set_value(second).run()
+    assert f"memo-{seg}" not in [t.key for t in at.text_area]
+    at.selectbox(key="transcript").set_value(first).run()
+    assert at.text_area(key=f"memo-{seg}").value == "half a thought"
+    at.switch_page("views/start.py").run()
+    at.switch_page("views/code.py").run()
+    assert at.selectbox(key="transcript").value == first
+    assert at.text_area(key=f"memo-{seg}").value == "half a thought"
+    assert not app_study.memos(segment_id=int(seg))  # a draft is not saved until you save it
+
+
+def test_keyboard_toolbar_accepts_rejects_moves_and_undoes(app_study):
+    at = open_app("code", "alice")
+    assert {b.key for b in at.button} >= {"kb-accept", "kb-reject", "kb-next", "kb-undo"}
+    button(at, key="kb-accept").click().run()
+    [first] = app_study.applications(source="human", coder="alice")
+    assert first.present
+    button(at, key="kb-undo").click().run()
+    assert not app_study.applications(source="human", coder="alice")
+    assert any(t.value.startswith("Undid") for t in at.toast)
+    button(at, key="kb-next").click().run()
+    button(at, key="kb-reject").click().run()
+    [second] = app_study.applications(source="human", coder="alice")
+    assert not second.present and second.segment_id != first.segment_id
+
+
+def test_follow_a_link_to_its_place(app_study):
+    t = app_study.transcripts()[1]
+    seg = app_study.segments(transcript_id=t.id, codeable_only=True)[-1]
+    at = open_app("code", "alice")
+    at.sidebar.selectbox(key="page_size").set_value(10).run()
+    at.session_state["goto"] = {"transcript_id": t.id, "segment_id": seg.id, "start": None, "end": None}
+    at.run()
+    assert at.selectbox(key="transcript").value == t.name
+    assert any(c.value.startswith("▶") and f"segment {seg.id}" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------- verbatim
+TRICKY = "Well *sigh* it was ~~x~~ hard <inaudible> and <script>alert(1)</script> for $5 :smile: # no"
+
+
+@pytest.fixture
+def tricky_study(tmp_path, monkeypatch):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "p01_tricky.txt").write_text(f"Interviewer: And then <inaudible> *what*?\n\nP01: {TRICKY}\n")
+    codebook = load_codebook(ROOT / "codebooks" / "gp_commissioning.yaml")
+    code = replace(codebook.codes[0], definition="Uses *stars* and <b>tags</b>")
+    codebook = replace(codebook, codes=(code,) + codebook.codes[1:])
+    study = Study.init(tmp_path / "study", codebook=codebook)
+    study.import_transcripts([read_transcript(folder / "p01_tricky.txt")],
+                             read_participants(EXAMPLE / "participants.csv"))
+    monkeypatch.setenv("QUALCODE_STUDY", str(study.folder))
+    yield study
+    study.close()
+
+
+def shown_text(markdown: str) -> str:
+    """What a browser shows for an element's markup: tags dropped, character references decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markdown.replace("<br>", "\n")))
+
+
+def test_transcripts_names_and_definitions_are_shown_verbatim(tricky_study):
+    seg = tricky_study.segments(codeable_only=True)[0]
+    tricky_study.add_memo("alice", "memo with *stars* <inaudible>", segment_id=seg.id)
+    at = open_app("code", "alice")
+    assert TRICKY in [t.value for t in at.text]  # st.text: never Markdown, never HTML
+    interviewer = [m.value for m in at.markdown if "Interviewer" in m.value]
+    assert interviewer and shown_text(interviewer[0]) == "Interviewer: And then <inaudible> *what*?"
+    assert "<inaudible>" not in interviewer[0] and "*what*" not in interviewer[0]  # escaped, not raw
+    memo = [m.value for m in at.markdown if "memo with" in m.value]
+    assert memo and "memo with *stars* <inaudible>" in shown_text(memo[0]) and "<inaudible>" not in memo[0]
+    cb = open_app("codebook", "alice")
+    definition = [m.value for m in cb.markdown if "stars" in m.value]
+    assert definition and shown_text(definition[0]).endswith("Uses *stars* and <b>tags</b>")
+
+
+def test_escaping_helpers_hide_every_markup_character():
+    from app.state import md_escape, verbatim
+
+    for text in (TRICKY, "a_b_c", "`code`", "[link](http://x)", "line\nbreak", "&amp; & <"):
+        assert shown_text(verbatim(text)) == text
+        assert not re.search(r"[*_~`\[\]$]", re.sub(r"&#\d+;", "", verbatim(text)))
+    assert md_escape("*sigh* ~~x~~ <i>") == r"\*sigh\* \~\~x\~\~ \<i\>"
+
+
+def test_start_counts_only_codeable_segments_and_says_whose(app_study):
+    at = open_app()
+    assert at.metric[2].value == str(len(app_study.segments(codeable_only=True)))
+    assert int(at.metric[2].value) < sum(t.n_segments for t in app_study.transcripts())
+    assert any("machine suggestions are not counted" in c.value for c in at.caption)
+
+
+def test_no_page_icon_or_font_from_another_machine():
+    source = (ROOT / "app" / "streamlit_app.py").read_text()
+    assert 'page_icon=":material' not in source  # the favicon of a :material: icon comes from Google
+    for path in (ROOT / "app").rglob("*"):
+        if path.suffix in (".py", ".html", ".js", ".css"):
+            assert not re.search(r"https?://", path.read_text()), path
+
+
+# ---------------------------------------------------------------- codebook: colours, retired codes, split, stale
+def test_colour_saved_and_shown_as_chips(app_study):
+    seg = app_study.segments(codeable_only=True)[0]
+    app_study.decide(seg.id, "equity", "alice")
+    at = open_app("codebook", "alice")
+    at.tabs[1].selectbox(key="edit_code").set_value("equity").run()
+    at.color_picker[0].set_value("#aa3300")
+    button(at, label="Save colour").click().run()
+    assert app_study.codebook().get("equity").color == "#aa3300"
+    code = open_app("code", "alice")
+    assert any("#aa3300" in m.value and "by you (alice)" in shown_text(m.value) for m in code.markdown)
+
+
+def test_retired_codes_disappear_after_a_merge(app_study):
+    at = open_app("code", "alice")
+    gone = next(b.key for b in at.button if b.key and b.key.startswith("acc-")).split("-", 2)[2]
+    codebook = app_study.codebook()
+    into = next(c for c in codebook.ids() if c != gone and c != codebook.get(gone).parent
+                and codebook.get(c).parent is None)
+    app_study.merge_codes(gone, into, "sue")
+    at.run()
+    assert not at.exception
+    assert not any(b.key.endswith(f"-{gone}") for b in at.button if b.key and b.key.startswith(("acc-", "rej-")))
+
+
+def test_split_lists_the_segments_to_recode_and_queues_them(app_study):
+    segs = app_study.segments(codeable_only=True)[:2]
+    for s in segs:
+        app_study.decide(s.id, "age_inequity", "alice")
+    at = open_app("codebook", "alice")
+    at.tabs[4].selectbox[0].set_value("age_inequity")
+    at.tabs[4].text_area[0].set_value("eq_access: Access\neq_outcome: Outcomes")
+    button(at, label="Split").click().run()
+    assert not at.exception, at.exception
+    assert "age_inequity" not in app_study.codebook().ids()
+    assert any("Segments to re-code" in h.value for h in at.subheader)
+    assert sorted(at.dataframe[0].value["segment"]) == sorted(s.id for s in segs)
+    button(at, key="split-queue").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Code"
+    queued = {b.key.split("-")[2] for b in at.button if b.key and b.key.startswith("addbtn-next-")}
+    assert queued == {str(s.id) for s in segs}
+
+
+def test_a_stale_codebook_edit_is_refused_and_names_who(app_study):
+    at = open_app("codebook", "alice")
+    target = app_study.codebook().ids()[0]
+    app_study.rename_code(target, "Renamed by bob", "bob")
+    at.tabs[1].text_input[0].set_value("Alice's name")
+    button(at, label="Save as a new version").click().run()
+    assert app_study.codebook().get(target).name == "Renamed by bob"  # nothing overwritten
+    assert any("changed by bob at" in e.value and "since you opened it" in e.value for e in at.error)
+    assert any("changed by bob" in w.value for w in at.warning)
+    button(at, key="cb-refresh").click().run()
+    assert at.tabs[1].text_input[0].value == "Renamed by bob"
+
+
+# ---------------------------------------------------------------- span selection
+def test_checked_selection_holds_the_browser_to_the_stored_text():
+    from app.components.span_select import checked_selection
+
+    plain = "Q: Hello there.\n\nA: It was *hard* work."
+    a = plain.index("*hard*")
+    assert checked_selection({"start": a, "end": a + 6, "text": "*hard*", "parts": [[a, a + 6]]}, plain) == \
+        (a, a + 6, "*hard*")
+    b = plain.index("there")
+    both = {"start": b, "end": a + 6, "text": "there.It was *hard*", "parts": [[b, b + 6], [plain.index("It"), a + 6]]}
+    assert checked_selection(both, plain) == (b, a + 6, plain[b:a + 6])  # across turns: the stored text between
+    assert checked_selection({"start": a, "end": a + 6, "text": "*harm*", "parts": [[a, a + 6]]}, plain) is None
+    assert checked_selection({"start": 5, "end": 999, "text": "x"}, plain) is None
+    assert checked_selection(None, plain) is None
+
+
+def test_span_view_codes_a_selection_and_shows_it(app_study):
+    tid = app_study.transcripts()[0].id
+    plain = app_study.plain_text(tid)
+    seg = app_study.segments(transcript_id=tid, codeable_only=True)[0]
+    start = seg.start + 5
+    app_study.code_span(tid, start, start + 12, "equity", "alice")
+    at = open_app("code", "alice")
+    at.segmented_control(key="view").set_value("Select text").run()
+    assert not at.exception, at.exception
+    assert any(e.label == "Span codings on this page (1)" for e in at.expander)
+    assert any(plain[start:start + 12] in shown_text(m.value) for m in at.markdown)
+    assert button(at, key="code-span").disabled  # nothing selected yet
+    at.segmented_control(key="view").set_value("Segments").run()
+    assert any(m.value.startswith("Spans:") and plain[start:start + 12] in shown_text(m.value) for m in at.markdown)

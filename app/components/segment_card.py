@@ -1,0 +1,174 @@
+"""One segment's card on the Code page: its text exactly as stored, the coder's decisions,
+the machine's suggestions, span codings as coloured chips, and memos.
+
+Each card is an ``st.fragment``: a click on it (accept, reject, add, remove, memo) reruns
+this card only, not the page, so the coder keeps their place and the click is fast. The
+full page run hands each card its data (one query for the page, in ``PREFETCH``); a
+card's own rerun reads its one segment again, so it always shows what the database holds.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.state import chip, code_label, color_of, md_escape, saved, show_saved, verbatim
+from qualcode.errors import QualcodeError
+from qualcode.io.transcripts import format_time
+
+PREFETCH = "card_prefetch"  # session key: {segment_id: (apps, memos, spans)} from the page run
+DRAFTS = "memo_drafts"  # session key: {segment_id: text} unsaved memos, kept across pages/transcripts
+DECIDED = "decided_here"  # session key: segments decided in this session (kept on the page)
+FOCUS = "focus_segment"  # session key: the segment the keyboard shortcuts act on
+
+
+def act(segment_id: int | None, fn, *args, message: str = "Saved", **kwargs) -> None:  # noqa: ANN001
+    """A button callback: one Study call; a refusal is shown on the card (``segment_id``) or
+    above the page (None), never half-saved."""
+    try:
+        fn(*args, **kwargs)
+    except QualcodeError as exc:
+        st.session_state[f"card_error-{segment_id}" if segment_id is not None else "code_error"] = str(exc)
+    else:
+        if segment_id is not None:
+            st.session_state.setdefault(DECIDED, set()).add(segment_id)
+            st.session_state[FOCUS] = segment_id
+        saved(message, later=True)
+
+
+def keep_draft(segment_id: int, key: str) -> None:
+    st.session_state.setdefault(DRAFTS, {})[segment_id] = st.session_state.get(key, "")
+
+
+def save_memo(study, coder: str, segment_id: int, key: str) -> None:  # noqa: ANN001
+    """Read the memo box at click time: callback arguments are fixed when the page was drawn."""
+    text = st.session_state.get(key, "")
+    try:
+        study.add_memo(coder, text, segment_id=segment_id)
+    except QualcodeError as exc:
+        st.session_state[f"card_error-{segment_id}"] = str(exc)
+        return
+    st.session_state.setdefault(DRAFTS, {}).pop(segment_id, None)
+    st.session_state[key] = ""
+    saved("Memo saved", later=True)
+
+
+def add_chosen_code(study, coder: str, segment_id: int, key: str) -> None:  # noqa: ANN001
+    code_id = st.session_state.get(key)
+    if code_id is None:
+        st.session_state[f"card_error-{segment_id}"] = "Add a code: choose a code first."
+        return
+    act(segment_id, study.decide, segment_id, code_id, coder, message="Code added")
+
+
+def load(study, coder: str, segment_id: int, transcript_id: int) -> tuple[list, list, list]:  # noqa: ANN001
+    """This segment's decisions, memos and overlapping span codings (a card's own rerun)."""
+    cached = st.session_state.get(PREFETCH, {}).pop(segment_id, None)
+    if cached is not None:
+        return cached
+    apps = study.visible_applications(coder, segment_ids=[segment_id])
+    memos = study.memos(segment_id=segment_id)
+    return apps, memos, spans_of(study, transcript_id)
+
+
+def spans_of(study, transcript_id: int) -> list:  # noqa: ANN001
+    return study.span_codings(transcript_id=transcript_id) if hasattr(study, "span_codings") else []
+
+
+def suggestions(apps, mine: dict, codebook, min_conf: float) -> list:  # noqa: ANN001
+    """Machine suggestions the coder has not decided, on codes the codebook still has, by the
+    engine's own display rule (:func:`qualcode.pipeline.suggest.is_shown`: the segment's best
+    stored suggestion, and any other from ``min_conf``), so the app shows what `evaluate`
+    measures."""
+    from qualcode.pipeline.suggest import is_shown
+
+    ids = set(codebook.ids())
+    ranked = sorted((a for a in apps if a.source == "machine"), key=lambda a: -(a.confidence or 0))
+    return [a for rank, a in enumerate(ranked) if a.code_id not in mine and a.code_id in ids
+            and is_shown(a.confidence or 0.0, rank, min_conf)]
+
+
+@st.fragment
+def segment_card(study, seg, codebook, coder: str, blind: bool, min_conf: float, key_prefix: str = "") -> None:  # noqa: ANN001
+    show_saved()
+    apps, memos, spans = load(study, coder, seg.id, seg.transcript_id)
+    ids = set(codebook.ids())  # a retired code (merged, split) is never offered or shown
+    mine = {a.code_id: a for a in apps if a.source == "human" and a.coder == coder and a.code_id in ids}
+    focused = st.session_state.get(FOCUS) == seg.id
+    with st.container(border=True, key=f"{key_prefix}seg-{seg.id}"):
+        who = seg.attribution() if seg.participant_id else (seg.speaker or "unknown speaker")
+        when = f" · {format_time(seg.start_time)}" if seg.start_time is not None else ""
+        mark = "▶ " if focused else ""
+        st.caption(f"{mark}**{md_escape(seg.speaker or '—')}**{when} · {md_escape(who)} · segment {seg.id}")
+        st.text(seg.text)  # exactly as stored: never Markdown, never HTML
+        error = st.session_state.pop(f"card_error-{seg.id}", None)
+        if error:
+            st.error(md_escape(error))
+        k = f"{key_prefix}{seg.id}"
+        over = [sp for sp in spans if sp.start < seg.end and seg.start < sp.end and sp.code_id in ids
+                and (not blind or sp.coder == coder)]
+        if over:
+            st.markdown("Spans: " + " ".join(
+                chip(code_label(codebook, sp.code_id), color_of(codebook, sp.code_id),
+                     f"“{sp.text[:60]}{'…' if len(sp.text) > 60 else ''}” · {sp.coder}") for sp in over),
+                unsafe_allow_html=True)
+        for code_id in [c for c, a in mine.items() if a.present]:
+            c1, c2, c3 = st.columns([6, 1.3, 1.7])
+            c1.markdown(chip(code_label(codebook, code_id), color_of(codebook, code_id), f"by you ({coder})"),
+                        unsafe_allow_html=True)
+            c2.button("Remove", key=f"rm-{k}-{code_id}", on_click=act,
+                      args=(seg.id, study.unset, seg.id, code_id, coder), kwargs={"message": "Code removed"})
+            c3.button("Use as example", key=f"ex-{k}-{code_id}", on_click=act,
+                      args=(seg.id, study.add_example, code_id, seg.text, coder),
+                      kwargs={"message": "Added to the code's examples"},
+                      help="Add this segment's text to the code's examples in the codebook")
+        rejected = [c for c, a in mine.items() if not a.present]
+        if rejected:
+            st.caption("You rejected: " + ", ".join(md_escape(code_label(codebook, c)) for c in rejected))
+        for a in suggestions(apps, mine, codebook, min_conf):
+            c1, c2, c3 = st.columns([6, 1.3, 1.7])
+            c1.markdown(f"💡 {chip(code_label(codebook, a.code_id), color_of(codebook, a.code_id))} "
+                        f"machine suggestion <b>{a.confidence:.0%}</b><br>"
+                        f"<span style='font-size:0.8em;color:gray'>why: {verbatim(a.reason)}</span>",
+                        unsafe_allow_html=True)
+            c2.button("Accept", key=f"acc-{k}-{a.code_id}", type="primary", on_click=act,
+                      args=(seg.id, study.decide, seg.id, a.code_id, coder),
+                      kwargs={"present": True, "message": "Accepted"})
+            c3.button("Reject", key=f"rej-{k}-{a.code_id}", on_click=act,
+                      args=(seg.id, study.decide, seg.id, a.code_id, coder),
+                      kwargs={"present": False, "message": "Rejected"})
+        if not blind:
+            others: dict[str, list[str]] = {}
+            for a in apps:
+                if a.source == "human" and a.coder != coder and a.present and a.code_id in ids:
+                    others.setdefault(a.coder, []).append(code_label(codebook, a.code_id))
+            for name, labels in sorted(others.items()):
+                st.caption(f"{md_escape(name)}: " + ", ".join(md_escape(x) for x in labels))
+            final = [code_label(codebook, a.code_id) for a in apps if a.source == "final" and a.present
+                     and a.code_id in ids]
+            if final:
+                st.caption("Final (adjudicated): " + ", ".join(md_escape(x) for x in final))
+        c1, c2 = st.columns([6, 3])
+        codable = [c.id for c in codebook if c.is_codable]
+        choice = c1.selectbox("Add a code", codable, index=None, key=f"add-{k}",
+                              format_func=lambda c: code_label(codebook, c), placeholder="Add a code (type to search)",
+                              label_visibility="collapsed")
+        c2.button("Add code", key=f"addbtn-{k}", disabled=choice is None, on_click=add_chosen_code,
+                  args=(study, coder, seg.id, f"add-{k}"))
+        memo_box(study, seg.id, coder, memos, blind, k)
+
+
+def memo_box(study, segment_id: int, coder: str, memos: list[dict], blind: bool, k: str) -> None:  # noqa: ANN001
+    """Memos on the segment (several allowed) and a box for a new one whose draft is never lost."""
+    visible = [m for m in memos if m["coder"] == coder or not blind]
+    draft = st.session_state.get(DRAFTS, {}).get(segment_id, "")
+    key = f"memo-{k}"
+    if key not in st.session_state and draft:
+        st.session_state[key] = draft
+    with st.expander(f"Memos ({len(visible)})" + (" · unsaved draft" if draft else ""), expanded=bool(draft)):
+        for m in visible:
+            st.markdown(f"<b>{verbatim(m['coder'])}</b> <span style='color:gray;font-size:0.8em'>"
+                        f"{verbatim(m.get('updated_at', '')[:16])}</span><br>{verbatim(m['text'])}",
+                        unsafe_allow_html=True)
+        st.text_area("New memo", key=key, on_change=keep_draft, args=(segment_id, key),
+                     placeholder="Your thoughts on this segment (kept as a draft until you save it)")
+        st.button("Save memo", key=f"memosave-{k}", on_click=save_memo, args=(study, coder, segment_id, key))

@@ -1,0 +1,110 @@
+"""Retrieve: every segment and span coded with a code (a theme with its sub-codes) across the
+study, filtered by participant attribute, coder and source, each hit one click from its place.
+
+Counts say whose coding they count (human, machine suggestions, final), never mixed silently.
+On a transcript blind for this coder (double-coding not finished), only their own codings
+are listed, as on the Code page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.goto import open_place
+from app.state import chip, code_label, color_of, md_escape, require_coder, verbatim
+from qualcode.errors import QualcodeError
+
+PAGE_SIZE = 50
+SHOW_THRESHOLD = 0.5  # qualcode.pipeline.suggest.SHOW_THRESHOLD once the engine branch lands
+SOURCE_LABELS = {None: "All sources", "human": "Coders (human)", "machine": "Machine suggestions",
+                 "final": "Final (adjudicated)"}
+
+
+def attribute_values(participants) -> dict[str, list[str]]:  # noqa: ANN001
+    """Each participant attribute (group, role, site and the sheet's own columns) with its values."""
+    values: dict[str, set[str]] = {"group": set(), "role": set(), "site": set()}
+    for p in participants:
+        for name, value in (("group", p.group), ("role", p.role), ("site", p.site), *p.attributes.items()):
+            if str(value).strip():
+                values.setdefault(name, set()).add(str(value))
+    return {k: sorted(v) for k, v in values.items() if v}
+
+
+def hit_source(hit) -> str:  # noqa: ANN001
+    if hit.source == "machine":
+        return f"machine suggestion, {hit.confidence:.2f}" if hit.confidence is not None else "machine suggestion"
+    if hit.source == "final":
+        return f"final, adjudicated by {hit.coder}"
+    return f"coded by {hit.coder}"
+
+
+def counts_line(hits) -> str:  # noqa: ANN001
+    by = {s: sum(h.source == s for h in hits) for s in ("human", "machine", "final")}
+    parts = [f"{by['human']} by coders", f"{by['machine']} machine suggestions", f"{by['final']} final"]
+    spans = sum(h.kind == "span" for h in hits)
+    return (f"{len(hits)} hits ({', '.join(parts)}); {len(hits) - spans} whole segments, {spans} spans; "
+            f"{len({(h.transcript_id) for h in hits})} transcripts")
+
+
+def render() -> None:
+    st.title("Retrieve")
+    ctx = require_coder()
+    if ctx is None:
+        return
+    study, me, _role = ctx
+    codebook = study.codebook()
+    if not len(codebook):
+        st.info("The codebook has no codes yet.")
+        return
+    coders = [name for name, _ in study.coders()]
+    attrs = attribute_values(study.participants())
+    c1, c2, c3, c4 = st.columns([3, 1.2, 1.5, 1.5])
+    code_id = c1.selectbox("Code", codebook.ids(), format_func=lambda c: code_label(codebook, c), key="r_code")
+    children = c2.checkbox("Include sub-codes", value=True, key="r_children",
+                           disabled=not codebook.children(code_id))
+    source = c3.selectbox("Source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get, key="r_source")
+    coder = c4.selectbox("Coder", [None, *coders], format_func=lambda c: "Anyone" if c is None else c,
+                         key="r_coder", disabled=source == "machine")
+    a1, a2, a3 = st.columns([1.5, 1.5, 3])
+    attr = a1.selectbox("Participant attribute", [None, *attrs], key="r_attr",
+                        format_func=lambda a: "(any participant)" if a is None else a)
+    value = a2.selectbox("Value", attrs.get(attr, []), key="r_value", disabled=attr is None)
+    min_conf = SHOW_THRESHOLD
+    if source in (None, "machine"):
+        min_conf = a3.slider("Machine suggestions from confidence", 0.0, 1.0, SHOW_THRESHOLD, 0.05,
+                             key="r_conf")
+    try:
+        hits = study.retrieve(code_id, include_children=children, coder=None if source == "machine" else coder,
+                              attributes={attr: value} if attr and value is not None else None,
+                              source=source, min_confidence=min_conf)
+    except QualcodeError as exc:
+        st.error(md_escape(str(exc)))
+        return
+    blind = study.blind_transcripts(me)
+    seen = [h for h in hits if h.transcript_id not in blind or (h.source == "human" and h.coder == me)]
+    hidden, hits = len(hits) - len(seen), seen
+    st.caption(md_escape(counts_line(hits)))
+    if hidden:
+        st.caption(md_escape(f"{hidden} more on transcripts you are double-coding blind are not shown "
+                             "until every assigned coder marks them done."))
+    if not hits:
+        st.info("Nothing is coded with this code under these filters.")
+        return
+    pages = (len(hits) - 1) // PAGE_SIZE + 1
+    if st.session_state.get("r_page", 1) > pages:  # fewer hits than the page last shown
+        st.session_state["r_page"] = 1
+    page = st.number_input("Page", 1, pages, key="r_page") if pages > 1 else 1
+    for i, hit in enumerate(hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]):
+        with st.container(border=True):
+            head, button = st.columns([6, 1])
+            where = f"{hit.transcript} · {hit.attribution or 'no participant'} · {hit.kind} {hit.start}–{hit.end}"
+            head.markdown(chip(code_label(codebook, hit.code_id), color_of(codebook, hit.code_id)) +
+                          f" <span style='opacity:.8'>{verbatim(where)} · {verbatim(hit_source(hit))}</span>",
+                          unsafe_allow_html=True)
+            if button.button("Open", key=f"open-{(page - 1) * PAGE_SIZE + i}", help="Open it on the Code page"):
+                open_place(hit.transcript_id, hit.segment_id, hit.start if hit.kind == "span" else None,
+                      hit.end if hit.kind == "span" else None)
+            st.text(hit.text)
+
+
+render()

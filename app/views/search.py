@@ -1,0 +1,102 @@
+"""Search: words or phrases across all transcripts, hits in context, and *code all hits*.
+
+A phrase matches across line breaks; case-insensitive unless asked. *Code all hits* makes a
+span coding of every hit in participants' turns (interviewer turns and procedural lines are
+left), in one transaction with one audit row, and *Undo* takes it back as one action.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.goto import open_place
+from app.state import code_label, md_escape, require_coder, saved, verbatim
+from qualcode.errors import QualcodeError
+
+PAGE_SIZE = 50
+MAX_SHOWN = 5000  # hits listed; code all hits still codes every one
+
+
+def context_html(hit) -> str:  # noqa: ANN001
+    """Before, the hit marked, after: every character escaped (shown exactly as stored)."""
+    return (f"<div style='white-space:pre-wrap'>…{verbatim(hit.before)}"
+            f"<mark>{verbatim(hit.text)}</mark>{verbatim(hit.after)}…</div>")
+
+
+def code_all(study, me: str, query: tuple, code_id: str) -> None:  # noqa: ANN001
+    try:
+        n = study.code_all_hits(query[0], code_id, me, case_sensitive=query[1], whole_words=query[2])
+    except QualcodeError as exc:
+        st.session_state["search_error"] = str(exc)
+        return
+    saved(f"Coded {n} hits" if n else "Nothing new to code: every hit already has this code from you",
+          later=True)
+
+
+def undo(study, me: str) -> None:  # noqa: ANN001
+    try:
+        saved(study.undo_last(me), later=True)
+    except QualcodeError as exc:
+        st.session_state["search_error"] = str(exc)
+
+
+def render() -> None:
+    st.title("Search")
+    ctx = require_coder()
+    if ctx is None:
+        return
+    study, me, _role = ctx
+    with st.form("search"):
+        c1, c2, c3 = st.columns([4, 1, 1])
+        text = c1.text_input("Words or phrase", key="s_text", max_chars=200)
+        case = c2.checkbox("Match case", key="s_case")
+        whole = c3.checkbox("Whole words", key="s_whole")
+        if st.form_submit_button("Search", type="primary"):
+            st.session_state["s_query"] = (text, case, whole)
+            st.session_state["s_page"] = 1
+    if error := st.session_state.pop("search_error", None):
+        st.error(md_escape(error))
+    query = st.session_state.get("s_query")
+    if not query:
+        st.caption("Type a word or phrase and press Search.")
+        return
+    try:
+        hits = study.search_text(query[0], case_sensitive=query[1], whole_words=query[2], limit=MAX_SHOWN + 1)
+    except QualcodeError as exc:
+        st.error(md_escape(str(exc)))
+        return
+    more = len(hits) > MAX_SHOWN
+    hits = hits[:MAX_SHOWN]
+    codeable = sum(h.codeable for h in hits)
+    st.caption(md_escape(f"{'more than ' if more else ''}{len(hits)} hits in "
+                         f"{len({h.transcript_id for h in hits})} transcripts; {len(hits) - codeable} only in "
+                         "interviewer turns or procedural lines (left out of Code all hits)"))
+    if not hits:
+        st.info("No transcript contains this.")
+        return
+    codebook = study.codebook()
+    codable = [c.id for c in codebook if c.is_codable]
+    with st.container(border=True):
+        k1, k2, k3 = st.columns([3, 1.4, 1])
+        code_id = k1.selectbox("Code all hits with", codable, key="s_code",
+                               format_func=lambda c: code_label(codebook, c))
+        k2.button(f"Code all {'of the ' + str(MAX_SHOWN) + '+' if more else codeable} hits", key="s_code_all", type="primary", disabled=not codable,
+                  on_click=code_all, args=(study, me, query, code_id),
+                  help="One span coding per hit, as you; one action in the audit log")
+        k3.button("Undo", key="s_undo", on_click=undo, args=(study, me), help="Undo your last action")
+    pages = (len(hits) - 1) // PAGE_SIZE + 1
+    if st.session_state.get("s_page", 1) > pages:  # fewer hits than the page last shown
+        st.session_state["s_page"] = 1
+    page = st.number_input("Page", 1, pages, key="s_page") if pages > 1 else 1
+    for i, hit in enumerate(hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]):
+        with st.container(border=True):
+            head, button = st.columns([6, 1])
+            head.markdown(f"<span style='opacity:.8'>{verbatim(hit.transcript)} · "
+                          f"{verbatim(hit.attribution or 'no participant')}"
+                          f"{'' if hit.codeable else ' · interviewer/procedural'}</span>", unsafe_allow_html=True)
+            if button.button("Open", key=f"s_open-{(page - 1) * PAGE_SIZE + i}", help="Open it on the Code page"):
+                open_place(hit.transcript_id, hit.segment_id, hit.start, hit.end)
+            st.markdown(context_html(hit), unsafe_allow_html=True)
+
+
+render()

@@ -1,0 +1,215 @@
+"""Find anything: retrieval by code (with sub-codes, attributes, coder, source) and text search.
+
+Mixed into :class:`qualcode.store.study.Study`. Retrieval returns whole segments (decided
+or suggested) and span codings alike as :class:`~qualcode.records.Hit`; text search returns
+exact offsets into each transcript's stored plain text, so a hit can be shown in context and
+coded as a span (*code all hits*, NVivo's and QualCoder's text-search autocoding) in one
+transaction with one audit row, undone as one action.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qualcode.errors import StoreError
+from qualcode.records import CodeApplication, Hit, Segment, TextHit
+from qualcode.store.models import CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
+from qualcode.store.spans import _overlaps
+
+CONTEXT_CHARS = 60
+MAX_QUERY_CHARS = 200
+RETRIEVE_SOURCES = ("human", "machine", "final")
+
+
+def search_pattern(query: str, case_sensitive: bool = False, whole_words: bool = False) -> re.Pattern:
+    """The query as a regular expression: its words literally, any run of white space
+    between them (a phrase still matches across a line break)."""
+    words = (query or "").split()
+    if not words:
+        raise StoreError("search: expected a word or phrase, got nothing")
+    if len(query) > MAX_QUERY_CHARS:
+        raise StoreError(f"search: expected at most {MAX_QUERY_CHARS} characters, got {len(query)}")
+    body = r"\s+".join(re.escape(w) for w in words)
+    if whole_words:
+        body = rf"(?<!\w){body}(?!\w)"
+    return re.compile(body, 0 if case_sensitive else re.IGNORECASE)
+
+
+def _matches(segment: Segment | None, attributes: Mapping[str, str], people: dict) -> bool:
+    if not attributes:
+        return True
+    person = people.get(segment.participant_id) if segment is not None else None
+    if person is None:
+        return False
+    for name, wanted in attributes.items():
+        have = {"group": person.group, "role": person.role, "site": person.site,
+                "participant_id": person.participant_id}.get(name, person.attributes.get(name))
+        if have is None or str(have).strip().casefold() != str(wanted).strip().casefold():
+            return False
+    return True
+
+
+class Search:
+    # ------------------------------------------------------------------ retrieval
+    def retrieve(self, code_id: str, include_children: bool = True,
+                 attributes: Mapping[str, str] | None = None, coder: str | None = None,
+                 source: str | None = None, min_confidence: float | None = None) -> list[Hit]:
+        """Every segment and span coded with ``code_id`` (a theme: with all its sub-codes).
+
+        ``attributes`` keeps hits whose participant has each value (group, role, site or any
+        attribute; case-insensitive); ``coder`` keeps one person's coding (a final code's
+        coder is its adjudicator; machine suggestions have none); ``source`` one of human,
+        machine, final, or None for all. Rejections are never hits.
+        """
+        if source not in (None, *RETRIEVE_SOURCES):
+            raise StoreError(f"source: expected one of {', '.join(RETRIEVE_SOURCES)}, got {source!r}")
+        codebook = self.codebook()
+        if code_id not in codebook.ids():
+            raise StoreError(f"code: expected a code id of the current codebook, got {code_id!r}")
+        codes, todo = [], [code_id]
+        while todo:
+            current = todo.pop(0)
+            codes.append(current)
+            if include_children:
+                todo += [c.id for c in codebook.children(current)]
+        apps = [a for a in self._present_applications(codes, source) if (coder is None or a.coder == coder)
+                and (a.source != "machine" or min_confidence is None or (a.confidence or 0) >= min_confidence)]
+        spans = [] if source == "machine" else [
+            x for x in self.span_codings(code_ids=codes, source=source) if coder is None or x.coder == coder]
+        span_segment = self._span_home_segments([x.id for x in spans])
+        segments = {seg.id: seg for seg in self.segments(
+            ids={a.segment_id for a in apps} | set(span_segment.values()))}
+        people = {p.participant_id: p for p in self.participants()} if attributes else {}
+        hits: list[Hit] = []
+        for a in apps:
+            seg = segments[a.segment_id]
+            if _matches(seg, attributes or {}, people):
+                hits.append(Hit("segment", seg.id, seg.id, seg.transcript_id, seg.transcript, seg.start,
+                                seg.end, seg.text, a.code_id, a.source, a.coder, seg.attribution(),
+                                seg.participant_id, a.confidence))
+        for x in spans:
+            seg = segments.get(span_segment.get(x.id))
+            if _matches(seg, attributes or {}, people):
+                hits.append(Hit("span", x.id, seg.id if seg else None, x.transcript_id, x.transcript,
+                                x.start, x.end, x.text, x.code_id, x.source, x.coder,
+                                seg.attribution() if seg else "", seg.participant_id if seg else None))
+        order = {c: i for i, c in enumerate(codebook.ids())}
+        hits.sort(key=lambda h: (h.transcript, h.start, h.end, order.get(h.code_id, 0), RETRIEVE_SOURCES.index(h.source),
+                                 h.coder or "", h.kind))
+        return hits
+
+    def _present_applications(self, codes: list[str], source: str | None) -> list[CodeApplication]:
+        """Present decisions and suggestions of ``codes`` only (a study holds many more)."""
+        query = (select(CodeApplicationRow, CoderRow.name).join(CoderRow)
+                 .where(CodeApplicationRow.code_id.in_(codes), CodeApplicationRow.present.is_(True)))
+        if source is not None:
+            query = query.where(CodeApplicationRow.source == source)
+        with self._tx() as s:
+            return [CodeApplication(r.segment_id, r.code_id, r.source, True,
+                                    r.decided_by if r.source == "final" else (None if r.source == "machine" else name),
+                                    r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
+                    for r, name in s.execute(query.order_by(CodeApplicationRow.id))]
+
+    def _span_home_segments(self, span_ids: list[int]) -> dict[int, int]:
+        """For each span coding, the segment that holds it: the first codeable one it overlaps,
+        else the first it overlaps."""
+        home: dict[int, tuple[bool, int, int]] = {}
+        with self._tx() as s:
+            for i in range(0, len(span_ids), 900):
+                query = (select(SpanCodingRow.id, SegmentRow.id, SegmentRow.start, SegmentRow.is_interviewer,
+                                SegmentRow.procedural).join(SegmentRow, _overlaps())
+                         .where(SpanCodingRow.id.in_(span_ids[i:i + 900])))
+                for span_id, seg_id, start, interviewer, procedural in s.execute(query):
+                    key = (bool(interviewer or procedural), start, seg_id)
+                    if span_id not in home or key < home[span_id]:
+                        home[span_id] = key
+        return {span_id: key[2] for span_id, key in home.items()}
+
+    # ------------------------------------------------------------------ text search
+    def _text_hits(self, s: Session, pattern: re.Pattern, limit: int | None) -> tuple[list[TextHit], dict]:
+        hits: list[TextHit] = []
+        texts: dict[int, str] = {}
+        found: list[tuple[int, str, int, int]] = []
+        for tid, name, plain in s.execute(select(TranscriptRow.id, TranscriptRow.name, TranscriptRow.plain_text)
+                                          .order_by(TranscriptRow.name)):
+            for m in pattern.finditer(plain):
+                if m.end() > m.start():
+                    found.append((tid, name, m.start(), m.end()))
+                    texts[tid] = plain
+            if limit is not None and len(found) >= limit:
+                found = found[:limit]
+                break
+        by_transcript: dict[int, list] = {}
+        for tid in texts:
+            by_transcript[tid] = list(s.execute(
+                select(SegmentRow.id, SegmentRow.start, SegmentRow.end, SegmentRow.is_interviewer,
+                       SegmentRow.procedural).where(SegmentRow.transcript_id == tid).order_by(SegmentRow.start)))
+        seg_ids = set()
+        placed = []
+        for tid, name, start, end in found:
+            rows = by_transcript[tid]
+            starts = [r[1] for r in rows]
+            i = max(bisect.bisect_right(starts, start) - 1, 0)
+            home = rows[i][0] if rows and rows[i][1] <= start < rows[i][2] else None
+            j = i
+            codeable = False
+            while j < len(rows) and rows[j][1] < end:
+                if rows[j][2] > start and not (rows[j][3] or rows[j][4]):
+                    codeable = True
+                j += 1
+            if home is not None:
+                seg_ids.add(home)
+            placed.append((tid, name, start, end, home, codeable))
+        for tid, name, start, end, home, codeable in placed:
+            plain = texts[tid]
+            hits.append(TextHit(tid, name, start, end, plain[start:end],
+                                plain[max(0, start - CONTEXT_CHARS):start], plain[end:end + CONTEXT_CHARS],
+                                home, "", codeable))
+        return hits, texts
+
+    def search_text(self, query: str, case_sensitive: bool = False, whole_words: bool = False,
+                    limit: int | None = None) -> list[TextHit]:
+        """Every place ``query`` occurs in any transcript, in transcript and text order, with
+        the words around it and who said it (``codeable`` False: only in interviewer turns or
+        procedural lines)."""
+        pattern = search_pattern(query, case_sensitive, whole_words)
+        with self._tx() as s:
+            hits, _ = self._text_hits(s, pattern, limit)
+        segments = {seg.id: seg for seg in self.segments(ids={h.segment_id for h in hits if h.segment_id})}
+        return [TextHit(h.transcript_id, h.transcript, h.start, h.end, h.text, h.before, h.after,
+                        h.segment_id, segments[h.segment_id].attribution() if h.segment_id in segments else "",
+                        h.codeable) for h in hits]
+
+    def code_all_hits(self, query: str, code_id: str, coder: str, case_sensitive: bool = False,
+                      whole_words: bool = False) -> int:
+        """Code every codeable hit of ``query`` with ``code_id`` as span codings by ``coder``:
+        one transaction, one audit row (undone as one action). Hits only in interviewer turns
+        or procedural lines, and hits already coded so by this coder, are left as they are.
+        Returns how many span codings were created."""
+        pattern = search_pattern(query, case_sensitive, whole_words)
+        with self._tx() as s:
+            who = self._person(s, coder)
+            version = self._check_applicable(s, code_id)
+            hits, texts = self._text_hits(s, pattern, None)
+            have = set(s.execute(select(SpanCodingRow.transcript_id, SpanCodingRow.start, SpanCodingRow.end).where(
+                SpanCodingRow.code_id == code_id, SpanCodingRow.source == "human", SpanCodingRow.coder_id == who.id)))
+            rows = [SpanCodingRow(transcript_id=h.transcript_id, start=h.start, end=h.end, text=h.text,
+                                  code_id=code_id, codebook_version=version, source="human", coder_id=who.id,
+                                  decided_by=who.name)
+                    for h in hits if h.codeable and (h.transcript_id, h.start, h.end) not in have]
+            s.add_all(rows)
+            s.flush()
+            created = [r.id for r in rows]
+            if created:
+                self._audit(s, coder, "code_all_hits", "span_coding", query[:200], None,
+                            {"query": query, "code": code_id, "case_sensitive": case_sensitive,
+                             "whole_words": whole_words, "hits": len(hits), "spans": created})
+            return len(created)
+
+
+__all__ = ["CONTEXT_CHARS", "Search", "search_pattern"]
