@@ -182,6 +182,8 @@ def parquet_bytes(columns: list[str], rows: list[list[Any]]) -> bytes:
 def _table_writer(table: Callable) -> Callable[..., bytes]:
     def write(study: Study, suffix: str = ".csv", bom: bool = False, redactor: Any = None, **_: Any) -> bytes:
         columns, rows = table(study, redactor)
+        if redactor is not None:  # every text cell: attributes (a `name` column), transcript names, text
+            rows = [[redactor.text(v) if isinstance(v, str) and v else v for v in row] for row in rows]
         if suffix == ".xlsx":
             return xlsx_bytes(columns, rows)
         if suffix == ".parquet":
@@ -225,9 +227,16 @@ def redact_project(project: Any, redactor: Any) -> Any:
         text, remap = redactor.with_offsets(src.plain_text)
         selections = tuple(replace(sel, start=remap(sel.start), end=remap(sel.end),
                                    description=redactor.text(sel.description)) for sel in src.selections)
-        sources.append(replace(src, plain_text=text, selections=selections, notes=notes(src.notes)))
-    return replace(project, sources=tuple(sources), notes=notes(project.notes),
-                   code_notes={k: notes(v) for k, v in project.code_notes.items()})
+        sources.append(replace(src, name=redactor.text(src.name), plain_text=text, selections=selections,
+                               notes=notes(src.notes)))
+    # cases: every attribute value (a `name` column becomes the participant id) and the names of
+    # their sources, redacted as the sources themselves are
+    people = tuple(replace(p, speakers=tuple(redactor.text(x) for x in p.speakers),
+                           attributes={k: redactor.text(str(v)) for k, v in p.attributes.items()})
+                   for p in project.participants)
+    cases = {pid: tuple(redactor.text(n) for n in names) for pid, names in project.cases_sources.items()}
+    return replace(project, sources=tuple(sources), notes=notes(project.notes), participants=people,
+                   cases_sources=cases, code_notes={k: notes(v) for k, v in project.code_notes.items()})
 
 
 def _qdc(study: Study, **_: Any) -> bytes:
@@ -250,9 +259,10 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 def format_for(path: str | Path, wide: bool = False) -> ExportFormat:
     """The format a file name asks for: ``.qdpx``, ``.qdc``, ``codebook*.csv`` (Taguette), a
     table (``.csv``, ``.xlsx``, ``.parquet``; ``wide`` for the 0/1 matrix) or a folder."""
+    named_as_folder = str(path).endswith(("/", "\\"))  # before Path() drops the slash
     path = Path(path)
     suffix = path.suffix.lower()
-    if str(path).endswith(("/", "\\")) or path.is_dir():
+    if named_as_folder or path.is_dir():
         return FORMATS["transcripts"]
     if suffix in (".qdpx", ".qdc"):
         return FORMATS[suffix[1:]]

@@ -104,6 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--transcript", metavar="NAME", help="only this transcript")
     p.add_argument("--codeable", action="store_true", help="leave out interviewer turns and procedural lines")
     p.add_argument("--coder", metavar="NAME", help="show what this coder may see (blind double-coding applies)")
+    from qualcode.cli.export_commands import add_redaction_arguments
+
+    add_redaction_arguments(p)
     p.set_defaults(handler=cmd_segments)
 
     p = sub.add_parser("demo", help="build, code and report the example study, then open the app")
@@ -356,8 +359,21 @@ def cmd_segments(args: argparse.Namespace) -> int:
     fmt = args.format or ("csv" if args.out and Path(args.out).suffix.lower() == ".csv" else "json")
     if args.out and not Path(args.out).parent.exists():
         raise UsageError(f"--out {args.out}: expected an existing folder, got no folder {Path(args.out).parent}")
+    from qualcode.cli.export_commands import redactor_for
+    from qualcode.cli.user_commands import owner_name
+
     with _open(args.study) as study:
+        redactor = redactor_for(study, args)
         rows = segment_rows(study, args.transcript, args.codeable, args.coder)
+        for row in rows:  # names replaced in every text; start/end stay offsets into the stored transcript
+            for key, value in row.items():
+                if isinstance(value, str) and value:
+                    row[key] = redactor.text(value)
+                elif isinstance(value, dict):
+                    row[key] = {k: redactor.text(v) if isinstance(v, str) else v for k, v in value.items()}
+        if args.out or args.identifiable:
+            study.record_export(owner_name(), "segments", str(Path(args.out).resolve()) if args.out else "stdout",
+                                identifiable=args.identifiable)
     if fmt == "json":
         data = (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     else:

@@ -24,6 +24,9 @@ from qualcode.store.models import (
 )
 
 
+MERGED_REASON = "discovery cluster"  # a person merged a discovered cluster into the code
+
+
 class Coding:
     def _check_code(self, s: Session, code_id: str) -> int:
         version = s.scalar(select(func.max(CodebookVersion.id)))
@@ -111,22 +114,41 @@ class Coding:
 
     def replace_suggestions(self, suggestions: list[Suggestion], segment_ids: Iterable[int],
                             model_id: str) -> int:
-        """Replace the machine suggestions of ``segment_ids`` in one transaction."""
+        """Replace the machine suggestions of ``segment_ids`` in one transaction.
+
+        Suggestions a person made by merging a discovered cluster into a code (reason
+        ``discovery cluster …``, :meth:`merge_cluster`) are a person's choice, not the
+        model's guess: they are kept, taking the model's confidence where it is higher."""
         ids = list(segment_ids)
         with self._tx() as s:
             version = s.scalar(select(func.max(CodebookVersion.id)))
             machine = self._coder(s, "machine")
+            merged: dict[tuple[int, str], CodeApplicationRow] = {}
             for i in range(0, len(ids), 900):
+                chunk = ids[i:i + 900]
+                for row in s.scalars(select(CodeApplicationRow).where(
+                        CodeApplicationRow.source == "machine", CodeApplicationRow.segment_id.in_(chunk),
+                        CodeApplicationRow.reason.like(f"{MERGED_REASON}%"))):
+                    merged[(row.segment_id, row.code_id)] = row
                 s.execute(delete(CodeApplicationRow).where(
-                    CodeApplicationRow.source == "machine", CodeApplicationRow.segment_id.in_(ids[i:i + 900])))
-            if suggestions:
+                    CodeApplicationRow.source == "machine", CodeApplicationRow.segment_id.in_(chunk),
+                    CodeApplicationRow.reason.not_like(f"{MERGED_REASON}%")))
+            fresh = []
+            for x in suggestions:
+                kept = merged.get((x.segment_id, x.code_id))
+                if kept is None:
+                    fresh.append(x)
+                elif float(x.confidence) > (kept.confidence or 0.0):
+                    kept.confidence = float(x.confidence)
+            if fresh:
                 now = utcnow()
                 s.execute(insert(CodeApplicationRow), [
                     {"segment_id": x.segment_id, "code_id": x.code_id, "codebook_version": version,
                      "source": "machine", "coder_id": machine.id, "present": True,
                      "confidence": float(x.confidence), "reason": x.reason, "decided_by": model_id,
-                     "created_at": now, "updated_at": now} for x in suggestions])
+                     "created_at": now, "updated_at": now} for x in fresh])
             self._audit(s, "machine", "suggest", "study", model_id, None,
-                        {"segments": len(ids), "suggestions": len(suggestions), "model": model_id})
+                        {"segments": len(ids), "suggestions": len(suggestions), "model": model_id,
+                         "kept_from_discovery": len(merged)})
         return len(suggestions)
 

@@ -5,9 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.test_browser import browser, click, server, settle, wait_for  # noqa: F401 - fixtures
+from tests.app.browser_helpers import chrome, click, find, settle
+from tests.app.test_browser import server  # noqa: F401 - the fixture: the example study served
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser():
+    driver = chrome()
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, css: str, timeout: float = 60, text: str | None = None):  # noqa: ANN001, ANN201
+    return find(driver, css, text, timeout=timeout)
 
 
 def _type(driver, label: str, text: str) -> None:  # noqa: ANN001

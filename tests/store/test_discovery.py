@@ -172,6 +172,25 @@ def test_merge_turns_the_cluster_into_suggestions_for_the_code(small):
                                                                  {"code": "pharmacy", "segments": n})
 
 
+def test_merged_suggestions_outlast_the_next_coding_run(small):
+    """`qualcode code` replaces the model's guesses, never what a person merged from a cluster."""
+    from qualcode.records import Suggestion
+
+    pharmacy = run(small)["pharmacy"]
+    first, second = pharmacy["segments"][:2]
+    small.merge_cluster(pharmacy["label"], "pharmacy", "alice")
+    before = {a.segment_id: a.confidence for a in small.applications(source="machine") if a.code_id == "pharmacy"}
+    ids = [s.id for s in small.segments()]
+    small.replace_suggestions([Suggestion(first, "pharmacy", 0.99, "model"),
+                               Suggestion(second, "emergency", 0.6, "model")], ids, "hash-512")
+    machine = small.applications(source="machine")
+    pharmacy_rows = {a.segment_id: a for a in machine if a.code_id == "pharmacy"}
+    assert set(pharmacy_rows) == set(before)  # every merged suggestion is still there
+    assert pharmacy_rows[first].confidence == 0.99  # the model's higher confidence taken
+    assert pharmacy_rows[first].reason == f"discovery cluster {pharmacy['label']}"
+    assert [(a.segment_id, a.code_id) for a in machine if a.reason == "model"] == [(second, "emergency")]
+
+
 def test_merge_or_promote_with_bad_input_changes_nothing(small):
     run(small)
     before = small.audit_log()
