@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import code_label, embedder, require_coder, saved
+from app.state import code_label, embedder, md_escape, require_coder, saved
+from qualcode.errors import QualcodeError
 
 
 def run_form(study, coder: str) -> None:  # noqa: ANN001
@@ -56,7 +57,8 @@ def cluster_section(study, run: dict, coder: str) -> None:  # noqa: ANN001
     codes = [c.id for c in codebook.codes if c.is_codable]
     texts = {s.id: s for s in study.segments(ids=[i for c in run["clusters"] for i in c["exemplars"]])}
     for c in run["clusters"]:
-        head = ("🆕 **new** · " if c.get("new") else "") + f"**{', '.join(c['keywords'][:5]) or '(no distinctive words: mostly short replies)'}**"
+        head = ("🆕 **new** · " if c.get("new") else "") + \
+            f"**{md_escape(', '.join(c['keywords'][:5])) or '(no distinctive words: mostly short replies)'}**"
         with st.expander(f"{c['label']}: {head} — {c['size']} segments, {c['participants']} participants"):
             if c.get("nearest_codes"):
                 st.dataframe([{"code": code_label(codebook, n["code"]) if n["code"] in codebook.ids() else n["code"],
@@ -66,20 +68,31 @@ def cluster_section(study, run: dict, coder: str) -> None:  # noqa: ANN001
                 st.caption(" · ".join(f"{g}: {n}" for g, n in c["groups"].items()))
             for sid in c["exemplars"]:
                 if sid in texts:
-                    st.markdown(f"> “{' '.join(texts[sid].text.split())}” ({texts[sid].attribution()})")
+                    st.markdown(f"> “{md_escape(' '.join(texts[sid].text.split()))}” "
+                                f"({md_escape(texts[sid].attribution())})")
             left, right = st.columns(2)
+            if not study.may("promote_cluster"):
+                left.caption("Promoting a cluster to a code makes a new codebook version: an admin's task.")
             name = left.text_input("New code's name", key=f"promote-name-{c['label']}")
             if left.button("Promote to code", key=f"promote-{c['label']}"):
                 if not name.strip():
                     left.error("Name: type the new code's name first.")
                 else:
-                    code_id = study.promote_cluster(c["label"], name.strip(), coder, run_id=run["id"])
-                    saved(f"New code {code_id}: edit its drafted definition on the Codebook page")
+                    try:
+                        code_id = study.promote_cluster(c["label"], name.strip(), coder, run_id=run["id"])
+                    except QualcodeError as exc:
+                        left.error(md_escape(str(exc)))
+                    else:
+                        saved(f"New code {code_id}: edit its drafted definition on the Codebook page")
             into = right.selectbox("Merge into", codes, key=f"merge-code-{c['label']}",
                                    format_func=lambda i: code_label(codebook, i))
             if right.button("Merge into code", key=f"merge-{c['label']}"):
-                n = study.merge_cluster(c["label"], into, coder, run_id=run["id"])
-                saved(f"{n} segments suggested for {code_label(codebook, into)}")
+                try:
+                    n = study.merge_cluster(c["label"], into, coder, run_id=run["id"])
+                except QualcodeError as exc:
+                    right.error(md_escape(str(exc)))
+                else:
+                    saved(f"{n} segments suggested for {code_label(codebook, into)}")
 
 
 def render() -> None:

@@ -43,7 +43,7 @@ def render() -> None:
     with sat:
         _saturation(data)
     with clusters:
-        _clusters(study)
+        _clusters(study, coder)
     with downloads:
         _downloads(study, data, coder, source, threshold, by, redactor)
 
@@ -146,7 +146,7 @@ def _saturation(data) -> None:  # noqa: ANN001
                                    "cumulative": first.cumulative}), hide_index=True)
 
 
-def _clusters(study) -> None:  # noqa: ANN001
+def _clusters(study, coder: str) -> None:  # noqa: ANN001
     found = study.discovery()
     n = st.number_input("How many clusters (0: choose from the study's size)", 0, 50, 0)
     if st.button("Discover themes", key="discover"):
@@ -154,7 +154,7 @@ def _clusters(study) -> None:  # noqa: ANN001
 
         bar = st.progress(0.0, text="Embedding segments…")
         result = discover_study(study, embedder(), n or None,
-                                lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} segments"))
+                                lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} segments"), actor=coder)
         bar.empty()
         saved(f"{len(result)} candidate themes")
         found = study.discovery()

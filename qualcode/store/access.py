@@ -66,7 +66,7 @@ PLAIN_ATTRIBUTES = ("folder",)
 # methods whose coder argument names whose work is read or reopened, not who acts (reads
 # still go through the blind rule; reopen is a supervisor's)
 NAMES_ANOTHER = {"applications": ("coder",), "span_codings": ("coder",), "coded_transcripts": ("coder",),
-                 "reopen": ("coder",), "retrieve": ("coder",), "coded_segments": ("coder",)}
+                 "reopen": ("coder",), "retrieve": ("coder",), "coded_segments": ("coder",), "memos": ("coder",)}
 
 
 class UserStudy:

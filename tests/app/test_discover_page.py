@@ -6,7 +6,19 @@ from __future__ import annotations
 from tests.app.conftest import button, open_app
 
 
+def test_a_coder_may_discover_but_not_promote(app_study):
+    at = open_app("discover", "bob")
+    [b for b in at.button if b.label == "Discover themes"][0].click().run()
+    first = app_study.discovery()["clusters"][0]
+    at.text_input(key=f"promote-name-{first['label']}").set_value("Unexpected theme")
+    button(at, key=f"promote-{first['label']}").click().run()
+    assert not at.exception
+    assert any("promote_cluster: needs the admin role" in e.value.replace("\\", "") for e in at.error)
+    assert "unexpected_theme" not in app_study.codebook().ids()
+
+
 def test_discover_promote_and_merge(app_study):
+    app_study.set_role("alice", "admin", actor="owner")  # promoting makes a codebook version
     at = open_app("discover", "alice")
     assert "No clusters yet" in at.caption[0].value
     at.selectbox[0].set_value("group")

@@ -328,7 +328,7 @@ def test_escaping_helpers_hide_every_markup_character():
 
 
 def test_start_counts_only_codeable_segments_and_says_whose(app_study):
-    at = open_app()
+    at = open_app(coder="alice")  # the study at a glance once you have said who you are
     assert at.metric[2].value == str(len(app_study.segments(codeable_only=True)))
     assert int(at.metric[2].value) < sum(t.n_segments for t in app_study.transcripts())
     assert any("machine suggestions are not counted" in c.value for c in at.caption)
@@ -346,6 +346,7 @@ def test_no_page_icon_or_font_from_another_machine():
 def test_colour_saved_and_shown_as_chips(app_study):
     seg = app_study.segments(codeable_only=True)[0]
     app_study.decide(seg.id, "equity", "alice")
+    app_study.set_role("alice", "admin", actor="owner")  # a colour is a codebook change: an admin's
     at = open_app("codebook", "alice")
     at.tabs[1].selectbox(key="edit_code").set_value("equity").run()
     at.color_picker[0].set_value("#aa3300")
@@ -371,6 +372,7 @@ def test_split_lists_the_segments_to_recode_and_queues_them(app_study):
     segs = app_study.segments(codeable_only=True)[:2]
     for s in segs:
         app_study.decide(s.id, "age_inequity", "alice")
+    app_study.set_role("alice", "admin", actor="owner")  # splitting a code: an admin's
     at = open_app("codebook", "alice")
     at.tabs[4].selectbox[0].set_value("age_inequity")
     at.tabs[4].text_area[0].set_value("eq_access: Access\neq_outcome: Outcomes")

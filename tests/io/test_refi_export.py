@@ -11,7 +11,6 @@ from qualcode.io.refi import write_qdpx, xml_safe
 from qualcode.io.transcripts import read_transcript
 from qualcode.records import Code, Codebook
 from qualcode.store import Study
-from qualcode.store.models import SpanCodingRow
 from qualcode.workflow import refi_project
 from tests.conftest import write
 
@@ -31,12 +30,8 @@ def export(study, tmp_path, name="x.qdpx"):
 
 
 def add_span(study, tid, start, end, code_id, coder):
-    """A span coding written directly (the app branch's Study.code_span is not here yet)."""
-    with study._tx() as s:
-        who = study._coder(s, coder)
-        s.add(SpanCodingRow(transcript_id=tid, start=start, end=end, text=study.plain_text(tid)[start:end],
-                            code_id=code_id, codebook_version=study.codebook_version(), source="human",
-                            coder_id=who.id))
+    """A span coding, as the app's Code page makes one."""
+    return study.code_span(tid, start, end, code_id, coder)
 
 
 def test_a_study_nobody_coded_validates(tmp_path, tiny_codebook, shared):

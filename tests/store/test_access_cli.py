@@ -84,7 +84,7 @@ def test_assign_warns_and_skips_seen_then_reopen(built, capsys):
 
 
 def test_segments_csv_neutralises_formulas(built, capsys):
-    out = run(capsys, "segments", built, "--format", "csv")[1]
+    out = run(capsys, "segments", built, "--format", "csv", "--identifiable")[1]  # labels kept as typed
     rows = list(csv.DictReader(io.StringIO(out)))
     p1 = next(r for r in rows if r["speaker"] == "P01")
     assert p1["participant"] == "'" + FORMULA
