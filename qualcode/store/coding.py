@@ -23,7 +23,6 @@ from qualcode.store.models import (
     utcnow,
 )
 
-
 MERGED_REASON = "discovery cluster"  # a person merged a discovered cluster into the code
 
 
