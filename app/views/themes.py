@@ -165,11 +165,13 @@ def _clusters(study, coder: str) -> None:  # noqa: ANN001
     texts = {s.id: s for s in study.segments(ids=ids)}
     st.caption(f"{len(found['clusters'])} clusters · model {found['model']} · {found['at'][:16]}")
     for c in found["clusters"]:
-        with st.expander(f"**{', '.join(c['keywords'][:5])}** — {c['size']} segments, "
+        with st.expander(f"**{_md(', '.join(c['keywords'][:5]))}** — {c['size']} segments, "
                          f"{c['participants']} participants"):
             for sid in c["exemplars"]:
                 if sid in texts:
-                    st.markdown(f"> “{texts[sid].text}” ({texts[sid].attribution()})")
+                    st.markdown(f"> “{_md(texts[sid].text)}” ({_md(texts[sid].attribution())})")
+    st.page_link("views/discover.py", label="Promote a cluster to a code, or merge it into one: Discover page",
+                 icon="🧭")
 
 
 def _downloads(study, data, coder, source, threshold, by, redactor) -> None:  # noqa: ANN001, PLR0913
@@ -179,9 +181,13 @@ def _downloads(study, data, coder, source, threshold, by, redactor) -> None:  # 
 
     st.caption("Anonymised (names replaced). For an identifiable copy use `qualcode report … --identifiable`, "
                "which the audit log records.")
-    st.download_button("Theme report (Markdown)", markdown_report(data), "report.md", key="dl-report")
+    def audited(what: str):  # noqa: ANN202 - every download is in the audit log (who, what, when)
+        return lambda: study.record_export(coder, f"app {what}", "download", identifiable=False)
+
+    st.download_button("Theme report (Markdown)", markdown_report(data), "report.md", key="dl-report", on_click=audited("report"))
     # The files below are made only when their button is clicked (a callable), so the
     # page stays fast on large studies.
+    from qualcode.exports import redact_project
     from qualcode.io.refi import codebook_qdc, qdpx_bytes
     from qualcode.reports.data import collect
     from qualcode.reports.paper_formats import docx_report, html_report, xlsx_report
@@ -192,18 +198,18 @@ def _downloads(study, data, coder, source, threshold, by, redactor) -> None:  # 
 
     c1, c2, c3 = st.columns(3)
     c1.download_button("Theme report (HTML)", lambda: html_report(full()), "report.html", mime="text/html",
-                       key="dl-html")
-    c2.download_button("Theme report (Word)", lambda: docx_report(full()), "report.docx", key="dl-docx",
+                       key="dl-html", on_click=audited("html"))
+    c2.download_button("Theme report (Word)", lambda: docx_report(full()), "report.docx", key="dl-docx", on_click=audited("docx"),
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    c3.download_button("Framework matrix (Excel)", lambda: xlsx_report(full()), "report.xlsx", key="dl-xlsx",
+    c3.download_button("Framework matrix (Excel)", lambda: xlsx_report(full()), "report.xlsx", key="dl-xlsx", on_click=audited("xlsx"),
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        help="Counts, co-occurrence, the framework matrix, every coded segment, saturation, charts")
-    c1.download_button("REFI-QDA project (.qdpx)", lambda: qdpx_bytes(refi_project(study)),
-                       f"{study.folder.name}.qdpx", key="dl-qdpx",
+    c1.download_button("REFI-QDA project (.qdpx)", lambda: qdpx_bytes(redact_project(refi_project(study), redactor)),
+                       f"{study.folder.name}.qdpx", key="dl-qdpx", on_click=audited("qdpx"),
                        help="Opens in NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes by coder, memos "
-                       "(identifiable: the transcripts as imported)")
+                       "(anonymised like the reports; selections moved with their redacted text)")
     c2.download_button("REFI-QDA codebook (.qdc)", lambda: codebook_qdc(data.codebook, study.folder.name),
-                       "codebook.qdc", key="dl-qdc")
+                       "codebook.qdc", key="dl-qdc", on_click=audited("qdc"))
     from qualcode.cli.study_commands import segment_rows
     from qualcode.io.cells import safe_cell
 
@@ -215,11 +221,11 @@ def _downloads(study, data, coder, source, threshold, by, redactor) -> None:  # 
         for column in ("text", "speaker", "transcript"):  # anonymised like the reports
             table[column] = table[column].map(lambda v: redactor.text(v) if isinstance(v, str) else v)
         table = table.map(safe_cell)
-    st.download_button("Segments (CSV)", table.to_csv(index=False), "segments.csv", key="dl-segments",
+    st.download_button("Segments (CSV)", table.to_csv(index=False), "segments.csv", key="dl-segments", on_click=audited("segments"),
                        help="Anonymised; start/end are offsets in the transcript as imported")
     from qualcode.io.codebook import dump_codebook
 
-    st.download_button("Codebook (YAML)", dump_codebook(data.codebook), "codebook.yaml", key="dl-codebook")
+    st.download_button("Codebook (YAML)", dump_codebook(data.codebook), "codebook.yaml", key="dl-codebook", on_click=audited("codebook"))
 
 
 render()
