@@ -58,7 +58,12 @@ def calls(tid: int, segs: list[int], other: int, me: str) -> dict[str, tuple]:
         "discovery": ((), {}), "segments_to_recode": (("phones",), {}), "role_of": ((me,), {}),
         "audit_export": (("report", "report.md", me), {}),
         "applications": ((), {}), "visible_applications": ((me,), {}), "memos": ((), {}),
-        "is_done": ((tid, me), {}),
+        "is_done": ((tid, me), {}), "done_by_all": ((), {}), "created_at": ((), {}),
+        "span_codings": ((), {"transcript_id": tid}), "segments_for_span": ((tid, 0, 5), {}),
+        "coded_segments": ((["phones"],), {}), "retrieve": (("access",), {}),
+        "search_text": (("ring",), {}), "framework_summaries": ((), {}), "discovery_runs": ((), {}),
+        "record_export": ((me, "report", "report.md", False), {}),
+        "code_span": ((other, 0, 3, "phones", me), {}), "code_all_hits": (("ring", "money", me), {}),
         "decide": ((seg, "phones", me), {}), "unset": ((seg, "phones", me), {}),
         "add_memo": ((me, "a note"), {"segment_id": seg}), "mark_done": ((other, me), {}),
         "save_discovery": (([], "hash"), {}), "replace_suggestions": (([], []), {"model_id": "hash"}),
@@ -109,13 +114,10 @@ def test_every_role_may_call_exactly_what_its_rank_allows(team, who):
 def test_the_matrix_covers_every_declared_method(team):
     study, tid, segs, other = team
     covered = set(calls(tid, segs, other, "x"))
-    # the methods of the pages merged from other branches (spans, undo, memos, retrieval,
-    # search, framework summaries, discovery, managing participants) are declared with their
-    # roles in RULES and exercised by those pages' own tests, not yet by this matrix
-    later = {"span_codings", "code_span", "remove_span", "done_by_all", "update_memo", "segments_for_span",
-             "coded_segments", "undo_last", "delete_memo", "retrieve", "search_text", "code_all_hits",
-             "framework_summaries", "record_export", "set_framework_summary", "discovery_runs", "merge_cluster",
-             "promote_cluster", "update_participant", "import_transcripts", "created_at"}
+    # methods that need an earlier action's id (a span, a memo, a discovery run, an undo) are
+    # exercised with their roles by their own store and page tests, not by this matrix
+    later = {"remove_span", "update_memo", "undo_last", "delete_memo", "set_framework_summary", "merge_cluster",
+             "promote_cluster", "update_participant", "import_transcripts"}
     assert set(RULES) - covered <= later
 
 
