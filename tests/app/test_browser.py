@@ -185,6 +185,39 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     settle(bob)
     shot(bob, "07-bob-at-the-same-time")
 
+    # search every transcript and code all hits (one action); then Retrieve and follow a hit
+    click(alice, '[data-testid="stSidebarNavLink"]', "Search", exact=True)
+    find(alice, "h1", "Search")
+    settle(alice)
+    box = find(alice, 'input[aria-label="Words or phrase"]')[0]
+    box.click()
+    box.send_keys("Mill Lane")
+    click(alice, '[data-testid="stFormSubmitButton"] button', "Search")
+    settle(alice)
+    hits = [h for h in study.search_text("Mill Lane") if h.codeable]
+    choose(alice, "Code all hits with", "Variation and patchy quality")
+    settle(alice)
+    click(alice, "button", "Code all")
+    coded = until(lambda: [x for x in study.span_codings(coder="alice") if x.code_id == "variation_quality"],
+                  what="every hit coded")
+    assert sorted((x.start, x.end) for x in coded) == sorted((h.start, h.end) for h in hits)
+    assert all(x.text == "Mill Lane" for x in coded)
+    settle(alice)
+    shot(alice, "08-search-code-all-hits")
+    click(alice, '[data-testid="stSidebarNavLink"]', "Retrieve", exact=True)
+    find(alice, "h1", "Retrieve")
+    settle(alice)
+    choose(alice, "Code", "Variation and patchy quality")
+    settle(alice)
+    find(alice, '[data-testid="stText"]', "Mill Lane")  # each hit shown as plain text
+    shot(alice, "09-retrieve")
+    click(alice, "button", "Open", exact=True)
+    find(alice, "h1", "Code")
+    settle(alice)
+    shot(alice, "10-followed-to-the-transcript")
+    choose(alice, "Transcript", first)  # back where she coded before the reload
+    settle(alice)
+
     # reload: everything is still there, and alice is still alice
     alice.refresh()
     find(alice, "h1", "Code")
@@ -192,9 +225,11 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     find(alice, "button", "Remove")  # her accepted code
     find(alice, '[data-testid="stExpander"] summary', "Memos (1)")
     click(alice, "button", "Select text", exact=True)
-    find(alice, "summary", "Span codings on this page (1)")
+    mine = len(study.span_codings(coder="alice", transcript_id=study.transcript_id(first)))
+    assert mine == 2  # "Mill Lane" by hand, and again by Code all hits (another code)
+    find(alice, "summary", f"Span codings on this page ({mine})")
     settle(alice)
-    shot(alice, "08-after-reload")
+    shot(alice, "11-after-reload")
     assert "coder=alice" in alice.current_url
     for driver in (alice, bob):
         assert foreign_requests(driver, url) == []  # no font, icon or script from another machine
