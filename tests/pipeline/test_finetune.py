@@ -47,18 +47,18 @@ def test_classifier_blends_the_fine_tuned_head_only_with_enough_rows():
     Y = np.array([[1, 0, 0]] * len(FOOD) + [[0, 1, 0]] * len(STAFF))  # third code never seen
     E = make_embedder("all-MiniLM-L6-v2").encode(texts)
     model = make_embedder("all-MiniLM-L6-v2").path
-    small = CodeClassifier(folds=3, fine_tune=str(model), fine_tune_min=13).fit(texts, Y, E)
+    small = CodeClassifier(folds=3, fine_tune=str(model), fine_tune_min=13).fit(texts, Y, embeddings=E)
     assert small.head_ is None  # 12 rows < 13: the SVMs alone
-    clf = CodeClassifier(folds=3, fine_tune=str(model), fine_tune_min=12).fit(texts, Y, E)
+    clf = CodeClassifier(folds=3, fine_tune=str(model), fine_tune_min=12).fit(texts, Y, embeddings=E)
     assert clf.head_ is not None
     unseen = ["The soup was too salty.", "The nurse on nights was lovely."]
     Eu = make_embedder("all-MiniLM-L6-v2").encode(unseen)
-    proba = clf.predict_proba(unseen, Eu)
+    proba = clf.predict_proba(unseen, embeddings=Eu)
     assert proba.shape == (2, 3) and ((proba >= 0) & (proba <= 1)).all()
     assert proba[:, 2].tolist() == [0.0, 0.0]  # a code never coded is never suggested
-    assert clf.predict(unseen, Eu).tolist() == [[1, 0, 0], [0, 1, 0]]
+    assert clf.predict(unseen, embeddings=Eu).tolist() == [[1, 0, 0], [0, 1, 0]]
     # the decision is the averaged probability against the mean of the two decision points
-    margin = clf.decision_function(unseen, Eu)
+    margin = clf.decision_function(unseen, embeddings=Eu)
     point = 0.5 * (sigmoid(clf.calibrator_.params_[:, 1]) + 0.5)
     assert np.allclose(margin[:, :2], proba[:, :2] - point[:2])
     assert (margin[:, :2] >= 0).astype(int).tolist() == [[1, 0], [0, 1]] and np.isneginf(margin[:, 2]).all()

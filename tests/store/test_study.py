@@ -167,8 +167,11 @@ def test_code_study_learns_from_decisions_and_next_skips_what_is_coded(study, tm
 
 
 @pytest.mark.slow
-def test_code_study_fine_tunes_the_real_model_when_asked(tmp_path, tiny_codebook):
+def test_code_study_fine_tunes_the_real_model_when_asked(tmp_path, tiny_codebook, monkeypatch):
+    from qualcode import workflow
     from qualcode.pipeline.embed import make_embedder
+
+    monkeypatch.setattr(workflow, "MIN_LABELLED", 10)  # 12 decided segments train the classifier here
 
     study = Study.init(tmp_path / "study", codebook=tiny_codebook)  # SQLite only: this tests the learning
 
