@@ -148,6 +148,15 @@ def show_chips(items: list[tuple[str, str, str]]) -> None:
         st.markdown(" ".join(chip(*x) for x in items), unsafe_allow_html=True)
 
 
+def download(study, coder: str, what: str, label: str, data, filename: str, *, key: str,  # noqa: ANN001, PLR0913
+             where=st, **options) -> None:  # noqa: ANN003
+    """A download button whose click is recorded in the audit log: who, what, which file, when
+    (``record_export``). Files from the app are always anonymised, hence ``identifiable=False``;
+    ``data`` may be a callable so that large files are made only when clicked."""
+    where.download_button(label, data, filename, key=key, on_click=study.record_export,
+                          args=(coder, f"app {what}", filename, False), **options)
+
+
 def saved(message: str, later: bool = False) -> None:
     """Say a change was saved. ``later``: keep it for the next draw (:func:`show_saved`), for a
     callback (a fragment's callback must not draw) or before ``st.rerun()``."""

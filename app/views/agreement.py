@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import code_label, md_escape, require_coder, saved
+from app.state import code_label, download, md_escape, require_coder, saved
 from qualcode.errors import QualcodeError
 
 
@@ -63,7 +63,9 @@ def render() -> None:
             st.caption(f"{len(flagged)} code × pair row(s) flagged (alpha below {threshold} or undefined).")
             from qualcode.reports.agreement_report import agreement_workbook
 
-            st.download_button("Download agreement.xlsx", agreement_workbook(rows, threshold), "agreement.xlsx")
+            download(study, me, "agreement xlsx", "Download agreement.xlsx", lambda: agreement_workbook(rows, threshold),
+                     "agreement.xlsx", key="agreement-xlsx",
+                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     with disagree:
         if len(coders) < 2:
             st.info("Disagreements need two coders.")

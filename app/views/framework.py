@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import code_label, require_coder, saved
+from app.state import code_label, download, require_coder, saved
 
 EDITORS = ("supervisor", "admin")
 
@@ -36,7 +36,7 @@ def render() -> None:
                f"{matrix.drafts()} machine drafts (marked DRAFT: the participant's most representative sentence).")
     _table(data)
     _editor(study, data, coder, role, redactor)
-    _downloads(data)
+    _downloads(study, coder, data)
 
 
 def _table(data) -> None:  # noqa: ANN001
@@ -109,16 +109,18 @@ def _plain(redactor, text: str) -> str:  # noqa: ANN001
     return out
 
 
-def _downloads(data) -> None:  # noqa: ANN001
+def _downloads(study, coder: str, data) -> None:  # noqa: ANN001
+    """Both files anonymised like the page; each click is in the audit log."""
     from qualcode.reports.framework import matrix_docx_bytes
     from qualcode.reports.paper_formats import xlsx_report
 
     c1, c2 = st.columns(2)
-    c1.download_button("Framework matrix (Excel)", lambda: xlsx_report(data), "framework_matrix.xlsx",
-                       key="fw-xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    c2.download_button("Framework matrix (Word)", lambda: matrix_docx_bytes(data), "framework_matrix.docx",
-                       key="fw-docx",
-                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    download(study, coder, "framework xlsx", "Framework matrix (Excel)", lambda: xlsx_report(data),
+             "framework_matrix.xlsx", key="fw-xlsx", where=c1,
+             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    download(study, coder, "framework docx", "Framework matrix (Word)", lambda: matrix_docx_bytes(data),
+             "framework_matrix.docx", key="fw-docx", where=c2,
+             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
 render()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import embedder, require_coder, saved
+from app.state import download, embedder, require_coder, saved
 
 SOURCE_HELP = ("best: final codes where a segment was adjudicated, else coders' codes, else machine "
                "suggestions over the threshold (marked); final, human (coders') or machine: only that kind")
@@ -181,10 +181,10 @@ def _downloads(study, data, coder, source, threshold, by, redactor) -> None:  # 
 
     st.caption("Anonymised (names replaced). For an identifiable copy use `qualcode report … --identifiable`, "
                "which the audit log records.")
-    def audited(what: str):  # noqa: ANN202 - every download is in the audit log (who, what, when)
-        return lambda: study.record_export(coder, f"app {what}", "download", identifiable=False)
+    def dl(what: str, label: str, payload, filename: str, **options) -> None:  # noqa: ANN001, ANN003
+        download(study, coder, what, label, payload, filename, **options)
 
-    st.download_button("Theme report (Markdown)", markdown_report(data), "report.md", key="dl-report", on_click=audited("report"))
+    dl("report", "Theme report (Markdown)", markdown_report(data), "report.md", key="dl-report")
     # The files below are made only when their button is clicked (a callable), so the
     # page stays fast on large studies.
     from qualcode.exports import redact_project
@@ -197,19 +197,19 @@ def _downloads(study, data, coder, source, threshold, by, redactor) -> None:  # 
         return collect(study, source, threshold, by, redactor=redactor)
 
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Theme report (HTML)", lambda: html_report(full()), "report.html", mime="text/html",
-                       key="dl-html", on_click=audited("html"))
-    c2.download_button("Theme report (Word)", lambda: docx_report(full()), "report.docx", key="dl-docx", on_click=audited("docx"),
-                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    c3.download_button("Framework matrix (Excel)", lambda: xlsx_report(full()), "report.xlsx", key="dl-xlsx", on_click=audited("xlsx"),
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       help="Counts, co-occurrence, the framework matrix, every coded segment, saturation, charts")
-    c1.download_button("REFI-QDA project (.qdpx)", lambda: qdpx_bytes(redact_project(refi_project(study), redactor)),
-                       f"{study.folder.name}.qdpx", key="dl-qdpx", on_click=audited("qdpx"),
-                       help="Opens in NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes by coder, memos "
-                       "(anonymised like the reports; selections moved with their redacted text)")
-    c2.download_button("REFI-QDA codebook (.qdc)", lambda: codebook_qdc(data.codebook, study.folder.name),
-                       "codebook.qdc", key="dl-qdc", on_click=audited("qdc"))
+    dl("html", "Theme report (HTML)", lambda: html_report(full()), "report.html", mime="text/html",
+       key="dl-html", where=c1)
+    dl("docx", "Theme report (Word)", lambda: docx_report(full()), "report.docx", key="dl-docx", where=c2,
+       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    dl("xlsx", "Framework matrix (Excel)", lambda: xlsx_report(full()), "report.xlsx", key="dl-xlsx", where=c3,
+       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+       help="Counts, co-occurrence, the framework matrix, every coded segment, saturation, charts")
+    dl("qdpx", "REFI-QDA project (.qdpx)", lambda: qdpx_bytes(redact_project(refi_project(study), redactor)),
+       f"{study.folder.name}.qdpx", key="dl-qdpx", where=c1,
+       help="Opens in NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes by coder, memos "
+       "(anonymised like the reports; selections moved with their redacted text)")
+    dl("qdc", "REFI-QDA codebook (.qdc)", lambda: codebook_qdc(data.codebook, study.folder.name),
+       "codebook.qdc", key="dl-qdc", where=c2)
     from qualcode.cli.study_commands import segment_rows
     from qualcode.io.cells import safe_cell
 
@@ -221,11 +221,11 @@ def _downloads(study, data, coder, source, threshold, by, redactor) -> None:  # 
         for column in ("text", "speaker", "transcript"):  # anonymised like the reports
             table[column] = table[column].map(lambda v: redactor.text(v) if isinstance(v, str) else v)
         table = table.map(safe_cell)
-    st.download_button("Segments (CSV)", table.to_csv(index=False), "segments.csv", key="dl-segments", on_click=audited("segments"),
-                       help="Anonymised; start/end are offsets in the transcript as imported")
+    dl("segments", "Segments (CSV)", table.to_csv(index=False), "segments.csv", key="dl-segments",
+       help="Anonymised; start/end are offsets in the transcript as imported")
     from qualcode.io.codebook import dump_codebook
 
-    st.download_button("Codebook (YAML)", dump_codebook(data.codebook), "codebook.yaml", key="dl-codebook", on_click=audited("codebook"))
+    dl("codebook", "Codebook (YAML)", dump_codebook(data.codebook), "codebook.yaml", key="dl-codebook")
 
 
 render()
