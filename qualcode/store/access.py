@@ -36,7 +36,7 @@ RULES: dict[str, str] = {
     "transcripts": "coder", "transcript_id": "coder", "plain_text": "coder", "participants": "coder",
     "segments": "coder", "coders": "coder", "assignments": "coder", "done_by": "coder",
     "done_by_all": "coder", "is_done": "coder", "blind_transcripts": "coder", "discovery": "coder",
-    "segments_to_recode": "coder", "role_of": "coder", "audit_export": "coder",
+    "segments_to_recode": "coder", "role_of": "coder",
     "applications": "coder", "visible_applications": "coder", "memos": "coder", "span_codings": "coder",
     # coding one's own work
     "decide": "coder", "unset": "coder", "add_memo": "coder", "update_memo": "coder",

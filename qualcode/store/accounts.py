@@ -206,11 +206,6 @@ class Accounts:
                 refused = "log-in: expected a known name and its password, got a wrong name or password"
         raise AccessDenied(refused)
 
-    def audit_export(self, what: str, target: str, actor: str) -> None:
-        """Record that ``actor`` exported ``what`` (report, project, codebook …) to ``target``."""
-        with self._tx() as s:
-            self._audit(s, actor, "export", "study", what, None, {"to": str(target)})
-
     # ------------------------------------------------------------------ sessions
     def start_session(self, name: str, hours: float = SESSION_HOURS) -> str:
         """A random token for a logged-in person (only its SHA-256 is stored)."""

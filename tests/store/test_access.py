@@ -20,7 +20,7 @@ RANK = {None: 0, "coder": 1, "supervisor": 2, "admin": 3}
 # the lowest role that may call each method (higher roles may too; a visitor may call nothing).
 POLICY = {
     # coders read the study and code their own work (reads filtered by the blind rule)
-    "coder": """add_example add_memo applications assignments audit_export blind_transcripts code_all_hits
+    "coder": """add_example add_memo applications assignments blind_transcripts code_all_hits
         code_span codebook codebook_version codebook_versions coded_segments coders created_at decide
         delete_memo discovery discovery_runs done_by done_by_all framework_summaries is_done mark_done
         memos participants plain_text record_export remove_span replace_suggestions retrieve role_of
@@ -74,7 +74,6 @@ def calls(tid: int, segs: list[int], other: int, me: str) -> dict[str, tuple]:
         "participants": ((), {}), "segments": ((), {"transcript_id": tid}), "coders": ((), {}),
         "assignments": ((), {}), "done_by": ((tid,), {}), "blind_transcripts": ((me,), {}),
         "discovery": ((), {}), "segments_to_recode": (("phones",), {}), "role_of": ((me,), {}),
-        "audit_export": (("report", "report.md", me), {}),
         "applications": ((), {}), "visible_applications": ((me,), {}), "memos": ((), {}),
         "is_done": ((tid, me), {}), "done_by_all": ((), {}), "created_at": ((), {}),
         "span_codings": ((), {"transcript_id": tid}), "segments_for_span": ((tid, 0, 5), {}),
