@@ -162,12 +162,24 @@ def unescaped(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
-@pytest.mark.parametrize("page", PAGES)
+EVERY_PAGE = (*PAGES, "framework", "discover", "retrieve", "search", "memos", "manage")
+
+
+@pytest.mark.parametrize("page", EVERY_PAGE)
 def test_hostile_text_never_reaches_raw_html(hostile, page):
     at = open_app(page, "sue")
     if page == "code":
         at.selectbox(key="transcript").set_value("zz_hostile").run()
-        assert not at.exception
+    if page == "retrieve":  # the hostile code's machine suggestions, with their reasons
+        at.selectbox(key="r_code").set_value("evil").run()
+        at.selectbox(key="r_source").set_value("machine").run()
+    if page == "search":
+        at.text_input(key="s_text").set_value("practice manager")
+        button(at, label="Search").click().run()
+    assert not at.exception, at.exception
+    shown = " ".join([m.value for m in at.markdown] + [t.value for t in at.text] + [c.value for c in at.caption])
+    if page in ("code", "retrieve", "search", "memos"):  # the hostile text is on the page …
+        assert "script" in shown and "onerror" in shown, page
     raw = [m.value for m in at.markdown if m.proto.allow_html]
     for value in raw:
         assert not re.search(r"<\s*(script|img)", value, re.I), value
