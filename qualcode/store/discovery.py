@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from qualcode.errors import StoreError
-from qualcode.records import Code
+from qualcode.records import Code, DiscoveryRunInfo
 from qualcode.store.core import StudyCore
 from qualcode.store.models import CodeApplicationRow, DiscoveryRunRow, utcnow
 
@@ -91,13 +91,13 @@ class Discovery(StudyCore):
                 raise StoreError(f"run: expected a discovery run id of the study, got {run_id}")
             return self._run(row)
 
-    def discovery_runs(self) -> list[dict]:
+    def discovery_runs(self) -> list[DiscoveryRunInfo]:
         """Every run, newest first, without the clusters' segment lists."""
         with self._read() as s:
             rows = s.scalars(select(DiscoveryRunRow).order_by(DiscoveryRunRow.id.desc())).all()
-            return [{"id": r.id, "at": r.created_at.isoformat(), "by": r.created_by, "model": r.model,
-                     "seed": r.seed, "params": json.loads(r.params or "{}"),
-                     "clusters": len(json.loads(r.clusters or "[]"))} for r in rows]
+            return [DiscoveryRunInfo(r.id, r.created_at.isoformat(), r.created_by, r.model, r.seed,
+                                     json.loads(r.params or "{}"), len(json.loads(r.clusters or "[]")))
+                    for r in rows]
 
     def _cluster(self, label: int, run_id: int | None) -> tuple[dict, dict]:
         run = self.discovery(run_id)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import AccessDenied, StoreError
-from qualcode.records import CodeApplication
+from qualcode.records import CodeApplication, Disagreement
 from qualcode.store.core import StudyCore
 from qualcode.store.models import (
     AssignmentRow,
@@ -254,7 +254,7 @@ class DoubleCoding(StudyCore):
                 versions.add(app.codebook_version)
         return ids, tables, sorted(versions)
 
-    def disagreements(self, a: str, b: str, code: str | None = None) -> list[dict]:
+    def disagreements(self, a: str, b: str, code: str | None = None) -> list[Disagreement]:
         """Segments where coders ``a`` and ``b`` differ on a code, both codings side by side,
         with the final (adjudicated) decision where there is one."""
         codes = [code] if code else self.codebook().ids()
@@ -267,8 +267,7 @@ class DoubleCoding(StudyCore):
             for i in np.flatnonzero(table[:, 0] != table[:, 1]):
                 seg = segments[ids[i]]
                 f = final.get((seg.id, code_id))
-                out.append({"segment": seg.id, "transcript": seg.transcript, "attribution": seg.attribution(),
-                            "text": seg.text, "code": code_id, a: bool(table[i, 0]), b: bool(table[i, 1]),
-                            "final": None if f is None else f.present,
-                            "rationale": "" if f is None else f.reason})
+                out.append(Disagreement(seg.id, seg.transcript, seg.attribution(), seg.text, code_id, (a, b),
+                                        (bool(table[i, 0]), bool(table[i, 1])),
+                                        None if f is None else f.present, "" if f is None else f.reason))
         return out

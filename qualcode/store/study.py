@@ -25,6 +25,7 @@ from qualcode.pipeline.segment import segment_transcript
 from qualcode.records import (
     Code,
     Codebook,
+    CodebookVersionInfo,
     Participant,
     Segment,
     Transcript,
@@ -245,10 +246,9 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                            guid=r.guid or "", is_codable=bool(r.is_codable)) for r in rows)
         return Codebook(name=head.name, codes=codes, version=version, description=head.description)
 
-    def codebook_versions(self) -> list[dict]:
+    def codebook_versions(self) -> list[CodebookVersionInfo]:
         with self._read() as s:
-            return [{"version": v.id, "name": v.name, "note": v.note, "created_by": v.created_by,
-                     "created_at": v.created_at.isoformat()}
+            return [CodebookVersionInfo(v.id, v.name, v.note, v.created_by, v.created_at.isoformat())
                     for v in s.scalars(select(CodebookVersion).order_by(CodebookVersion.id))]
 
     # ------------------------------------------------------------------ participants & import
