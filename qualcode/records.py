@@ -259,3 +259,49 @@ class TextHit:
     segment_id: int | None = None
     attribution: str = ""
     codeable: bool = True
+
+
+@dataclass(frozen=True)
+class CodebookVersionInfo:
+    """One stored version of the codebook: who made it, when (ISO 8601) and why."""
+
+    version: int
+    name: str
+    note: str
+    created_by: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A segment where two coders differ on a code, with the final decision if adjudicated."""
+
+    segment: int
+    transcript: str
+    attribution: str
+    text: str
+    code: str
+    coders: tuple[str, str]
+    applied: tuple[bool, bool]  # did coders[0] / coders[1] apply the code
+    final: bool | None = None
+    rationale: str = ""
+
+    def as_dict(self) -> dict:
+        """The JSON shape of ``qualcode disagreements --json`` (each coder's name a key)."""
+        a, b = self.coders
+        return {"segment": self.segment, "transcript": self.transcript, "attribution": self.attribution,
+                "text": self.text, "code": self.code, a: self.applied[0], b: self.applied[1],
+                "final": self.final, "rationale": self.rationale}
+
+
+@dataclass(frozen=True)
+class DiscoveryRunInfo:
+    """One discovery run as listed (without its clusters' segments)."""
+
+    id: int
+    at: str
+    by: str
+    model: str
+    seed: int | None
+    params: Mapping[str, object]
+    clusters: int  # how many

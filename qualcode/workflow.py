@@ -152,7 +152,7 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
     col = {c: j for j, c in enumerate(codes)}
     decided = {a.segment_id for a in study.applications(source="human")}
     decided |= {a.segment_id for a in study.applications(source="final")}
-    finished = {t.id for t in study.transcripts() if coder in study.done_by(t.id)}
+    finished = {tid for tid, who in study.done_by_all().items() if coder in who}  # one query, not one per transcript
     segments = study.segments(codeable_only=True)
     candidates = [s for s in segments if s.id not in decided and s.transcript_id not in finished]
     if not candidates:

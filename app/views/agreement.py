@@ -41,8 +41,9 @@ def render() -> None:
         assigned = study.assignments()
         if assigned:
             names = {t.id: t.name for t in study.transcripts()}
+            done = study.done_by_all()  # one query for the whole table
             st.dataframe([{"transcript": names.get(tid, tid), "coders": ", ".join(c),
-                           "done by": ", ".join(study.done_by(tid))} for tid, c in assigned.items()], hide_index=True)
+                           "done by": ", ".join(done.get(tid, []))} for tid, c in assigned.items()], hide_index=True)
     with stats:
         chosen = st.multiselect("Coders to compare", coders, default=[c for c in coders if study.coded_transcripts(c)])
         st.caption("Agreement between the chosen coders' own decisions (human coding, spans counted for the "
@@ -79,23 +80,23 @@ def render() -> None:
         st.caption(f"{len(items)} disagreement(s)")
         for d in items[:100]:
             with st.container(border=True):
-                st.caption(f"segment {d['segment']} · {md_escape(d['transcript'])} · {md_escape(d['attribution'])} · "
-                           f"**{md_escape(code_label(codebook, d['code']))}**")
-                st.text(d["text"])  # exactly as stored
+                st.caption(f"segment {d.segment} · {md_escape(d.transcript)} · {md_escape(d.attribution)} · "
+                           f"**{md_escape(code_label(codebook, d.code))}**")
+                st.text(d.text)  # exactly as stored
                 x, y, z = st.columns([1, 1, 3])
-                x.metric(f"{a} (human)", "applied" if d[a] else "not applied")
-                y.metric(f"{b} (human)", "applied" if d[b] else "not applied")
-                with z.form(f"adj-{d['segment']}-{d['code']}"):
+                x.metric(f"{a} (human)", "applied" if d.applied[0] else "not applied")
+                y.metric(f"{b} (human)", "applied" if d.applied[1] else "not applied")
+                with z.form(f"adj-{d.segment}-{d.code}"):
                     present = st.radio("Final", ["applies", "does not apply"], horizontal=True,
-                                       index=None if d["final"] is None else (0 if d["final"] else 1))
-                    rationale = st.text_input("Rationale", d["rationale"])
+                                       index=None if d.final is None else (0 if d.final else 1))
+                    rationale = st.text_input("Rationale", d.rationale)
                     if st.form_submit_button("Save final code"):
                         if present is None:
                             st.error("Final: choose whether the code applies.")
                         elif not rationale.strip():
                             st.error("Rationale: write a short reason.")
                         else:
-                            study.set_final(d["segment"], d["code"], present == "applies", me, rationale)
+                            study.set_final(d.segment, d.code, present == "applies", me, rationale)
                             saved("Final code saved")
 
 

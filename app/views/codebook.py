@@ -10,7 +10,7 @@ split, the segments coded with the old code are listed and offered as a re-codin
 from __future__ import annotations
 
 import inspect
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import streamlit as st
 
@@ -35,12 +35,12 @@ def field_error(form: str, field: str) -> None:
 def stale_message(study, opened: int) -> str | None:  # noqa: ANN001
     """None if the codebook is still at ``opened``, else who changed it and when."""
     versions = study.codebook_versions()
-    newer = [v for v in versions if v["version"] > opened]
+    newer = [v for v in versions if v.version > opened]
     if not newer:
         return None
     last = newer[-1]
-    return (f"codebook: changed by {last['created_by']} at {last['created_at'][:19].replace('T', ' ')} "
-            f"since you opened it (version {opened}; now version {last['version']}); nothing was saved")
+    return (f"codebook: changed by {last.created_by} at {last.created_at[:19].replace('T', ' ')} "
+            f"since you opened it (version {opened}; now version {last.version}); nothing was saved")
 
 
 def submit(study, form: str, fn, *args, message: str, **kwargs) -> bool:  # noqa: ANN001
@@ -183,7 +183,7 @@ def render() -> None:
     with split:
         split_tab(study, codebook, coder, label)
     with history:
-        st.dataframe(study.codebook_versions(), hide_index=True)
+        st.dataframe([asdict(v) for v in study.codebook_versions()], hide_index=True)
 
 
 def split_tab(study, codebook, coder: str, label) -> None:  # noqa: ANN001

@@ -117,14 +117,15 @@ def cmd_disagreements(args: argparse.Namespace) -> int:
     with _open(args.study) as study:
         rows = study.disagreements(a, b, args.code)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=1))
         return 0
     if not rows:
         print(f"{a} and {b} agree on every code of the segments both coded")
     for r in rows:
-        final = "" if r["final"] is None else f" | final: {'yes' if r['final'] else 'no'}"
-        print(f"segment {r['segment']} ({r['attribution']}) code {r['code']}: "
-              f"{a}={'yes' if r[a] else 'no'} {b}={'yes' if r[b] else 'no'}{final}\n  “{r['text'][:200]}”")
+        final = "" if r.final is None else f" | final: {'yes' if r.final else 'no'}"
+        print(f"segment {r.segment} ({r.attribution}) code {r.code}: "
+              f"{a}={'yes' if r.applied[0] else 'no'} {b}={'yes' if r.applied[1] else 'no'}{final}\n"
+              f"  “{r.text[:200]}”")
     return 0
 
 

@@ -288,7 +288,7 @@ def cmd_codebook(args: argparse.Namespace) -> int:
                   f"{len(todo)} segment(s) coded {code_id} to re-code")
         elif args.versions:
             for v in study.codebook_versions():
-                print(f"{v['version']:>3}  {v['created_at'][:16]}  {v['created_by']:<12} {v['note']}")
+                print(f"{v.version:>3}  {v.created_at[:16]}  {v.created_by:<12} {v.note}")
         else:
             sys.stdout.write(dump_codebook(study.codebook(args.version)))
     return 0

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -293,18 +295,27 @@ def load_yaml(text: str, file: str | Path, error: type[InputError] = InputError)
 
 
 # ----------------------------------------------------------------------------- CSV
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
 def csv_rows(text: str, file: str | Path, error: type[InputError] = InputError) -> list[tuple[int, list[str]]]:
     """(line number where the row starts, cells) of every row of a CSV text.
 
     Cells longer than :data:`MAX_CELL_CHARS`, NUL bytes and broken quoting are one line
     naming the row.
     """
-    reader = csv.reader(io.StringIO(text))
-    out: list[tuple[int, list[str]]] = []
+    return list(iter_csv_rows(text, file, error))
+
+
+def iter_csv_rows(text: str, file: str | Path,
+                  error: type[InputError] = InputError) -> Iterator[tuple[int, list[str]]]:
+    """:func:`csv_rows` one row at a time (a reader that keeps only what it needs of each row)."""
+    # Lines split at "\n" only, as io.StringIO would, without copying the whole text.
+    reader = csv.reader(m.group() for m in _LINE.finditer(text))
     start = 1
     try:
         for row in reader:
-            out.append((start, row))
+            yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:
         msg = str(exc)
@@ -312,7 +323,6 @@ def csv_rows(text: str, file: str | Path, error: type[InputError] = InputError) 
             raise error(file, f"cells of at most {_n(MAX_CELL_CHARS)} characters (qualcode's limit on "
                         "cell length)", "a longer cell", line=start) from None
         raise error(file, "well-formed CSV", msg, line=start) from None
-    return out
 
 
 __all__ = [

@@ -27,6 +27,7 @@ offset indexes that text.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from pathlib import Path
 
@@ -259,7 +260,8 @@ def _assemble(turns: list[tuple[str | None, str, float | None, float | None]]) -
         start = pos + len(prefix)
         pos += len(prefix) + len(body)
         out.append(Turn(speaker, start, pos, body, t0, t1))
-    return "".join(parts) + "\n", tuple(out)
+    parts.append("\n")
+    return "".join(parts), tuple(out)  # one join: no second copy of the whole text
 
 
 _CUE_TIME = re.compile(rf"^\s*(?P<a>(?:\d+:)?{_TS})\s*-->\s*(?P<b>(?:\d+:)?{_TS})")
@@ -348,18 +350,21 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
 
 
 def _csv_turns(text: str, path: str | Path) -> list:
-    rows = [(n, r) for n, r in safe.csv_rows(text, path) if any(cell.strip() for cell in r)]
-    if not rows:
+    rows = ((n, r) for n, r in safe.iter_csv_rows(text, path) if any(cell.strip() for cell in r))
+    first = next(rows, None)  # rows are read one at a time: only the turns are kept
+    if first is None:
         raise InputError(path, "rows of speaker,text[,start]", "no rows")
-    header = [c.strip().lower().replace(" ", "_") for c in rows[0][1]]
+    header = [c.strip().lower().replace(" ", "_") for c in first[1]]
     si, ti = _column(header, _CSV_SPEAKER), _column(header, _CSV_TEXT)
     if si is not None and ti is not None:
         ts = _column(header, _CSV_TIME)
-        rows = rows[1:]
-        if not rows:
+        second = next(rows, None)
+        if second is None:
             raise InputError(path, "rows of turns after the header", "only the header", line=2)
+        rows = itertools.chain([second], rows)
     else:
         si, ti, ts = 0, 1, 2
+        rows = itertools.chain([first], rows)
     turns = []
     for n, row in rows:
         if len(row) <= max(si, ti):

@@ -10,7 +10,9 @@ transcript's plain text with no leading or trailing white space, so
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from qualcode.records import Transcript
 
@@ -44,27 +46,39 @@ def _sentences(text: str, offset: int) -> list[tuple[int, int]]:
     return out
 
 
+def _word_runs(plain_text: str, a: int, b: int, max_words: int) -> Iterator[tuple[int, int, int]]:
+    """(start, end, words) of consecutive runs of at most ``max_words`` words in ``[a, b)``.
+
+    Streams the words: a turn of a million words is never held as a million matches."""
+    first, last, n = -1, -1, 0
+    for m in _WORD.finditer(plain_text, a, b):
+        if n == max_words:
+            yield first, last, n
+            n = 0
+        if n == 0:
+            first = m.start()
+        last, n = m.end(), n + 1
+    if n:
+        yield first, last, n
+
+
 def split_span(plain_text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
     """Cut ``plain_text[start:end]`` into spans of at most ``max_words`` words."""
-    text = plain_text[start:end]
-    words = list(_WORD.finditer(text))
-    if not words:
+    head = list(islice(_WORD.finditer(plain_text, start, end), max_words + 1))
+    if not head:
         return []
-    if len(words) <= max_words:
-        return [(start + words[0].start(), start + words[-1].end())]
-    pieces: list[tuple[int, int]] = []
-    for a, b in _sentences(text, start):
-        sentence_words = list(_WORD.finditer(plain_text, a, b))
-        if len(sentence_words) <= max_words:
-            pieces.append((a, b))
-            continue
-        for i in range(0, len(sentence_words), max_words):
-            chunk = sentence_words[i:i + max_words]
-            pieces.append((chunk[0].start(), chunk[-1].end()))
+    if len(head) <= max_words:
+        return [(head[0].start(), head[-1].end())]
+    pieces: list[tuple[int, int, int]] = []  # (start, end, words)
+    for a, b in _sentences(plain_text[start:end], start):
+        runs = list(_word_runs(plain_text, a, b, max_words))
+        if len(runs) == 1:
+            pieces.append((a, b, runs[0][2]))
+        else:
+            pieces.extend(runs)
     out: list[tuple[int, int]] = []
     cur_start, cur_end, cur_words = None, None, 0
-    for a, b in pieces:
-        n = len(_WORD.findall(plain_text, a, b))
+    for a, b, n in pieces:
         if cur_start is not None and cur_words + n <= max_words:
             cur_end, cur_words = b, cur_words + n
         else:

@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import AccessDenied, StoreError
+from qualcode.store.core import StudyCore
 from qualcode.store.models import AuditRow, CoderRow, LoginSessionRow, utcnow
 
 ROLES = ("coder", "supervisor", "admin")
@@ -82,7 +83,7 @@ def _token_hash(token: str) -> str:
 _DUMMY: list[str] = []  # a hash to verify against for unknown names (same time as a real one)
 
 
-class Accounts:
+class Accounts(StudyCore):
     """Mixed into :class:`qualcode.store.study.Study`."""
 
     def _account(self, s: Session, name: str) -> CoderRow:
@@ -140,24 +141,24 @@ class Accounts:
                 row.role = role
 
     def users(self) -> list[Account]:
-        with self._tx() as s:
+        with self._read() as s:
             return [Account(r.name, r.role, r.password_hash is not None, bool(r.disabled))
                     for r in s.scalars(select(CoderRow).where(CoderRow.role != "system").order_by(CoderRow.name))]
 
     def has_accounts(self) -> bool:
-        with self._tx() as s:
+        with self._read() as s:
             return s.scalar(select(CoderRow.id).where(CoderRow.password_hash.is_not(None),
                                                       CoderRow.disabled.is_(False)).limit(1)) is not None
 
     def role_of(self, name: str) -> str:
         """The stored role of a person; ``coder`` for a name the study does not know yet."""
-        with self._tx() as s:
+        with self._read() as s:
             row = s.scalar(select(CoderRow).where(CoderRow.name == (name or "").strip()))
             return "coder" if row is None else row.role
 
     def login_delay(self, name: str, now: datetime | None = None) -> float:
         """Seconds ``name`` must still wait before the next log-in attempt (0: may try now)."""
-        with self._tx() as s:
+        with self._read() as s:
             return self._login_delay(s, name, now or utcnow())
 
     def _login_delay(self, s: Session, name: str, now: datetime) -> float:
@@ -222,7 +223,7 @@ class Accounts:
         """(name, role) of a live session's token, or None (unknown, expired, account removed)."""
         if not token or len(token) > 200:
             return None
-        with self._tx() as s:
+        with self._read() as s:
             found = s.execute(select(LoginSessionRow, CoderRow).join(CoderRow).where(
                 LoginSessionRow.token_hash == _token_hash(token))).first()
             if found is None:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.errors import StaleEditError, StoreError
 from qualcode.records import Code, Codebook
+from qualcode.store.core import StudyCore
 from qualcode.store.locking import lock_codebook
 from qualcode.store.models import CodeApplicationRow, CodebookVersion
 
@@ -49,7 +50,7 @@ def _check_text(field: str, value: str | None) -> str:
     return text
 
 
-class CodebookEdits:
+class CodebookEdits(StudyCore):
     def _current_for_edit(self, s: Session, expected_version: int | None) -> Codebook:
         """The current codebook, locked for this edit; stale when ``expected_version`` is older."""
         lock_codebook(s)
@@ -194,7 +195,7 @@ class CodebookEdits:
 
     def segments_to_recode(self, code_id: str) -> list[int]:
         """Segments that a coder or the final coding gave ``code_id``: after a split, to re-code."""
-        with self._tx() as s:
+        with self._read() as s:
             return sorted(set(s.scalars(select(CodeApplicationRow.segment_id).where(
                 CodeApplicationRow.code_id == code_id, CodeApplicationRow.present.is_(True),
                 CodeApplicationRow.source.in_(("human", "final"))))))

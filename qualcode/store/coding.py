@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
 from qualcode.records import CodeApplication, Suggestion
+from qualcode.store.core import StudyCore
 from qualcode.store.locking import lock_row
 from qualcode.store.models import (
     CodeApplicationRow,
@@ -26,7 +27,7 @@ from qualcode.store.models import (
 MERGED_REASON = "discovery cluster"  # a person merged a discovered cluster into the code
 
 
-class Coding:
+class Coding(StudyCore):
     def _check_code(self, s: Session, code_id: str) -> int:
         version = s.scalar(select(func.max(CodebookVersion.id)))
         if version is None or not s.scalar(select(CodeRow.pk).where(CodeRow.version == version,
@@ -100,7 +101,7 @@ class Coding:
             query = query.where(CoderRow.name == coder)
         if segment_ids is not None:
             query = query.where(CodeApplicationRow.segment_id.in_(list(segment_ids)))
-        with self._tx() as s:
+        with self._read() as s:
             found = [CodeApplication(r.segment_id, r.code_id, r.source, r.present,
                                      r.decided_by if r.source == "final" else
                                      (None if r.source == "machine" else name),

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from qualcode.errors import StoreError
-from qualcode.records import Code
+from qualcode.records import Code, DiscoveryRunInfo
+from qualcode.store.core import StudyCore
 from qualcode.store.models import CodeApplicationRow, DiscoveryRunRow, utcnow
 
 # A merged cluster's suggestion shows at the app's threshold (suggest.SHOW_THRESHOLD, 0.5
@@ -58,7 +59,7 @@ def code_id_for(name: str, taken: list[str]) -> str:
     return out
 
 
-class Discovery:
+class Discovery(StudyCore):
     def save_discovery(self, clusters: list[dict], model_id: str, actor: str = "machine",
                        seed: int = 0, params: dict | None = None, extra: dict | None = None) -> int:
         """Keep a discovery run (history: earlier runs stay); returns its id."""
@@ -81,7 +82,7 @@ class Discovery:
     def discovery(self, run_id: int | None = None) -> dict | None:
         """The newest run (or run ``run_id``): id, model, at, by, seed, params, clusters,
         outliers, groups; None when discovery never ran."""
-        with self._tx() as s:
+        with self._read() as s:
             if run_id is None:
                 newest = s.scalar(select(func.max(DiscoveryRunRow.id)))
                 return None if newest is None else self._run(s.get(DiscoveryRunRow, newest))
@@ -90,13 +91,13 @@ class Discovery:
                 raise StoreError(f"run: expected a discovery run id of the study, got {run_id}")
             return self._run(row)
 
-    def discovery_runs(self) -> list[dict]:
+    def discovery_runs(self) -> list[DiscoveryRunInfo]:
         """Every run, newest first, without the clusters' segment lists."""
-        with self._tx() as s:
+        with self._read() as s:
             rows = s.scalars(select(DiscoveryRunRow).order_by(DiscoveryRunRow.id.desc())).all()
-            return [{"id": r.id, "at": r.created_at.isoformat(), "by": r.created_by, "model": r.model,
-                     "seed": r.seed, "params": json.loads(r.params or "{}"),
-                     "clusters": len(json.loads(r.clusters or "[]"))} for r in rows]
+            return [DiscoveryRunInfo(r.id, r.created_at.isoformat(), r.created_by, r.model, r.seed,
+                                     json.loads(r.params or "{}"), len(json.loads(r.clusters or "[]")))
+                    for r in rows]
 
     def _cluster(self, label: int, run_id: int | None) -> tuple[dict, dict]:
         run = self.discovery(run_id)

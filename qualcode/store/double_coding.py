@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import AccessDenied, StoreError
-from qualcode.records import CodeApplication
+from qualcode.records import CodeApplication, Disagreement
+from qualcode.store.core import StudyCore
 from qualcode.store.models import (
     AssignmentRow,
     CodeApplicationRow,
@@ -36,7 +37,7 @@ MACHINE_PRESENT = 0.5  # a suggestion counts as the machine applying the code fr
 UNBLIND_ROLES = ("supervisor", "admin")  # never blind: they assign, compare and adjudicate
 
 
-class DoubleCoding:
+class DoubleCoding(StudyCore):
     """Mixed into :class:`qualcode.store.study.Study`."""
 
     def assign(self, coders: list[str], fraction: float, stratify: str | None = None, seed: int = 42,
@@ -101,7 +102,7 @@ class DoubleCoding:
     def seen_transcripts(self, coders: list[str]) -> dict[str, list[str]]:
         """Transcript name -> the coders among ``coders`` who already coded it while its
         machine suggestions were visible to them (it was not assigned to them blind)."""
-        with self._tx() as s:
+        with self._read() as s:
             return {s.get(TranscriptRow, tid).name: who for tid, who in sorted(self._seen(s, coders).items())}
 
     def _seen(self, s: Session, coders: list[str]) -> dict[int, list[str]]:
@@ -145,12 +146,12 @@ class DoubleCoding:
                                "locked; a supervisor can reopen it")
 
     def is_done(self, transcript_id: int, coder: str) -> bool:
-        with self._tx() as s:
+        with self._read() as s:
             who = s.scalar(select(CoderRow).where(CoderRow.name == coder))
             return who is not None and s.get(TranscriptStatusRow, (transcript_id, who.id)) is not None
 
     def assignments(self) -> dict[int, list[str]]:
-        with self._tx() as s:
+        with self._read() as s:
             out: dict[int, list[str]] = defaultdict(list)
             for tid, name in s.execute(select(AssignmentRow.transcript_id, CoderRow.name).join(CoderRow)
                                        .order_by(CoderRow.name)):
@@ -158,14 +159,14 @@ class DoubleCoding:
             return dict(out)
 
     def done_by(self, transcript_id: int) -> list[str]:
-        with self._tx() as s:
+        with self._read() as s:
             return sorted(s.scalars(select(CoderRow.name).join(TranscriptStatusRow,
                                                                TranscriptStatusRow.coder_id == CoderRow.id)
                                     .where(TranscriptStatusRow.transcript_id == transcript_id)))
 
     def done_by_all(self) -> dict[int, list[str]]:
         """Transcript id → the coders who marked it done (sorted), in one query for pages that list them."""
-        with self._tx() as s:
+        with self._read() as s:
             out: dict[int, list[str]] = defaultdict(list)
             for tid, name in s.execute(select(TranscriptStatusRow.transcript_id, CoderRow.name)
                                        .join(CoderRow, TranscriptStatusRow.coder_id == CoderRow.id)
@@ -177,7 +178,7 @@ class DoubleCoding:
         """Transcripts on which ``coder`` must not yet see others' or the machine's codes:
         every assigned transcript not yet done by all its coders, unless ``coder`` is a
         supervisor or admin (whether or not ``coder`` is in the sample)."""
-        with self._tx() as s:
+        with self._read() as s:
             role = s.scalar(select(CoderRow.role).where(CoderRow.name == (coder or "").strip()))
             if role in UNBLIND_ROLES:
                 return set()
@@ -196,14 +197,14 @@ class DoubleCoding:
         blind = self.blind_transcripts(viewer)
         if not blind:
             return apps
-        with self._tx() as s:
+        with self._read() as s:
             hidden_segments = set(s.scalars(select(SegmentRow.id).where(SegmentRow.transcript_id.in_(blind))))
         return [a for a in apps if a.segment_id not in hidden_segments
                 or (a.source == "human" and a.coder == viewer)]
 
     def coded_transcripts(self, coder: str) -> set[int]:
         """Transcripts a coder has coded: marked done, or with at least one decision."""
-        with self._tx() as s:
+        with self._read() as s:
             who = s.scalar(select(CoderRow).where(CoderRow.name == coder))
             if who is None:
                 raise StoreError(f"coder: expected a coder of this study, got {coder!r}")
@@ -253,7 +254,7 @@ class DoubleCoding:
                 versions.add(app.codebook_version)
         return ids, tables, sorted(versions)
 
-    def disagreements(self, a: str, b: str, code: str | None = None) -> list[dict]:
+    def disagreements(self, a: str, b: str, code: str | None = None) -> list[Disagreement]:
         """Segments where coders ``a`` and ``b`` differ on a code, both codings side by side,
         with the final (adjudicated) decision where there is one."""
         codes = [code] if code else self.codebook().ids()
@@ -266,8 +267,7 @@ class DoubleCoding:
             for i in np.flatnonzero(table[:, 0] != table[:, 1]):
                 seg = segments[ids[i]]
                 f = final.get((seg.id, code_id))
-                out.append({"segment": seg.id, "transcript": seg.transcript, "attribution": seg.attribution(),
-                            "text": seg.text, "code": code_id, a: bool(table[i, 0]), b: bool(table[i, 1]),
-                            "final": None if f is None else f.present,
-                            "rationale": "" if f is None else f.reason})
+                out.append(Disagreement(seg.id, seg.transcript, seg.attribution(), seg.text, code_id, (a, b),
+                                        (bool(table[i, 0]), bool(table[i, 1])),
+                                        None if f is None else f.present, "" if f is None else f.reason))
         return out

@@ -1,8 +1,9 @@
 """Engines and migrations.
 
 SQLite (the default, a file in the study folder) gets foreign keys on, WAL journal
-(two coders at once), a busy timeout and ``BEGIN IMMEDIATE`` transactions (see
-:func:`make_engine`); PostgreSQL is used by URL. Alembic migrations
+(two coders at once), a busy timeout and ``BEGIN IMMEDIATE`` transactions, except
+read-only ones which begin deferred and take no lock (see :func:`make_engine` and
+:func:`read_only`); PostgreSQL is used by URL. Alembic migrations
 run at every open; before a migration changes an existing SQLite file, a backup copy
 is written beside it (``study.sqlite.bak-<revision>``).
 """
@@ -20,6 +21,14 @@ from qualcode.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for another one's write lock
+READ_ONLY = "qualcode_read_only"  # execution option of the engine read-only transactions use
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (and pool) for transactions that only read: on SQLite they begin
+    ``DEFERRED`` instead of ``IMMEDIATE`` and refuse writes; on PostgreSQL they begin
+    ``READ ONLY``."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def make_engine(url: str) -> Engine:
@@ -39,12 +48,25 @@ def make_engine(url: str) -> Engine:
                 cur.close()
 
             @event.listens_for(engine, "begin")
-            def _begin_immediate(conn) -> None:  # noqa: ANN001
-                # Every transaction takes the write lock at its start (waiting up to the
-                # busy timeout), so two coders' read-modify-writes never interleave.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            def _begin(conn) -> None:  # noqa: ANN001
+                # A transaction that may write takes the write lock at its start (waiting
+                # up to the busy timeout), so two coders' read-modify-writes never
+                # interleave. A read-only one (see read_only) takes no lock: under WAL it
+                # reads a snapshot while a writer works, and the connection refuses any
+                # write it tries (query_only), so a mislabelled writer fails loudly.
+                if conn.get_execution_options().get(READ_ONLY):
+                    conn.exec_driver_sql("BEGIN DEFERRED")
+                    conn.exec_driver_sql("PRAGMA query_only=ON")
+                else:
+                    conn.exec_driver_sql("PRAGMA query_only=OFF")
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             engine = create_engine(url, pool_pre_ping=True)
+
+            @event.listens_for(engine, "begin")
+            def _begin_pg(conn) -> None:  # noqa: ANN001
+                if conn.get_execution_options().get(READ_ONLY):
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
     except (ArgumentError, NoSuchModuleError) as exc:
         raise StoreError(f"database URL {url!r}: expected sqlite:///FILE or "
                          f"postgresql://USER@HOST/DB, got an error: {exc}") from None
@@ -70,7 +92,7 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
+    with read_only(engine).connect() as conn:  # no write lock just to look
         return MigrationContext.configure(conn).get_current_revision()
 
 

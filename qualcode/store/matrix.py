@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.errors import AccessDenied, StaleEditError, StoreError
 from qualcode.records import FrameworkSummary
+from qualcode.store.core import StudyCore
 from qualcode.store.models import CodeRow, FrameworkSummaryRow, ParticipantRow, utcnow
 
 SUMMARY_ROLES = ("supervisor", "admin")
@@ -27,12 +28,12 @@ def _record(row: FrameworkSummaryRow) -> FrameworkSummary:
                             row.updated_at.isoformat(timespec="seconds"))
 
 
-class FrameworkMatrix:
+class FrameworkMatrix(StudyCore):
     """Stored summaries of the framework matrix (mixed into Study)."""
 
     def framework_summaries(self) -> dict[tuple[str, str], FrameworkSummary]:
         """(participant id, code id) → the latest stored summary."""
-        with self._tx() as s:  # type: ignore[attr-defined]
+        with self._read() as s:  # type: ignore[attr-defined]
             return {(r.participant_id, r.code_id): _record(r) for r in s.scalars(select(FrameworkSummaryRow))}
 
     def set_framework_summary(self, participant_id: str, code_id: str, text: str, actor: str,

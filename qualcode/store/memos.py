@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import StaleEditError, StoreError
+from qualcode.store.core import StudyCore
 from qualcode.store.models import CoderRow, MemoRow, SegmentRow, SpanCodingRow, TranscriptRow, utcnow
 
 MEMO_KINDS = ("span", "segment", "code", "transcript", "project")
@@ -28,7 +29,7 @@ def memo_kind(memo: dict) -> str:
     return "project"
 
 
-class Memos:
+class Memos(StudyCore):
     @staticmethod
     def _memo_text(text: str) -> str:
         if not isinstance(text, str) or not text.strip():
@@ -121,7 +122,7 @@ class Memos:
             query = query.where(MemoRow.span_id == span_id)
         if coder is not None:
             query = query.where(CoderRow.name == coder)
-        with self._tx() as s:
+        with self._read() as s:
             found = [{"id": m.id, "coder": name, "text": m.text, "segment_id": m.segment_id,
                       "transcript_id": m.transcript_id, "code_id": m.code_id, "span_id": m.span_id,
                       "version": m.version, "created_at": m.created_at.isoformat(),

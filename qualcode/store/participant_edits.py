@@ -12,6 +12,7 @@ from typing import Any
 
 from qualcode.errors import StoreError
 from qualcode.records import Participant
+from qualcode.store.core import StudyCore
 from qualcode.store.models import ParticipantRow
 
 PARTICIPANT_FIELDS = ("group", "role", "site", "speakers", "attributes")
@@ -46,7 +47,7 @@ def _check(field: str, value: Any) -> Any:
     return value.strip()
 
 
-class ParticipantEdits:
+class ParticipantEdits(StudyCore):
     def update_participant(self, participant_id: str, changes: dict[str, Any], actor: str,
                            create: bool = False) -> Participant:
         """Change some of a participant's fields (``create``: add a new participant).

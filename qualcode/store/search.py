@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
 from qualcode.records import CodeApplication, Hit, Segment, TextHit
+from qualcode.store.core import StudyCore
 from qualcode.store.models import CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 from qualcode.store.spans import _overlaps
 
@@ -54,7 +55,7 @@ def _matches(segment: Segment | None, attributes: Mapping[str, str], people: dic
     return True
 
 
-class Search:
+class Search(StudyCore):
     # ------------------------------------------------------------------ retrieval
     def retrieve(self, code_id: str, include_children: bool = True,
                  attributes: Mapping[str, str] | None = None, coder: str | None = None,
@@ -109,7 +110,7 @@ class Search:
                  .where(CodeApplicationRow.code_id.in_(codes), CodeApplicationRow.present.is_(True)))
         if source is not None:
             query = query.where(CodeApplicationRow.source == source)
-        with self._tx() as s:
+        with self._read() as s:
             return [CodeApplication(r.segment_id, r.code_id, r.source, True,
                                     r.decided_by if r.source == "final" else (None if r.source == "machine" else name),
                                     r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
@@ -119,7 +120,7 @@ class Search:
         """For each span coding, the segment that holds it: the first codeable one it overlaps,
         else the first it overlaps."""
         home: dict[int, tuple[bool, int, int]] = {}
-        with self._tx() as s:
+        with self._read() as s:
             for i in range(0, len(span_ids), 900):
                 query = (select(SpanCodingRow.id, SegmentRow.id, SegmentRow.start, SegmentRow.is_interviewer,
                                 SegmentRow.procedural).join(SegmentRow, _overlaps())
@@ -178,7 +179,7 @@ class Search:
         the words around it and who said it (``codeable`` False: only in interviewer turns or
         procedural lines)."""
         pattern = search_pattern(query, case_sensitive, whole_words)
-        with self._tx() as s:
+        with self._read() as s:
             hits, _ = self._text_hits(s, pattern, limit)
         segments = {seg.id: seg for seg in self.segments(ids={h.segment_id for h in hits if h.segment_id})}
         return [TextHit(h.transcript_id, h.transcript, h.start, h.end, h.text, h.before, h.after,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
 from qualcode.records import CodeApplication, SpanCoding
+from qualcode.store.core import StudyCore
 from qualcode.store.models import (
     CodeApplicationRow,
     CodeRow,
@@ -42,7 +43,7 @@ def _codeable():  # noqa: ANN202
     return and_(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
 
 
-class Spans:
+class Spans(StudyCore):
     @staticmethod
     def _span_record(r: SpanCodingRow, tname: str, coder: str) -> SpanCoding:
         return SpanCoding(id=r.id, transcript_id=r.transcript_id, transcript=tname, start=r.start,
@@ -148,7 +149,7 @@ class Spans:
             query = query.where(SpanCodingRow.code_id.in_(list(code_ids)))
         if source is not None:
             query = query.where(SpanCodingRow.source == source)
-        with self._tx() as s:
+        with self._read() as s:
             return [self._span_record(r, t, c) for r, t, c in
                     s.execute(query.order_by(TranscriptRow.name, SpanCodingRow.start, SpanCodingRow.id))]
 
@@ -159,7 +160,7 @@ class Spans:
                                             SegmentRow.start < end, SegmentRow.end > start)
         if codeable_only:
             query = query.where(_codeable())
-        with self._tx() as s:
+        with self._read() as s:
             return list(s.scalars(query.order_by(SegmentRow.start)))
 
     def _span_segment_pairs(self, s: Session, source: str | None = None, coder: str | None = None,
@@ -190,7 +191,7 @@ class Spans:
             query = query.where(CodeApplicationRow.source == source)
         if coder is not None:
             query = query.where(CoderRow.name == coder)
-        with self._tx() as s:
+        with self._read() as s:
             found = set(s.scalars(query))
             if source in (None, *SPAN_SOURCES):
                 found |= {p[0] for p in self._span_segment_pairs(s, source, coder, codes)}
@@ -204,7 +205,7 @@ class Spans:
         if source not in (None, *SPAN_SOURCES):
             return []
         out: list[CodeApplication] = []
-        with self._tx() as s:
+        with self._read() as s:
             for sid, code_id, src, who, r in self._span_segment_pairs(s, source, coder, None, segment_ids):
                 key = (sid, code_id, src, who)
                 if key in decided:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
 from qualcode.io.atomic import private_dir, private_file, write_atomic
@@ -27,14 +25,15 @@ from qualcode.pipeline.segment import segment_transcript
 from qualcode.records import (
     Code,
     Codebook,
+    CodebookVersionInfo,
     Participant,
     Segment,
     Transcript,
 )
-from qualcode.store import engine as engines
 from qualcode.store.accounts import Accounts, check_person_name
 from qualcode.store.codebook_edits import CodebookEdits
 from qualcode.store.coding import Coding
+from qualcode.store.core import _json
 from qualcode.store.discovery import Discovery
 from qualcode.store.double_coding import DoubleCoding
 from qualcode.store.locking import insert_ignore, lock_codebook
@@ -54,6 +53,7 @@ from qualcode.store.models import (
 )
 from qualcode.store.participant_edits import ParticipantEdits
 from qualcode.store.search import Search
+from qualcode.store.segment_rows import insert_segments, link_segments
 from qualcode.store.spans import Spans
 from qualcode.store.undo import Undo
 
@@ -83,21 +83,17 @@ class TranscriptInfo:
     warnings: tuple[str, ...] = ()  # what the import found suspicious (see Transcript.warnings)
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
 class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Discovery, Spans, Memos, Search,
             Undo, ParticipantEdits):
-    """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
+    """An open study. Use :meth:`init` to create one and :meth:`open` to open one.
+
+    Each part is a :class:`~qualcode.store.core.StudyCore` (transactions, audit, coders)."""
 
     def __init__(self, folder: Path, url: str) -> None:
         self.folder = Path(folder)
         self.url = url
         self._make_private()
-        self.engine = engines.make_engine(url)
-        engines.upgrade(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._connect(url)
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -174,7 +170,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
 
     def created_at(self) -> str:
         """When the study was made (ISO 8601), or "" for a study made before this was kept."""
-        with self._tx() as s:
+        with self._read() as s:
             row = s.get(StudyInfo, "created_at")
             return row.value if row is not None else ""
 
@@ -187,50 +183,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        """One transaction: committed at the end, rolled back on any error.
-
-        On SQLite it starts with ``BEGIN IMMEDIATE`` (the engine's begin hook), so a
-        read-modify-write holds the write lock from its first read; on PostgreSQL the
-        writers lock the rows they change (:mod:`qualcode.store.locking`)."""
-        with self._sessions.begin() as session:
-            yield session
-
-    def _audit(self, s: Session, actor: str, action: str, entity: str, entity_id: Any,
-               before: Any, after: Any) -> None:
-        s.add(AuditRow(actor=actor, action=action, entity=entity, entity_id=str(entity_id),
-                       before="" if before is None else _json(before),
-                       after="" if after is None else _json(after)))
-
     # ------------------------------------------------------------------ coders
-    def _coder(self, s: Session, name: str, role: str | None = None, create: bool = True) -> CoderRow:
-        name = (name or "").strip()
-        if not name:
-            raise StoreError("coder: expected a name, got an empty one")
-        if len(name) > 100:
-            raise StoreError(f"coder: expected a name of at most 100 characters, got {len(name)}")
-        row = s.scalar(select(CoderRow).where(CoderRow.name == name))
-        if row is None:
-            if not create:
-                raise StoreError(f"coder: expected a known coder, got {name!r}")
-            if role not in (None, "coder", "supervisor"):
-                raise StoreError(f"coder {name}: expected role coder or supervisor, got {role!r}")
-            # Idempotent: several processes creating the same coder at once all succeed;
-            # only the one whose row went in writes the audit entry.
-            made = insert_ignore(s, CoderRow, ["name"], name=name, role=role or "coder")
-            row = s.scalar(select(CoderRow).where(CoderRow.name == name))
-            if made:
-                self._audit(s, name, "create", "coder", name, None, {"role": row.role})
-        elif role is not None and row.role != role and row.role != "system":
-            self._audit(s, name, "update", "coder", name, {"role": row.role}, {"role": role})
-            row.role = role
-        return row
-
-    def _person(self, s: Session, name: str) -> CoderRow:
-        """A person acting (never the system coders ``machine``/``final``)."""
-        return self._coder(s, check_person_name(name))
-
     def for_user(self, name: str | None):  # noqa: ANN201 - UserStudy, imported lazily
         """The study as ``name`` may use it (role checks, the blind rule): what the app uses."""
         from qualcode.store.access import UserStudy
@@ -243,7 +196,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
             return self._coder(s, name, role).name
 
     def coders(self) -> list[tuple[str, str]]:
-        with self._tx() as s:
+        with self._read() as s:
             rows = s.execute(select(CoderRow.name, CoderRow.role).where(CoderRow.role != "system")
                              .order_by(CoderRow.name)).all()
         return [(n, r) for n, r in rows]
@@ -270,11 +223,11 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
             return self._write_codebook(s, codebook, actor, note or "new version")
 
     def codebook_version(self) -> int | None:
-        with self._tx() as s:
+        with self._read() as s:
             return s.scalar(select(func.max(CodebookVersion.id)))
 
     def codebook(self, version: int | None = None) -> Codebook:
-        with self._tx() as s:
+        with self._read() as s:
             return self._read_codebook(s, version)
 
     def _read_codebook(self, s: Session, version: int | None = None) -> Codebook:
@@ -293,21 +246,15 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                            guid=r.guid or "", is_codable=bool(r.is_codable)) for r in rows)
         return Codebook(name=head.name, codes=codes, version=version, description=head.description)
 
-    def codebook_versions(self) -> list[dict]:
-        with self._tx() as s:
-            return [{"version": v.id, "name": v.name, "note": v.note, "created_by": v.created_by,
-                     "created_at": v.created_at.isoformat()}
+    def codebook_versions(self) -> list[CodebookVersionInfo]:
+        with self._read() as s:
+            return [CodebookVersionInfo(v.id, v.name, v.note, v.created_by, v.created_at.isoformat())
                     for v in s.scalars(select(CodebookVersion).order_by(CodebookVersion.id))]
 
     # ------------------------------------------------------------------ participants & import
     def participants(self) -> list[Participant]:
-        with self._tx() as s:
+        with self._read() as s:
             return [self._participant(r) for r in s.scalars(select(ParticipantRow).order_by(ParticipantRow.id))]
-
-    @staticmethod
-    def _participant(r: ParticipantRow) -> Participant:
-        return Participant(r.id, r.group, r.role, r.site, tuple(json.loads(r.speakers)),
-                           json.loads(r.attributes))
 
     def _upsert_participants(self, s: Session, participants: Iterable[Participant], actor: str) -> int:
         changed = 0
@@ -333,20 +280,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
 
     def _link_segments(self, s: Session, transcript_ids: Iterable[int] | None = None) -> None:
         """(Re)attach segments to participants by their speaker label."""
-        people = [self._participant(r) for r in s.scalars(select(ParticipantRow))]
-        query = select(SegmentRow, TranscriptRow.name).join(TranscriptRow)
-        if transcript_ids is not None:
-            query = query.where(SegmentRow.transcript_id.in_(list(transcript_ids)))
-        cache: dict[tuple[str | None, str], Participant | None] = {}
-        for seg, tname in s.execute(query):
-            key = (seg.speaker, tname)
-            if key not in cache:
-                cache[key] = match_speaker(seg.speaker, people, tname)
-            person = cache[key]
-            pid = person.participant_id if person else None
-            interviewer = person.is_interviewer if person else is_interviewer_label(seg.speaker)
-            if seg.participant_id != pid or seg.is_interviewer != interviewer:
-                seg.participant_id, seg.is_interviewer = pid, interviewer
+        link_segments(s, [self._participant(r) for r in s.scalars(select(ParticipantRow))], transcript_ids)
 
     def import_transcripts(self, transcripts: list[Transcript],
                            participants: list[Participant] | None = None,
@@ -359,7 +293,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
         with self._tx() as s:
             if participants:
                 report.participants = self._upsert_participants(s, participants, actor)
-            new_ids: list[int] = []
+            people = [self._participant(r) for r in s.scalars(select(ParticipantRow))]
             batch_hashes: set[str] = set()
             for t in transcripts:
                 if t.content_hash in batch_hashes or s.scalar(
@@ -371,32 +305,29 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                                      f"'{t.name}' which the study already holds with other content "
                                      "(rename the file to import it as a new transcript)")
                 batch_hashes.add(t.content_hash)
-                warnings = list(t.warnings) + self._speaker_warnings(s, t)
+                warnings = list(t.warnings) + self._speaker_warnings(people, t)
                 report.warnings.extend(f"{t.name}: {w}" for w in warnings)
                 row = TranscriptRow(name=t.name, source_path=t.source_path, source_format=t.source_format,
                                     content_hash=t.content_hash, plain_text=t.plain_text,
                                     warnings=_json(warnings))
                 s.add(row)
                 s.flush()
-                spans = segment_transcript(t, max_words)
-                s.add_all(SegmentRow(
-                    transcript_id=row.id, turn_index=sp.turn_index, start=sp.start, end=sp.end,
-                    text=t.plain_text[sp.start:sp.end], speaker=t.turns[sp.turn_index].speaker,
-                    start_time=t.turns[sp.turn_index].start_time, end_time=t.turns[sp.turn_index].end_time,
-                    procedural=t.turns[sp.turn_index].procedural) for sp in spans)
-                new_ids.append(row.id)
+                # Segments go in as plain INSERTs, already linked to their participant
+                # (see store/segment_rows.py: ORM rows one by one were the slow part).
+                n = insert_segments(s, row.id, t, segment_transcript(t, max_words), people)
                 report.imported.append(t.name)
-                report.segments += len(spans)
+                report.segments += n
                 self._audit(s, actor, "import", "transcript", row.id, None,
                             {"name": t.name, "file": t.source_path, "sha256": t.content_hash,
-                             "format": t.source_format, "segments": len(spans), "warnings": warnings})
+                             "format": t.source_format, "segments": n, "warnings": warnings})
             s.flush()
-            self._link_segments(s, None if participants else new_ids)
+            if participants:  # a changed sheet may re-link transcripts imported earlier
+                link_segments(s, people)
         return report
 
-    def _speaker_warnings(self, s: Session, t: Transcript) -> list[str]:
+    @staticmethod
+    def _speaker_warnings(people: list[Participant], t: Transcript) -> list[str]:
         """Speakers of ``t`` that the study's participants sheet does not know (if it has one)."""
-        people = [self._participant(r) for r in s.scalars(select(ParticipantRow))]
         if not people:
             return []
         unknown = [sp for sp in t.speakers()
@@ -409,7 +340,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
 
     # ------------------------------------------------------------------ reading
     def transcripts(self) -> list[TranscriptInfo]:
-        with self._tx() as s:
+        with self._read() as s:
             counts = dict(s.execute(select(SegmentRow.transcript_id, func.count())
                                     .group_by(SegmentRow.transcript_id)).all())
             people: dict[int, set[str]] = {}
@@ -422,7 +353,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                     for r in s.scalars(select(TranscriptRow).order_by(TranscriptRow.name))]
 
     def transcript_id(self, name_or_id: str | int) -> int:
-        with self._tx() as s:
+        with self._read() as s:
             if isinstance(name_or_id, int) or str(name_or_id).isdigit():
                 row = s.get(TranscriptRow, int(name_or_id))
             else:
@@ -433,7 +364,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
             return row.id
 
     def plain_text(self, transcript_id: int) -> str:
-        with self._tx() as s:
+        with self._read() as s:
             row = s.get(TranscriptRow, transcript_id)
             if row is None:
                 raise StoreError(f"transcript: expected an id in the study, got {transcript_id}")
@@ -455,7 +386,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
         if ids is not None:
             query = query.where(SegmentRow.id.in_(list(ids)))
         query = query.order_by(TranscriptRow.name, SegmentRow.start)
-        with self._tx() as s:
+        with self._read() as s:
             return [Segment(id=r.id, transcript_id=r.transcript_id, transcript=tname,
                             turn_index=r.turn_index, start=r.start, end=r.end, text=r.text,
                             speaker=r.speaker, participant_id=r.participant_id,
@@ -478,7 +409,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
         query = select(AuditRow).order_by(AuditRow.id.desc())
         if limit:
             query = query.limit(limit)
-        with self._tx() as s:
+        with self._read() as s:
             return [{"id": a.id, "at": a.at.isoformat(), "actor": a.actor, "action": a.action,
                      "entity": a.entity, "entity_id": a.entity_id,
                      "before": json.loads(a.before) if a.before else None,
@@ -486,7 +417,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
 
     def check_integrity(self) -> None:
         """Raise if any stored segment does not match its transcript text (never expected)."""
-        with self._tx() as s:
+        with self._read() as s:
             texts = dict(s.execute(select(TranscriptRow.id, TranscriptRow.plain_text)).all())
             for seg in s.scalars(select(SegmentRow)):
                 if texts[seg.transcript_id][seg.start:seg.end] != seg.text:

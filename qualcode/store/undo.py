@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import StaleEditError, StoreError
+from qualcode.store.core import StudyCore
 from qualcode.store.models import (
     AuditRow,
     CodeApplicationRow,
@@ -31,7 +32,7 @@ UNDOABLE = (("decide", "code_application"), ("unset", "code_application"), ("cre
             ("update", "memo"), ("delete", "memo"), ("done", "transcript"))
 
 
-class Undo:
+class Undo(StudyCore):
     def undo_last(self, coder: str) -> str:
         """Undo ``coder``'s latest action not yet undone; returns what was undone, in words."""
         with self._tx() as s:

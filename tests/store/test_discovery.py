@@ -111,7 +111,7 @@ def test_runs_are_history_and_the_same_seed_gives_the_same_clusters(small):
     b = run(small, seed=4)
     assert {k: v["segments"] for k, v in a.items()} == {k: v["segments"] for k, v in b.items()}
     runs = small.discovery_runs()
-    assert [r["id"] for r in runs] == [2, 1] and runs[0]["seed"] == 4 and runs[0]["clusters"] == 3
+    assert [r.id for r in runs] == [2, 1] and runs[0].seed == 4 and runs[0].clusters == 3
     assert small.discovery(1)["clusters"] == small.discovery(2)["clusters"]
     assert [e["action"] for e in small.audit_log() if e["entity"] == "discovery_run"] == ["discover", "discover"]
     with pytest.raises(StoreError, match="expected a discovery run id of the study, got 9"):
@@ -148,7 +148,7 @@ def test_promote_makes_a_new_code_with_drafted_definition_and_quotes(small):
     assert code.definition.startswith("Talk about ") and garden["keywords"][0] in code.definition
     assert f"discovery cluster {garden['label']}" in code.definition
     note = small.codebook_versions()[-1]
-    assert (note["created_by"], note["note"]) == ("alice", f"promoted from discovery run 1 cluster {garden['label']}")
+    assert (note.created_by, note.note) == ("alice", f"promoted from discovery run 1 cluster {garden['label']}")
     assert small.promote_cluster(garden["label"], "Gardening", "alice") == "gardening_2"  # ids never clash
 
 

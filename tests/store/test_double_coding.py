@@ -77,11 +77,12 @@ def test_agreement_disagreements_and_adjudication_keep_both_originals(coded):
     assert money["alpha"] == pytest.approx(0.0, abs=1e-9)
     assert ("overall (pooled)", "alice|bob") in rows and ("phones", "machine|alice") in rows
     diffs = coded.disagreements("alice", "bob")
-    assert {(d["segment"], d["code"], d["alice"], d["bob"]) for d in diffs} == {
-        (s1, "money", True, False), (s2, "access", False, True)}
+    assert {(d.segment, d.code, d.coders, d.applied) for d in diffs} == {
+        (s1, "money", ("alice", "bob"), (True, False)), (s2, "access", ("alice", "bob"), (False, True))}
+    assert diffs[0].as_dict()["alice"] is diffs[0].applied[0]  # the --json shape: each coder a key
     coded.set_final(s1, "money", True, "carol", "budget talk is money")
     human = {(a.coder, a.segment_id, a.code_id) for a in coded.applications(source="human")}
     assert ("alice", s1, "money") in human and ("bob", s2, "access") in human
-    assert coded.disagreements("alice", "bob", "money")[0]["final"] is True
+    assert coded.disagreements("alice", "bob", "money")[0].final is True
     final_row = agreement_rows(coded, ["alice", "bob"], ["money"], n_boot=0)
     assert any(r["coders"] == "machine|final" for r in final_row)
