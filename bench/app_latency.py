@@ -55,23 +55,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=50000)
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build the study once into this folder and copy it for each run "
+                             "(before/after comparisons on the same data; never inside the checkout)")
     args = parser.parse_args()
-    from scale import build
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    from qualcode.pipeline.embed import HashingEmbedder
-    from qualcode.workflow import code_study
     from tests.app.browser_helpers import choose, chrome, click, find, settle, start_server, stop_server
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        study, transcripts, people = build(Path(tmp) / "study", args.segments)
-        study.import_transcripts(transcripts, people, max_words=80)
-        code_study(study, HashingEmbedder(256), floor=0.05)
+        study = built_study(Path(tmp) / "study", args.segments, args.keep)
         n = len(study.segments(codeable_only=True))
-        print(f"study: {n} codeable segments in {len(transcripts)} transcripts "
-              f"(built and suggested in {time.perf_counter() - t0:.0f} s)", flush=True)
+        print(f"study: {n} codeable segments in {len(study.transcripts())} transcripts "
+              f"(ready in {time.perf_counter() - t0:.0f} s)", flush=True)
         proc, url = start_server(study.folder, {"QUALCODE_CACHE_DIR": str(Path(tmp) / "cache")})
         driver = chrome()
         results: dict[str, list[float]] = {k: [] for k in
@@ -146,6 +144,29 @@ def main() -> None:
             if times:
                 print(line(name, times, goals.get(name, 300)))
         study.close()
+
+
+def built_study(folder: Path, n_segments: int, keep: Path | None):  # noqa: ANN201
+    """The synthetic study with its suggestions, in ``folder``; built once into ``keep``."""
+    import shutil
+
+    from scale import build
+
+    from qualcode.pipeline.embed import HashingEmbedder
+    from qualcode.store import Study
+    from qualcode.workflow import code_study
+
+    cached = keep / f"study-{n_segments}" if keep else None
+    if cached is None or not cached.exists():
+        target = cached or folder
+        study, transcripts, people = build(target, n_segments)
+        study.import_transcripts(transcripts, people, max_words=80)
+        code_study(study, HashingEmbedder(256), floor=0.05)
+        if cached is None:
+            return study
+        study.close()
+    shutil.copytree(cached, folder)
+    return Study.open(folder)
 
 
 WORDS = ("patients", "practice", "money", "waiting", "commissioning", "hospital", "services", "local")

@@ -52,6 +52,7 @@ from qualcode.store.models import (
     TranscriptStatusRow,
     utcnow,
 )
+from qualcode.store.page_reads import PageReads
 from qualcode.store.participant_edits import ParticipantEdits
 from qualcode.store.search import Search
 from qualcode.store.spans import Spans
@@ -88,7 +89,7 @@ def _json(value: Any) -> str:
 
 
 class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Discovery, Spans, Memos, Search,
-            Undo, ParticipantEdits):
+            Undo, ParticipantEdits, PageReads):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one."""
 
     def __init__(self, folder: Path, url: str) -> None:
