@@ -70,6 +70,23 @@ class RememberedEmbedder:
         return np.stack([self._vectors[t] for t in texts])
 
 
+def cached(study, method: str):  # noqa: ANN001, ANN201
+    """``study.<method>()`` (a read that takes no arguments and no blind rule: transcripts,
+    participants, codebook), from a cache kept until the study next changes.
+
+    Every change appends to the audit log, so its newest id (``change_counter``, asked
+    through ``study`` and so under its role check) is the cache key: a page never shows a
+    read older than the last change, and a click that changed nothing reads nothing again."""
+    return _cached_read(str(study.folder), method, study.change_counter())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cached_read(path: str, method: str, counter: int):  # noqa: ANN202 - records of that read
+    if method not in ("transcripts", "participants", "codebook"):
+        raise ValueError(f"cached: expected a read without a blind rule, got {method!r}")
+    return getattr(open_study(path), method)()
+
+
 def study_path() -> str | None:
     return os.environ.get("QUALCODE_STUDY") or st.query_params.get("study")
 
