@@ -51,3 +51,19 @@ def test_paged_shows_a_page_input_only_for_more_than_one_page():
     at.session_state["n"] = 30  # fewer items than the page shown: back to page 1, no input
     at.run()
     assert at.markdown[0].value == "0:0-29:30" and not at.number_input
+
+
+def test_start_page_counts_come_from_sql_and_match_the_decisions(app_study):
+    segs = app_study.segments(codeable_only=True)
+    app_study.decide(segs[0].id, "equity", "alice")
+    app_study.decide(segs[1].id, "equity", "alice", present=False)  # decided, not counted for the code
+    app_study.decide(segs[0].id, "equity", "bob")
+    app_study.mark_done(segs[0].transcript_id, "bob")
+    at = open_app(coder="alice")
+    progress = at.dataframe[1].value
+    assert progress.to_dict("records") == [
+        {"coder": "alice", "segments decided": 2, "transcripts done": 0},
+        {"coder": "bob", "segments decided": 1, "transcripts done": 1}]
+    codes = at.dataframe[2].value.set_index("code")
+    assert codes.loc["Equity", "coded by coders"] == 2  # segments × coders who applied it
+    assert codes["final"].sum() == 0
