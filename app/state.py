@@ -38,7 +38,53 @@ def open_study(path: str) -> Study:
 def embedder(model: str | None = None):  # noqa: ANN201
     from qualcode.cli.study_commands import make_study_embedder
 
-    return make_study_embedder(model)
+    return RememberedEmbedder(make_study_embedder(model))
+
+
+class RememberedEmbedder:
+    """The study's embedder with each text's vector kept in memory for the app's lifetime.
+
+    *Review next* ranks every codeable segment on each click; reading 50,000 vectors back
+    from the disk cache took seconds, a dictionary look-up takes milliseconds. Vectors are
+    keyed by the text itself, so an edited or new segment is embedded (and cached) anew."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self.inner = inner
+        self.model_id = getattr(inner, "model_id", "")
+        self._vectors: dict[str, object] = {}
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - anything else the embedder offers
+        return getattr(self.inner, name)
+
+    def encode(self, texts, progress=None):  # noqa: ANN001, ANN201
+        import numpy as np
+
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            for text, vector in zip(missing, self.inner.encode(missing, progress), strict=True):
+                self._vectors[text] = vector
+        elif progress:
+            progress(len(texts), len(texts))
+        if not texts:
+            return self.inner.encode([])
+        return np.stack([self._vectors[t] for t in texts])
+
+
+def cached(study, method: str):  # noqa: ANN001, ANN201
+    """``study.<method>()`` (a read that takes no arguments and no blind rule: transcripts,
+    participants, codebook), from a cache kept until the study next changes.
+
+    Every change appends to the audit log, so its newest id (``change_counter``, asked
+    through ``study`` and so under its role check) is the cache key: a page never shows a
+    read older than the last change, and a click that changed nothing reads nothing again."""
+    return _cached_read(str(study.folder), method, study.change_counter())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cached_read(path: str, method: str, counter: int):  # noqa: ANN202 - records of that read
+    if method not in ("transcripts", "participants", "codebook"):
+        raise ValueError(f"cached: expected a read without a blind rule, got {method!r}")
+    return getattr(open_study(path), method)()
 
 
 def study_path() -> str | None:
@@ -112,6 +158,17 @@ def md_escape(text: str) -> str:
     """``text`` for a Markdown-only place (st.error, st.caption): every ASCII punctuation mark
     backslash-escaped, so it is shown, never obeyed; newlines kept as line breaks."""
     return _PUNCT.sub(r"\\\g<0>", text or "").replace("\n", "  \n")
+
+
+def paged(items: list, key: str, size: int = 50) -> tuple[list, int]:
+    """The page of ``items`` that the *Page* number input ``key`` shows (drawn only when there is
+    more than one page), and the index of its first item (for widget keys that stay unique)."""
+    pages = max(1, -(-len(items) // size))
+    if st.session_state.get(key, 1) > pages:  # fewer items than the page last shown
+        st.session_state[key] = 1
+    page = st.number_input("Page", 1, pages, key=key) if pages > 1 else 1
+    first = (page - 1) * size
+    return items[first:first + size], first
 
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f")

@@ -150,31 +150,31 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
 
     codes = study.codebook().ids()
     col = {c: j for j, c in enumerate(codes)}
-    decided = {a.segment_id for a in study.applications(source="human")}
-    decided |= {a.segment_id for a in study.applications(source="final")}
-    finished = {tid for tid, who in study.done_by_all().items() if coder in who}  # one query, not one per transcript
-    segments = study.segments(codeable_only=True)
-    candidates = [s for s in segments if s.id not in decided and s.transcript_id not in finished]
+    decided = study.decided_segment_ids(coder)  # human or final, as this coder may see them
+    finished = {tid for tid, who in study.done_by_all().items() if coder in who}
+    index = study.codeable_index()  # (id, transcript id, text): no record per segment
+    candidates = [x for x in index if x[0] not in decided and x[1] not in finished]
     if not candidates:
         return []
-    labelled = [s for s in segments if s.id in decided]
-    row = {s.id: i for i, s in enumerate(candidates)}
+    labelled = [x for x in index if x[0] in decided]
+    row = {x[0]: i for i, x in enumerate(candidates)}
     proba = np.zeros((len(candidates), len(codes)))
     blind = study.blind_transcripts(coder)
-    for app in study.applications(source="machine"):
-        if app.segment_id in row and app.code_id in col:
-            proba[row[app.segment_id], col[app.code_id]] = app.confidence or 0.0
+    for segment_id, code_id, confidence in study.machine_confidences(coder):
+        if segment_id in row and code_id in col:
+            proba[row[segment_id], col[code_id]] = confidence
     everything = candidates + labelled
-    E = embedder.encode([s.text for s in everything])
+    E = embedder.encode([x[2] for x in everything])
     unl = np.arange(len(candidates))
     lab = np.arange(len(candidates), len(everything))
     has_model = bool(proba.any())
     picks = select_next(E, unl, lab, n, proba if has_model else None)
     reason = "typical" if typical_first(len(labelled), has_model) else "uncertain"
     unc = uncertainty(proba) if has_model else np.ones(len(candidates))
+    chosen = {s.id: s for s in study.segments(ids=[candidates[i][0] for i in picks])}
     out = []
     for i in picks:
-        seg = candidates[i]
+        seg = chosen[candidates[i][0]]
         j = int(np.argmax(1 - np.abs(2 * proba[i] - 1))) if has_model else None
         hidden = seg.transcript_id in blind  # blind double-coding: name no machine code
         out.append(NextSegment(seg, float(unc[i]), None if hidden or j is None else codes[j],

@@ -18,7 +18,18 @@ import streamlit.components.v1 as components
 
 from app.components.segment_card import DECIDED, FOCUS, PREFETCH, act, segment_card, spans_of, suggestions
 from app.components.span_select import checked_selection, span_select
-from app.state import chip, code_label, color_of, embedder, md_escape, require_coder, saved, show_saved, verbatim
+from app.state import (
+    cached,
+    chip,
+    code_label,
+    color_of,
+    embedder,
+    md_escape,
+    require_coder,
+    saved,
+    show_saved,
+    verbatim,
+)
 from qualcode.errors import QualcodeError
 from qualcode.pipeline.active import COLD_START
 from qualcode.pipeline.suggest import SHOW_THRESHOLD
@@ -119,6 +130,14 @@ def code_selection(study, coder: str, tid: int, plain: str, value: dict | None) 
     saved(f"Span coded: “{text[:40]}”", later=True)
 
 
+def applications_by_segment(study, coder: str, ids: list[int]) -> dict[int, list]:  # noqa: ANN001
+    """Segment id → the decisions and suggestions ``coder`` may see on it (one query)."""
+    out: dict[int, list] = {}
+    for a in study.visible_applications(coder, segment_ids=ids):
+        out.setdefault(a.segment_id, []).append(a)
+    return out
+
+
 @st.fragment
 def section(study, transcript, codebook, coder: str, blind: bool, min_conf: float, code_filter: str | None) -> None:  # noqa: ANN001
     """The page of segments (or the span view) with its toolbar: reruns on its own."""
@@ -126,13 +145,11 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     if "code_error" in st.session_state:
         st.error(md_escape(st.session_state.pop("code_error")))
     segments = study.segments(transcript_id=transcript.id)
-    ids = [s.id for s in segments]
-    apps = study.visible_applications(coder, segment_ids=ids)
-    by_segment: dict[int, list] = {}
-    for a in apps:
-        by_segment.setdefault(a.segment_id, []).append(a)
     uncoded = st.session_state.get("uncoded", False)
     kept = st.session_state.get(DECIDED, set())
+    by_segment: dict[int, list] = {}
+    if uncoded or code_filter:  # the filters need every segment's decisions; else only the page's (below)
+        by_segment = applications_by_segment(study, coder, [s.id for s in segments])
 
     def keep(seg) -> bool:  # noqa: ANN001
         if seg.is_interviewer:
@@ -157,6 +174,8 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     c2.segmented_control("View", ["Segments", "Select text"], key="view", on_change=remember, args=("view",),
                          help="Select text: select any words and code exactly that span")
     page_segs = visible[(st.session_state["page"] - 1) * size: st.session_state["page"] * size]
+    if not (uncoded or code_filter):
+        by_segment = applications_by_segment(study, coder, [s.id for s in page_segs])
     spans = [sp for sp in spans_of(study, transcript.id) if sp.code_id in set(codebook.ids())
              and (not blind or sp.coder == coder)]
     if st.session_state.get("view") == "Select text":
@@ -241,9 +260,9 @@ def render() -> None:
     if ctx is None:
         return
     study, coder, _role = ctx
-    codebook = study.codebook()
-    people = {p.participant_id: p for p in study.participants()}
-    transcripts = study.transcripts()
+    codebook = cached(study, "codebook")
+    people = {p.participant_id: p for p in cached(study, "participants")}
+    transcripts = cached(study, "transcripts")
     if not transcripts:
         st.info("This study has no transcripts yet. Import some on the Manage page or with `qualcode import`.")
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import code_label, download, require_coder, saved
+from app.state import code_label, download, require_coder, saved, verbatim
 
 EDITORS = ("supervisor", "admin")
 
@@ -77,7 +77,8 @@ def _editor(study, data, coder: str, role: str, redactor) -> None:  # noqa: ANN0
         for ref in cell.refs:
             seg = segments.get(ref.segment_id)
             if seg is not None:
-                st.markdown(f"> {_plain(redactor, seg.text)}  \n<span style='color:gray'>{_plain(redactor, ref.words())}"
+                st.markdown(f"> {verbatim(redactor.text(' '.join(seg.text.split())))}  \n"
+                            f"<span style='color:gray'>{verbatim(redactor.text(ref.words()))}"
                             "</span>", unsafe_allow_html=True)
     if role not in EDITORS:
         st.caption("Only supervisors write summaries; you can read the matrix and its coded text.")
@@ -97,16 +98,6 @@ def _editor(study, data, coder: str, role: str, redactor) -> None:  # noqa: ANN0
         st.session_state[f"fw-v-{pid}-{code_id}"] = version
         saved(f"Summary saved (version {version})")
         st.rerun()
-
-
-def _plain(redactor, text: str) -> str:  # noqa: ANN001
-    """Redacted, and escaped for Markdown/HTML."""
-    import html
-
-    out = html.escape(redactor.text(" ".join(text.split())))
-    for ch in "*_`[]#|~$\\":
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 def _downloads(study, coder: str, data) -> None:  # noqa: ANN001

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.goto import open_place
-from app.state import chip, code_label, color_of, md_escape, require_coder, verbatim
+from app.state import chip, code_label, color_of, md_escape, paged, require_coder, verbatim
 from qualcode.errors import QualcodeError
 
 PAGE_SIZE = 50
@@ -90,18 +90,15 @@ def render() -> None:
     if not hits:
         st.info("Nothing is coded with this code under these filters.")
         return
-    pages = (len(hits) - 1) // PAGE_SIZE + 1
-    if st.session_state.get("r_page", 1) > pages:  # fewer hits than the page last shown
-        st.session_state["r_page"] = 1
-    page = st.number_input("Page", 1, pages, key="r_page") if pages > 1 else 1
-    for i, hit in enumerate(hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]):
+    shown, first = paged(hits, "r_page", PAGE_SIZE)
+    for i, hit in enumerate(shown, first):
         with st.container(border=True):
             head, button = st.columns([6, 1])
             where = f"{hit.transcript} · {hit.attribution or 'no participant'} · {hit.kind} {hit.start}–{hit.end}"
             head.markdown(chip(code_label(codebook, hit.code_id), color_of(codebook, hit.code_id)) +
                           f" <span style='opacity:.8'>{verbatim(where)} · {verbatim(hit_source(hit))}</span>",
                           unsafe_allow_html=True)
-            if button.button("Open", key=f"open-{(page - 1) * PAGE_SIZE + i}", help="Open it on the Code page"):
+            if button.button("Open", key=f"open-{i}", help="Open it on the Code page"):
                 open_place(hit.transcript_id, hit.segment_id, hit.start if hit.kind == "span" else None,
                       hit.end if hit.kind == "span" else None)
             st.text(hit.text)

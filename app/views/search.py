@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.goto import open_place
-from app.state import code_label, md_escape, require_coder, saved, verbatim
+from app.state import code_label, md_escape, paged, require_coder, saved, verbatim
 from qualcode.errors import QualcodeError
 
 PAGE_SIZE = 50
@@ -84,17 +84,14 @@ def render() -> None:
                   on_click=code_all, args=(study, me, query, code_id),
                   help="One span coding per hit, as you; one action in the audit log")
         k3.button("Undo", key="s_undo", on_click=undo, args=(study, me), help="Undo your last action")
-    pages = (len(hits) - 1) // PAGE_SIZE + 1
-    if st.session_state.get("s_page", 1) > pages:  # fewer hits than the page last shown
-        st.session_state["s_page"] = 1
-    page = st.number_input("Page", 1, pages, key="s_page") if pages > 1 else 1
-    for i, hit in enumerate(hits[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]):
+    shown, first = paged(hits, "s_page", PAGE_SIZE)
+    for i, hit in enumerate(shown, first):
         with st.container(border=True):
             head, button = st.columns([6, 1])
             head.markdown(f"<span style='opacity:.8'>{verbatim(hit.transcript)} · "
                           f"{verbatim(hit.attribution or 'no participant')}"
                           f"{'' if hit.codeable else ' · interviewer/procedural'}</span>", unsafe_allow_html=True)
-            if button.button("Open", key=f"s_open-{(page - 1) * PAGE_SIZE + i}", help="Open it on the Code page"):
+            if button.button("Open", key=f"s_open-{i}", help="Open it on the Code page"):
                 open_place(hit.transcript_id, hit.segment_id, hit.start, hit.end)
             st.markdown(context_html(hit), unsafe_allow_html=True)
 

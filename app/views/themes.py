@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import download, embedder, require_coder, saved
+from app.state import download, embedder, md_escape, require_coder, saved, verbatim
 
 SOURCE_HELP = ("best: final codes where a segment was adjudicated, else coders' codes, else machine "
                "suggestions over the threshold (marked); final, human (coders') or machine: only that kind")
@@ -73,31 +73,13 @@ def _quotes(data) -> None:  # noqa: ANN001
     for s in data.summaries:
         if not s.segments:
             continue
-        st.markdown(("### " if s.depth == 0 else "#### ") + _html_md(s.code.name) +
+        st.markdown(("### " if s.depth == 0 else "#### ") + verbatim(s.code.name) +
                     f"  \n<span style='color:gray'>{s.participants} of {data.n_participants} participants, "
                     f"{s.segments} segments</span>", unsafe_allow_html=True)
         if not s.quotes:
             st.caption("No quotable sentence (8–60 words) in its coded segments.")
         for q in s.quotes:
-            st.markdown(f"> “{_md(q.text)}” {_md(q.cite())}")
-
-
-def _md(text: str) -> str:
-    """Plain text shown as Markdown without being read as Markdown or HTML."""
-    out = text.replace("\\", "\\\\")
-    for ch in "*_`[]<>#|~$":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
-def _html_md(text: str) -> str:
-    """Plain text inside Markdown that also allows HTML: HTML-escaped, then Markdown-escaped."""
-    from html import escape
-
-    out = escape(text, quote=False).replace("\\", "\\\\")
-    for ch in "*_`[]#|~$":
-        out = out.replace(ch, "\\" + ch)
-    return out
+            st.markdown(f"> “{md_escape(q.text)}” {md_escape(q.cite())}")
 
 
 def _cooccurrence(study, data, redactor) -> None:  # noqa: ANN001
@@ -120,9 +102,9 @@ def _cooccurrence(study, data, redactor) -> None:  # noqa: ANN001
     index = st.selectbox("Segments coded with both", range(len(pairs)), format_func=labels.__getitem__,
                          index=rows[0] if rows else 0, key="co-pair")
     for seg in study.segments(ids=pairs[index].segment_ids):
-        st.markdown(f"> {_html_md(redactor.text(' '.join(seg.text.split())))}  \n"
-                    f"<span style='color:gray'>{_html_md(seg.attribution())} · "
-                    f"{_html_md(redactor.text(seg.transcript))} "
+        st.markdown(f"> {verbatim(redactor.text(' '.join(seg.text.split())))}  \n"
+                    f"<span style='color:gray'>{verbatim(seg.attribution())} · "
+                    f"{verbatim(redactor.text(seg.transcript))} "
                     f"{seg.start}–{seg.end}</span>", unsafe_allow_html=True)
     fig = heatmap_figure(data)
     if fig is not None:
@@ -137,7 +119,7 @@ def _saturation(data) -> None:  # noqa: ANN001
     st.caption("New codes per successive interview (import order), after Guest, Bunce and Johnson (2006). "
                "`qualcode saturation STUDY --orders 100` adds random orders and their band.")
     for g in data.saturation:
-        st.markdown(f"**{_md(g.group)}**: {_md(g.curve.sentence())}.")
+        st.markdown(f"**{md_escape(g.group)}**: {md_escape(g.curve.sentence())}.")
     fig = saturation_figure(data)
     if fig is not None:
         st.pyplot(fig, clear_figure=False)
@@ -165,11 +147,11 @@ def _clusters(study, coder: str) -> None:  # noqa: ANN001
     texts = {s.id: s for s in study.segments(ids=ids)}
     st.caption(f"{len(found['clusters'])} clusters · model {found['model']} · {found['at'][:16]}")
     for c in found["clusters"]:
-        with st.expander(f"**{_md(', '.join(c['keywords'][:5]))}** — {c['size']} segments, "
+        with st.expander(f"**{md_escape(', '.join(c['keywords'][:5]))}** — {c['size']} segments, "
                          f"{c['participants']} participants"):
             for sid in c["exemplars"]:
                 if sid in texts:
-                    st.markdown(f"> “{_md(texts[sid].text)}” ({_md(texts[sid].attribution())})")
+                    st.markdown(f"> “{md_escape(texts[sid].text)}” ({md_escape(texts[sid].attribution())})")
     st.page_link("views/discover.py", label="Promote a cluster to a code, or merge it into one: Discover page",
                  icon="🧭")
 

@@ -61,6 +61,9 @@ RULES: dict[str, str] = {
     "discovery_runs": "coder", "merge_cluster": "supervisor", "promote_cluster": "admin",
     # managing the study (Manage page)
     "update_participant": "supervisor", "import_transcripts": "supervisor",
+    # counted in SQL for pages of a large study (qualcode/store/page_reads.py; blind rule in the query)
+    "change_counter": "coder", "codeable_count": "coder", "decided_counts": "coder", "code_counts": "coder",
+    "decided_segment_ids": "coder", "machine_confidences": "coder", "codeable_index": "coder",
 }
 PLAIN_ATTRIBUTES = ("folder",)
 # methods whose coder argument names whose work is read or reopened, not who acts (reads

@@ -51,6 +51,7 @@ from qualcode.store.models import (
     TranscriptStatusRow,
     utcnow,
 )
+from qualcode.store.page_reads import PageReads
 from qualcode.store.participant_edits import ParticipantEdits
 from qualcode.store.search import Search
 from qualcode.store.segment_rows import insert_segments, link_segments
@@ -84,7 +85,7 @@ class TranscriptInfo:
 
 
 class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Discovery, Spans, Memos, Search,
-            Undo, ParticipantEdits):
+            Undo, ParticipantEdits, PageReads):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one.
 
     Each part is a :class:`~qualcode.store.core.StudyCore` (transactions, audit, coders)."""

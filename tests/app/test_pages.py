@@ -170,7 +170,8 @@ def test_themes_page_counts_quotes_discovery_downloads(app_study):
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart") or at.dataframe
     import re
 
-    assert any(re.search(r"\((P|S)0\d, [^,]+, site [ABC]\)$", m.value) for m in at.markdown)
+    shown = [re.sub(r"\\(.)", r"\1", m.value) for m in at.markdown]  # as Markdown shows it: escapes undone
+    assert any(re.search(r"\((P|S)0\d, [^,]+, site [ABC]\)$", text) for text in shown)
     button(at, key="discover").click().run()
     assert not at.exception
     found = app_study.discovery()

@@ -1,0 +1,91 @@
+"""Small reads the app's pages make on every run, counted and filtered in SQL.
+
+Mixed into :class:`qualcode.store.study.Study`. A page of a 50,000-segment study must
+draw in well under a second, so these return counts, ids and bare columns, never a
+record per row of the whole study; the blind rule (:meth:`blind_transcripts`) is applied
+in the query, as :meth:`visible_applications` applies it: on a blind transcript
+``viewer`` sees only their own human decisions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from qualcode.store.core import StudyCore
+from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, TranscriptRow
+
+
+class PageReads(StudyCore):
+    def change_counter(self) -> int:
+        """A number that grows with every change to the study (each change appends to the
+        audit log): pages key their caches on it, so a cache never outlives a change."""
+        with self._read() as s:
+            return s.scalar(select(func.max(AuditRow.id))) or 0
+
+    def codeable_count(self) -> int:
+        """How many segments are coded: participants' turns, not interviewer or procedural lines."""
+        with self._read() as s:
+            return s.scalar(select(func.count()).select_from(SegmentRow).where(
+                SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))) or 0
+
+    def _visible(self, s: Session, viewer: str):  # noqa: ANN202 - a SQL condition
+        """Applications ``viewer`` may see (the blind rule), on a query joined to segments and coders."""
+        blind = self.blind_transcripts(viewer)
+        if not blind:
+            return true()
+        return or_(SegmentRow.transcript_id.not_in(sorted(blind)),
+                   and_(CodeApplicationRow.source == "human", CoderRow.name == viewer))
+
+    def _applications_query(self, s: Session, viewer: str, *columns):  # noqa: ANN001, ANN202
+        return (select(*columns).select_from(CodeApplicationRow)
+                .join(SegmentRow, CodeApplicationRow.segment_id == SegmentRow.id)
+                .join(CoderRow, CodeApplicationRow.coder_id == CoderRow.id)
+                .where(self._visible(s, viewer)))
+
+    def decided_counts(self, viewer: str) -> dict[str, int]:
+        """Coder → how many segments they decided (applied or rejected a code), as ``viewer`` sees it."""
+        with self._read() as s:
+            query = (self._applications_query(s, viewer, CoderRow.name,
+                                              func.count(func.distinct(CodeApplicationRow.segment_id)))
+                     .where(CodeApplicationRow.source == "human").group_by(CoderRow.name))
+            return {name: n for name, n in s.execute(query)}
+
+    def code_counts(self, viewer: str, source: str, min_confidence: float = 0.0) -> dict[str, int]:
+        """Code id → present applications of ``source`` (human: segments × coders; machine:
+        suggestions from ``min_confidence``), as ``viewer`` sees them."""
+        with self._read() as s:
+            query = (self._applications_query(s, viewer, CodeApplicationRow.code_id, func.count())
+                     .where(CodeApplicationRow.source == source, CodeApplicationRow.present.is_(True))
+                     .group_by(CodeApplicationRow.code_id))
+            if min_confidence > 0:
+                query = query.where(func.coalesce(CodeApplicationRow.confidence, 0.0) >= min_confidence)
+            return {code: n for code, n in s.execute(query)}
+
+    def decided_segment_ids(self, viewer: str) -> set[int]:
+        """Segments with a human or final decision that ``viewer`` may see."""
+        with self._read() as s:
+            query = (self._applications_query(s, viewer, CodeApplicationRow.segment_id)
+                     .where(CodeApplicationRow.source.in_(("human", "final"))).distinct())
+            return set(s.scalars(query))
+
+    def machine_confidences(self, viewer: str) -> list[tuple[int, str, float]]:
+        """(segment id, code id, confidence) of every machine suggestion ``viewer`` may see."""
+        with self._read() as s:
+            query = (self._applications_query(s, viewer, CodeApplicationRow.segment_id, CodeApplicationRow.code_id,
+                                              CodeApplicationRow.confidence)
+                     .where(CodeApplicationRow.source == "machine"))
+            return [(sid, code, conf or 0.0) for sid, code, conf in s.execute(query)]
+
+    def codeable_index(self) -> list[tuple[int, int, str]]:
+        """(segment id, transcript id, text) of every codeable segment, in transcript order:
+        what *Review next* ranks, without a full record per segment."""
+        with self._read() as s:
+            query = (select(SegmentRow.id, SegmentRow.transcript_id, SegmentRow.text)
+                     .join(TranscriptRow, SegmentRow.transcript_id == TranscriptRow.id)
+                     .where(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
+                     .order_by(TranscriptRow.name, SegmentRow.start))
+            return [(i, t, text) for i, t, text in s.execute(query)]
+
+
+__all__ = ["PageReads"]
