@@ -213,7 +213,8 @@ def parse_xml(data: bytes, file: str | Path, what: str = "XML",
                               error, code_tag):
         if root is None and event == "start":
             root = el
-    assert root is not None  # iter_xml refuses a document without one
+    if root is None:  # iter_xml refuses such a document already; kept for the type
+        raise error(file, f"well-formed {what}", "no root element")
     return root
 
 
@@ -243,9 +244,10 @@ def iter_zip_member(zf: zipfile.ZipFile, name: str, file: str | Path,
     """One member's bytes in chunks of ``chunk_bytes``, stopped at ``max_bytes`` whatever
     it declares: the one place zip members are hardened.
 
-    A name climbing out of the archive, a missing, encrypted, corrupt or unknown-method
-    member, a declared size above ``max_bytes`` or a compression ratio above
-    :data:`MAX_ZIP_RATIO` are refused before the first chunk.
+    A name climbing out of the archive, a missing or encrypted member, a declared size
+    above ``max_bytes`` or a compression ratio above :data:`MAX_ZIP_RATIO` are refused
+    before the first chunk; a corrupt or unknown-method member, or one holding more than
+    it declares, when it is read.
     """
     if not safe_member_name(name):
         raise InputError(file, "zip member names inside the archive", repr(name))
