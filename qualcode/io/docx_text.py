@@ -66,37 +66,73 @@ def _table_lines(tbl: ET.Element) -> list[str]:
     return lines
 
 
+MAX_TEXT_CHARS = safe.MAX_FILE_BYTES
+"""Most characters of text in one ``.docx`` (as many as a ``.txt`` may hold), checked
+while the document is read: a compressed file may hold far more text than its size."""
+
+
+def _block_lines(block: ET.Element, headings: set[int], n_lines: int) -> list[str]:
+    """The lines of one top-level block of ``<w:body>`` (``n_lines``: lines before it)."""
+    lines: list[str] = []
+    if block.tag == W + "p":
+        text = _paragraph_text(block)
+        if _is_heading(block) and text.strip():
+            headings.add(n_lines)
+            text = " ".join(text.split())
+        lines.extend(text.split("\n"))
+    elif block.tag == W + "tbl":
+        for line in _table_lines(block):
+            lines.extend(line.split("\n"))
+    elif block.tag == W + "sdt":  # a content control (e.g. a table of contents) holds paragraphs
+        for p in block.iter(W + "p"):
+            lines.extend(_paragraph_text(p).split("\n"))
+    return lines
+
+
 def docx_text(data: bytes, path: str | Path) -> tuple[str, frozenset[int]]:
-    """(text, indices of its lines that are headings) of a ``.docx``'s body."""
+    """(text, indices of its lines that are headings) of a ``.docx``'s body.
+
+    ``word/document.xml`` is streamed (:func:`qualcode.io.safe.iter_zip_member` into
+    :func:`qualcode.io.safe.iter_xml`): each top-level block of the body (paragraph,
+    table, content control) is turned into lines at its end and then dropped, so memory
+    follows the text, not the XML tree (about 20x the text for a whole tree).
+    """
     zf = safe.open_zip(data, path, "a Word .docx document (a zip archive)")
+    lines: list[str] = []
+    headings: set[int] = set()
+    chars = -1  # len("\n".join(lines))
     with zf:
         names = {n.lower(): n for n in zf.namelist()}
         member = names.get("word/document.xml")
         if member is None:
             raise InputError(path, "a Word .docx document with word/document.xml inside",
                              ", ".join(sorted(zf.namelist())[:5]) or "an empty zip")
-        xml = safe.read_zip_member(zf, member, path)
-    root = safe.parse_xml(xml, path, "Word document XML")
-    if root.tag != W + "document":
-        raise InputError(path, "a Word document whose XML root is <w:document>", f"<{root.tag}>")
-    body = root.find(W + "body")
+        stack: list[ET.Element] = []  # the open elements, root first
+        body: ET.Element | None = None
+        for event, el in safe.iter_xml(safe.iter_zip_member(zf, member, path, chunk_bytes=1 << 16), path,
+                                       "Word document XML"):
+            if event == "start":
+                stack.append(el)
+                if len(stack) == 1 and el.tag != W + "document":
+                    raise InputError(path, "a Word document whose XML root is <w:document>", f"<{el.tag}>")
+                if len(stack) == 2 and body is None and el.tag == W + "body":
+                    body = el
+                continue
+            stack.pop()
+            if body is not None and stack and stack[-1] is body:  # a block of the body, complete
+                block_lines = _block_lines(el, headings, len(lines))
+                lines.extend(block_lines)
+                chars += sum(len(x) + 1 for x in block_lines)
+                if chars > MAX_TEXT_CHARS:
+                    raise InputError(path, f"a .docx whose text is at most {MAX_TEXT_CHARS:,} "
+                                     "characters (qualcode's limit)", "more")
+                el.clear()
+                body.remove(el)  # the first child: blocks end in order
+            elif len(stack) == 1:  # the body, or something beside it that is never read
+                el.clear()
+                stack[0].remove(el)
     if body is None:
         raise InputError(path, "a Word document with a <w:body>", "none")
-    lines: list[str] = []
-    headings: set[int] = set()
-    for block in body:
-        if block.tag == W + "p":
-            text = _paragraph_text(block)
-            if _is_heading(block) and text.strip():
-                headings.add(len(lines))
-                text = " ".join(text.split())
-            lines.extend(text.split("\n"))
-        elif block.tag == W + "tbl":
-            for line in _table_lines(block):
-                lines.extend(line.split("\n"))
-        elif block.tag == W + "sdt":  # a content control (e.g. a table of contents) holds paragraphs
-            for p in block.iter(W + "p"):
-                lines.extend(_paragraph_text(p).split("\n"))
     text = "\n".join(lines)
     if not text.strip():
         raise InputError(path, "a Word document with some text", "an empty document")

@@ -27,7 +27,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -120,33 +120,53 @@ _DTD_MARKERS = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY")
                      for enc in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
-def parse_xml(data: bytes, file: str | Path, what: str = "XML",
-              error: type[InputError] = InputError, code_tag: str | None = None) -> ET.Element:
-    """The root element of an XML document, or one :class:`InputError` line.
+def _dtd_error(file: str | Path, what: str, error: type[InputError]) -> InputError:
+    return error(file, f"{what} without a document type declaration (<!DOCTYPE>, entities)",
+                 "a <!DOCTYPE> declaration")
 
-    No DTD (so no entities and nothing fetched), at most :data:`MAX_XML_BYTES`,
-    :data:`MAX_NESTING` levels and :data:`MAX_XML_ELEMENTS` elements. The tree is built
-    by the standard library's expat parser, iteratively: no recursion, whatever the depth.
-    With ``code_tag`` (REFI-QDA: ``"Code"``), elements of that local name count as codes,
-    at most :data:`MAX_CODES`.
+
+def _xml_size_error(file: str | Path, error: type[InputError]) -> InputError:
+    return error(file, f"a file of at most {_n(MAX_XML_BYTES)} bytes (qualcode's limit on file size)",
+                 f"more than {_n(MAX_XML_BYTES)} bytes")
+
+
+def iter_xml(chunks: Iterable[bytes], file: str | Path, what: str = "XML",
+             error: type[InputError] = InputError,
+             code_tag: str | None = None) -> Iterator[tuple[str, ET.Element]]:
+    """("start" | "end", element) of an XML document read from ``chunks``, or one
+    :class:`InputError` line: the one place XML is hardened.
+
+    No DTD (so no entities and nothing fetched; each chunk is searched, with the end of
+    the one before, before the parser sees it), at most :data:`MAX_XML_BYTES` in all,
+    :data:`MAX_NESTING` levels and :data:`MAX_XML_ELEMENTS` elements. The standard
+    library's expat parser builds the tree as it goes, iteratively (no recursion,
+    whatever the depth); a caller that wants bounded memory clears the elements it is
+    done with at their "end" event. With ``code_tag`` (REFI-QDA: ``"Code"``), elements of
+    that local name count as codes, at most :data:`MAX_CODES`. The document is checked
+    to the end (a missing root or a syntax error after the last element is refused)
+    once the last event has been consumed.
     """
-    check_size(len(data), file, MAX_XML_BYTES, error)
-    if any(marker in data for marker in _DTD_MARKERS):
-        raise error(file, f"{what} without a document type declaration (<!DOCTYPE>, entities)",
-                         "a <!DOCTYPE> declaration")
     parser = ET.XMLPullParser(events=("start", "end"))
-    depth = elements = codes = 0
+    depth = elements = codes = total = 0
     suffix = f"}}{code_tag}" if code_tag else None
-    root: ET.Element | None = None
+    seen_root = False
+    tail = b""
+    overlap = max(len(m) for m in _DTD_MARKERS) - 1
     try:
-        for i in range(0, len(data), 1 << 20):
-            parser.feed(data[i:i + (1 << 20)])
+        for chunk in chunks:
+            total += len(chunk)
+            if total > MAX_XML_BYTES:
+                raise _xml_size_error(file, error)
+            window = tail + chunk  # a marker may straddle two chunks
+            if any(m in window for m in _DTD_MARKERS):
+                raise _dtd_error(file, what, error)
+            tail = window[-overlap:]
+            parser.feed(chunk)
             for event, el in parser.read_events():
                 if event == "start":
                     depth += 1
                     elements += 1
-                    if root is None:
-                        root = el
+                    seen_root = True
                     if depth > MAX_NESTING:
                         raise nesting_error(file, MAX_NESTING, f"{what} elements", None, error)
                     if suffix and (el.tag.endswith(suffix) or el.tag == code_tag):
@@ -158,7 +178,12 @@ def parse_xml(data: bytes, file: str | Path, what: str = "XML",
                                          "(qualcode's limit on XML size)", "more")
                 else:
                     depth -= 1
+                yield event, el
         parser.close()
+        for event, el in parser.read_events():  # none in well-formed XML; kept for completeness
+            yield event, el
+    except InputError:
+        raise
     except ET.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
         raise error(file, what, str(exc).split(":")[0], line=line) from None
@@ -168,7 +193,27 @@ def parse_xml(data: bytes, file: str | Path, what: str = "XML",
     except ValueError as exc:  # e.g. "multi-byte encodings are not supported"
         raise error(file, f"{what} in UTF-8, UTF-16 or another supported encoding",
                          str(exc)) from None
-    if root is None:
+    if not seen_root:
+        raise error(file, f"well-formed {what}", "no root element")
+
+
+def parse_xml(data: bytes, file: str | Path, what: str = "XML",
+              error: type[InputError] = InputError, code_tag: str | None = None) -> ET.Element:
+    """The root element of an XML document in memory, or one :class:`InputError` line.
+
+    :func:`iter_xml` over ``data`` in 1 MiB chunks, keeping the whole tree; the size and
+    a DTD are refused before any of it is parsed.
+    """
+    check_size(len(data), file, MAX_XML_BYTES, error)
+    if any(marker in data for marker in _DTD_MARKERS):
+        raise _dtd_error(file, what, error)
+    root: ET.Element | None = None
+    step = 1 << 20
+    for event, el in iter_xml((data[i:i + step] for i in range(0, len(data), step)), file, what,
+                              error, code_tag):
+        if root is None and event == "start":
+            root = el
+    if root is None:  # iter_xml refuses such a document already; kept for the type
         raise error(file, f"well-formed {what}", "no root element")
     return root
 
@@ -194,9 +239,16 @@ def safe_member_name(name: str) -> bool:
                 or any(part == ".." for part in norm.split("/")))
 
 
-def read_zip_member(zf: zipfile.ZipFile, name: str, file: str | Path,
-                    max_bytes: int = MAX_XML_BYTES) -> bytes:
-    """One member's bytes, read in chunks and stopped at ``max_bytes`` whatever it declares."""
+def iter_zip_member(zf: zipfile.ZipFile, name: str, file: str | Path,
+                    max_bytes: int = MAX_XML_BYTES, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+    """One member's bytes in chunks of ``chunk_bytes``, stopped at ``max_bytes`` whatever
+    it declares: the one place zip members are hardened.
+
+    A name climbing out of the archive, a missing or encrypted member, a declared size
+    above ``max_bytes`` or a compression ratio above :data:`MAX_ZIP_RATIO` are refused
+    before the first chunk; a corrupt or unknown-method member, or one holding more than
+    it declares, when it is read.
+    """
     if not safe_member_name(name):
         raise InputError(file, "zip member names inside the archive", repr(name))
     try:
@@ -211,14 +263,15 @@ def read_zip_member(zf: zipfile.ZipFile, name: str, file: str | Path,
     if info.file_size > (1 << 20) and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
         raise InputError(file, f"member {name!r} compressed at most {MAX_ZIP_RATIO}:1 (zip bomb guard)",
                          f"{info.file_size // max(info.compress_size, 1):,}:1")
-    out = bytearray()
+    total = 0
     try:
         with zf.open(info) as member:
-            while chunk := member.read(1 << 20):
-                out += chunk
-                if len(out) > max_bytes:
+            while chunk := member.read(chunk_bytes):
+                total += len(chunk)
+                if total > max_bytes:
                     raise InputError(file, f"member {name!r} of at most {_n(max_bytes)} bytes "
                                      "(qualcode's limit)", "more (it declares less)")
+                yield chunk
     except InputError:
         raise
     except NotImplementedError as exc:  # an unknown compression method
@@ -228,6 +281,14 @@ def read_zip_member(zf: zipfile.ZipFile, name: str, file: str | Path,
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, Exception) as exc:  # zlib.error, CRC
         raise InputError(file, f"an intact member {name!r}", f"a corrupt one ({type(exc).__name__}: "
                          f"{str(exc)[:80]})") from None
+
+
+def read_zip_member(zf: zipfile.ZipFile, name: str, file: str | Path,
+                    max_bytes: int = MAX_XML_BYTES) -> bytes:
+    """One member's bytes (:func:`iter_zip_member`, joined)."""
+    out = bytearray()
+    for chunk in iter_zip_member(zf, name, file, max_bytes):
+        out += chunk
     return bytes(out)
 
 
@@ -328,6 +389,6 @@ def iter_csv_rows(text: str, file: str | Path,
 __all__ = [
     "MAX_CELL_CHARS", "MAX_CODES", "MAX_FILE_BYTES", "MAX_LINE_CHARS", "MAX_NESTING", "MAX_SECONDS",
     "MAX_XML_BYTES", "MAX_XML_ELEMENTS", "MAX_ZIP_MEMBERS", "MAX_ZIP_RATIO", "check_code_count",
-    "check_lines", "check_size", "csv_rows", "load_yaml", "open_zip", "parse_xml", "read_bytes",
-    "read_zip_member", "safe_member_name",
+    "check_lines", "check_size", "csv_rows", "iter_xml", "iter_zip_member", "load_yaml", "open_zip",
+    "parse_xml", "read_bytes", "read_zip_member", "safe_member_name",
 ]

@@ -401,8 +401,8 @@ def read_transcript(path: str | Path, name: str | None = None) -> Transcript:
     if suffix == ".docx":
         from qualcode.io.docx_text import docx_text
 
-        text, headings = docx_text(data, path)
-        safe.check_size(len(text), path, safe.MAX_FILE_BYTES)
+        text, headings = docx_text(data, path)  # text limited while it is read
+        del data  # the zip is done with: freed before the text is split into turns
         safe.check_lines(text, path)
         turns = parse_speaker_text(text, headings, warnings)
         fmt = "docx"
