@@ -28,7 +28,13 @@ and on the inner validation split with 200 random rows (two draws): 0.522 → 0.
 SetFit-style fine-tuning (pairs of segments sharing codes) was also measured: 0.665 /
 0.581 with the SVMs but twice the time (about 11 minutes here), so this direct
 classification head is kept instead. Deterministic for a given ``random_state`` on one
-machine (torch's CPU kernels). Training on 1,747 comments takes about 3 minutes on 2 cores.
+machine (torch's CPU kernels).
+
+Bounded time: the figures above trained every layer for 6 epochs, about 1,100 steps on
+3,000 segments (about 18 minutes on this shared 2-core machine), which a coder cannot wait
+for. Now training stops at ``max_steps`` (400) however many segments are decided, and the
+embeddings and lowest ``frozen_layers`` (4 of MiniLM's 6) are frozen, so the backward pass
+and the optimiser touch only the top two layers and the head (``bench/finetune_time.py``).
 
 With ``cache_dir``, the trained weights are stored under a fingerprint of the model (its files),
 the settings, the texts and the codes (the newest ``KEEP`` models are kept), and each

@@ -22,6 +22,7 @@ def test_only_a_sentence_transformer_can_be_fine_tuned(tmp_path):
     bundled = str(resolve_model_path("all-MiniLM-L6-v2"))
     assert fine_tunable(make_embedder("all-MiniLM-L6-v2")) == bundled
     assert fine_tunable(make_embedder("all-MiniLM-L6-v2", cache_dir=tmp_path)) == bundled  # through the cache
+    assert fine_tunable(make_embedder("onnx:all-MiniLM-L6-v2", cache_dir=tmp_path)) == bundled  # same weights
 
 
 @pytest.mark.slow
