@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--old", action="store_true", help="also time a few steps of the previous settings")
     parser.add_argument("--old-steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=0,
+                        help="time only this many steps of the new settings too and extrapolate (a busy machine)")
     args = parser.parse_args()
     if args.n < 2 or args.old_steps < 1:
         parser.error("--n must be 2 or more and --old-steps 1 or more")
@@ -75,6 +77,24 @@ def main() -> None:
         per_step = (seen[-1] - seen[0]) / max(len(seen) - 1, 1)
         print(f"old settings : {per_step:.2f} CPU s/step over {len(seen)} steps; whole plan {seen_total[0]} steps "
               f"≈ {per_step * seen_total[0] / 60:.1f} CPU min (+ {seen[0] - t0:.0f} CPU s loading)")
+    if args.steps:
+        marks_: list[float] = []
+        plan = [0]
+
+        def stop_new(done: int, total: int) -> None:
+            marks_.append(time.process_time())
+            plan[0] = total
+            if done >= args.steps:
+                raise _Enough
+
+        try:
+            FineTunedHead("all-MiniLM-L6-v2").fit(texts, Y, stop_new)
+        except _Enough:
+            pass
+        per_step = (marks_[-1] - marks_[0]) / max(len(marks_) - 1, 1)
+        print(f"new settings : {per_step:.2f} CPU s/step over {len(marks_)} steps; whole plan {plan[0]} steps "
+              f"≈ {per_step * plan[0] / 60:.1f} CPU min")
+        return
     t0, cpu0 = time.perf_counter(), time.process_time()
     marks: list[float] = []
     head = FineTunedHead("all-MiniLM-L6-v2").fit(texts, Y, lambda d, t: marks.append(time.process_time()))
