@@ -121,7 +121,8 @@ class OnnxEmbedder:
     quantisation of the MatMuls only (per channel; quantising the embedding lookups too,
     the default of ``quantize_dynamic``, fell to cosine 0.94). Encoding embeds each distinct
     text once, sorted by token count, each batch padded to its own longest text. Measured
-    here (shared 2-core machine, load 5-15): 1.8-2.3x raw ``SentenceTransformer.encode``,
+    here (shared 2-core machine at load 8-15, so noisy): 1.74x and 1.84x raw
+    ``SentenceTransformer.encode`` (1.66x without the fusions), short of the 2x we want;
     embeddings at cosine 0.988 on average (0.965 at worst) to torch's. Held out
     (``qualcode evaluate nhft_gold.csv --seed 42 --fine-tune never``): micro-F1 0.6529
     against torch's 0.6523, macro-F1 0.480 against 0.486 (the rare codes lose a little):
@@ -282,7 +283,7 @@ def _usable_cores() -> int:
 
 def _fuse_attention(full: Path, fused: Path, model_dir: Path) -> Path:
     """ONNX Runtime's BERT fusions (attention, layer norm with skip, GELU) on the exported graph:
-    fewer, larger operators. Measured here: 1.66x → 1.84x raw torch once quantised, embeddings
+    fewer, larger operators. Measured here (300 comments, load 8): 1.66x → 1.84x raw torch once quantised, embeddings
     unchanged (cosine 1.0000 in float32). A graph the fusions do not recognise is used as exported."""
     import json
 
