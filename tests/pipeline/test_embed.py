@@ -107,3 +107,48 @@ def test_onnx_and_torch_backends_give_the_same_suggestions(tmp_path):
     gap = np.abs(results[0] - results[1])
     assert gap.mean() < 0.03 and gap.max() < 0.2  # the largest on near-ties ("Okay.", "lovely staff")
     assert (shown[0] == shown[1]).mean() >= 0.9 and shown[0].sum() > 5
+
+
+class _FakeTokenizer:
+    """Word ids (1 + word length), so a text's token count is its word count."""
+
+    def encode_batch(self, texts):
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(ids=[1 + len(w) for w in t.split()], type_ids=[0] * len(t.split())) for t in texts]
+
+
+class _FakeSession:
+    """Token vectors looked up from a fixed table: what a padded row yields must not leak into the mean."""
+
+    def __init__(self) -> None:
+        self.table = np.random.default_rng(0).normal(size=(40, 8)).astype(np.float32)
+        self.shapes = []
+
+    def run(self, _outputs, feeds):
+        self.shapes.append(feeds["input_ids"].shape)
+        return [self.table[feeds["input_ids"]] + 100 * (1 - feeds["attention_mask"][..., None])]
+
+
+def _fake_onnx(batch_size):
+    from qualcode.pipeline.embed import OnnxEmbedder
+
+    embedder = OnnxEmbedder.__new__(OnnxEmbedder)  # no model folder: the session and tokenizer are stand-ins
+    embedder.batch_size, embedder._session, embedder._tokenizer = batch_size, _FakeSession(), _FakeTokenizer()
+    return embedder
+
+
+def test_onnx_encode_embeds_distinct_texts_in_batches_of_like_length_padded_to_their_longest():
+    texts = ["a bb", "one two three four five", "a bb", "x", "lorem ipsum dolor", "x", "p q"]
+    embedder = _fake_onnx(batch_size=2)
+    out = embedder.encode(texts)
+    assert embedder._session.shapes == [(2, 2), (2, 3), (1, 5)]  # 5 distinct, shortest first, padded per batch
+    np.testing.assert_array_equal(out[0], out[2])
+    np.testing.assert_array_equal(out[3], out[5])
+    table = embedder._session.table
+    for text, row in zip(texts, out, strict=True):  # the masked mean of the text's own tokens, L2-normalised
+        mean = table[[1 + len(w) for w in text.split()]].mean(axis=0)
+        np.testing.assert_allclose(row, mean / np.linalg.norm(mean), rtol=1e-5, atol=1e-6)
+    assert out.dtype == np.float32 and out.shape == (7, 8)
+    alone = _fake_onnx(batch_size=1).encode(texts)  # the batch a text lands in changes nothing
+    np.testing.assert_allclose(alone, out, atol=1e-6)

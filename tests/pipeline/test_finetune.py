@@ -22,6 +22,7 @@ def test_only_a_sentence_transformer_can_be_fine_tuned(tmp_path):
     bundled = str(resolve_model_path("all-MiniLM-L6-v2"))
     assert fine_tunable(make_embedder("all-MiniLM-L6-v2")) == bundled
     assert fine_tunable(make_embedder("all-MiniLM-L6-v2", cache_dir=tmp_path)) == bundled  # through the cache
+    assert fine_tunable(make_embedder("onnx:all-MiniLM-L6-v2", cache_dir=tmp_path)) == bundled  # same weights
 
 
 @pytest.mark.slow
@@ -116,3 +117,25 @@ def test_the_cache_key_follows_the_codes_the_texts_and_the_model_files(tmp_path)
     assert FineTunedHead(str(model), epochs=7).fingerprint(texts, Y) != key
     (model / "weights.bin").write_bytes(b"1" * 11)  # the model replaced in place
     assert FineTunedHead(str(model)).fingerprint(texts, Y) != key
+
+
+@pytest.mark.slow
+def test_fine_tuning_is_bounded_in_steps_and_leaves_the_lower_layers_untouched():
+    import torch
+
+    from qualcode.pipeline.embed import load_sentence_transformer
+    from qualcode.pipeline.finetune import FineTunedHead
+
+    texts = FOOD + STAFF
+    Y = np.array([[1, 0]] * len(FOOD) + [[0, 1]] * len(STAFF))
+    steps = []
+    head = FineTunedHead("all-MiniLM-L6-v2", epochs=50, batch_size=4, max_steps=7, frozen_layers=4,
+                         random_state=1).fit(texts, Y, lambda d, t: steps.append((d, t)))
+    assert head.steps_ == 7 and steps[-1] == (7, 7) and len(steps) == 7  # 50 epochs asked, 7 steps run
+    tuned = head.st_[0].auto_model
+    fresh = load_sentence_transformer("all-MiniLM-L6-v2")[0].auto_model
+    layers = list(zip(tuned.encoder.layer, fresh.encoder.layer, strict=True))
+    for a, b in [(tuned.embeddings, fresh.embeddings), *layers[:4]]:
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    for a, b in layers[4:]:
+        assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
