@@ -6,17 +6,16 @@ Three layers, each a probability that a coder applies the code to the segment:
 1. **The codebook prior** (:class:`CodebookMatcher`). Each code is described by
    *prototypes*, the embeddings of its description and of its example quotes
    (:mod:`qualcode.pipeline.prototypes`). A segment's score for a code is its highest
-   cosine similarity to the code's prototypes. Three numbers say how much a score stands
+   cosine similarity to the code's prototypes. Four numbers say how much a score stands
    out: its distance above the code's threshold (the ``prior_quantile`` of the scores
    the code gets across the corpus, never below ``min_similarity``), its gap to the
-   segment's best code, and whether it is the segment's best code. A logistic curve on
-   the three turns them into a confidence whose weights were fitted on the FFT comments
-   coded against the written definitions of the FFT framework (version 7, training split
-   of seed 42; with the best-code term and the definitions' sentences as prototypes the
-   test split's cold-start micro-F1 rose from 0.291 to 0.410, macro-F1 fell from 0.249
-   to 0.211, and the ECE of the shown confidences rose from 0.027 to 0.121: the
-   likeliest code is shown more often and right more often, but 50–60 % is right 45 %
-   of the time). A codebook with
+   segment's best code, the score itself, and whether it is the segment's best code. A
+   logistic curve on the four turns them into a confidence whose weights were fitted on
+   the FFT comments coded against the written definitions of the FFT framework
+   (version 7, training split of seed 42; with the best-code term and the definitions'
+   sentences as prototypes the test split's cold-start micro-F1 rose from 0.291 to
+   0.404, macro-F1 fell from 0.249 to 0.192, ECE rose from 0.027 to 0.078: the likeliest
+   code is shown more often and right more often, the rare codes less). A codebook with
    another number of codes gets the intercept shifted by the change in base rate (the usual
    prior-shift correction). As a study's coders decide, the weights move towards
    the ones fitted on their decisions, by ``n / (n + recalibration_rows)`` for ``n``
@@ -62,9 +61,9 @@ TOP_K = 5  # at most this many stored suggestions a segment
 MIN_LABELLED = 25  # decided segments before a classifier is trained and the prior recalibrated
 
 # Fitted on the FFT v7 training split (seed 42) against codebook_v7.csv (logistic
-# regression, C=10): weights of (score − threshold), (score − best score), "is the
+# regression, C=10): weights of (score − threshold), (score − best score), score, "is the
 # segment's best code", intercept; 32 codes, 1.41 codes a comment.
-REFERENCE_CALIBRATION = (3.46, 11.45, 1.10, -1.34)
+REFERENCE_CALIBRATION = (-8.23, 9.54, 12.19, 1.03, -5.56)
 REFERENCE_CODES_PER_SEGMENT = 1.41
 REFERENCE_N_CODES = 32
 
@@ -76,7 +75,7 @@ def is_shown(confidence: float, rank: int, threshold: float = SHOW_THRESHOLD) ->
     reads carries some code, and one honest "38 %" beside the likeliest code saves a
     search through the codebook (on the FFT test split, seed 42, without fine-tuning:
     micro-F1 0.638 → 0.652 at full training, 0.096 → 0.291 from the codebook alone with
-    the earlier prior; 0.410 with the present one).
+    the earlier prior; 0.404 with the present one).
     Segments that carry no code (short acknowledgements) fall below the floor, so are
     never stored, so never shown."""
     return rank == 0 or confidence >= threshold
@@ -154,13 +153,13 @@ class CodebookMatcher(BaseEstimator):
         return self
 
     def _features(self, X: np.ndarray) -> np.ndarray:
-        """(n_segments, n_codes, 3): score above the code's threshold, gap to the segment's
-        best code, and 1 for the segment's best code (the likeliest code of a segment is
-        right far more often than its score alone says: nearly every segment a coder reads
-        carries some code). No raw cosine: its scale belongs to one embedding model."""
+        """(n_segments, n_codes, 4): score above the code's threshold, gap to the segment's
+        best code, the score itself, and 1 for the segment's best code (the likeliest code
+        of a segment is right far more often than its score alone says: nearly every
+        segment a coder reads carries some code)."""
         scores, _ = self._prototype_scores(np.asarray(X, dtype=np.float32))
         best = scores.max(axis=1, keepdims=True) if scores.shape[1] else scores
-        return np.stack([scores - self.thresholds_, scores - best,
+        return np.stack([scores - self.thresholds_, scores - best, scores,
                          (scores >= best).astype(np.float32)], axis=-1).astype(np.float64)
 
     def _calibrate(self, X: np.ndarray, Y: np.ndarray) -> None:
