@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,17 +53,21 @@ def test_import_code_segments_report(cli_study, tmp_path, capsys):
         assert {"id", "transcript", "participant", "group", "speaker", "codes", "suggestions"} <= set(row)
     assert rows[1]["participant"] == "P01" and rows[1]["group"] == "service user"
     assert rows[1]["start_time"] == 4.0 and rows[1]["suggestions"][0]["code"] in {"access", "phones"}
-    # --floor is honoured: nothing is as confident as 0.99, so nothing is stored
+    # --floor is honoured: only suggestions at 0.99 or more are stored (here each segment holds a
+    # codebook example word for word, so its best code is that sure)
+    before = sum(len(r["suggestions"]) for r in rows)
     code, out, _ = run(capsys, "code", cli_study, "--model", "hash", "--floor", "0.99", "--fine-tune", "never")
-    assert code == 0 and "0 suggestions stored" in out and "fine-tuned" not in out
-    assert all(not r["suggestions"] for r in json.loads(run(capsys, "segments", cli_study)[1]))
+    assert code == 0 and "fine-tuned" not in out
+    high = [s for r in json.loads(run(capsys, "segments", cli_study)[1]) for s in r["suggestions"]]
+    assert f"{len(high)} suggestions stored" in out and len(high) <= before
+    assert all(s["confidence"] >= 0.99 for s in high)
     run(capsys, "code", cli_study, "--model", "hash")
     code, out, _ = run(capsys, "segments", cli_study, "--format", "csv", "--codeable")
     assert out.splitlines()[0].startswith("id,transcript,participant") and len(out.splitlines()) == 3
     code, out, _ = run(capsys, "report", cli_study, "--out", tmp_path / "r.md", "--threshold", "0.3")
     report = (tmp_path / "r.md").read_text()
     assert code == 0 and "## Theme: Access" in report
-    assert "(P01, Patient, site B; machine suggestion, confidence 0." in report  # only suggestions: marked
+    assert re.search(r"\(P01, Patient, site B; machine suggestion, confidence [01]\.\d\d", report)  # only suggestions: marked
     code, out, _ = run(capsys, "codebook", cli_study)
     assert "id: phones" in out
 

