@@ -54,6 +54,16 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its smallest cost for tests that make accounts (the real cost takes ~1 s
+    per hash on a busy CI machine); modules opt in with ``usefixtures("cheap_hashes")``."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("qualcode.store.accounts._hasher",
+                        lambda: PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+@pytest.fixture
 def fake_embedder() -> CountingEmbedder:
     return CountingEmbedder()
 

@@ -11,12 +11,7 @@ from tests.app.test_auth_pages import _with_params
 PAGES = {"themes": "dl-", "framework": "fw-", "agreement": "agreement-"}
 
 
-@pytest.fixture(autouse=True)
-def _cheap_hashes(monkeypatch):
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr("qualcode.store.accounts._hasher",
-                        lambda: PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashes")  # accounts made at the smallest Argon2 cost
 
 
 @pytest.fixture

@@ -38,13 +38,7 @@ POLICY = {
 NEEDS = {method: role for role, methods in POLICY.items() for method in methods.split()}
 
 
-@pytest.fixture(autouse=True)
-def _cheap_hashes(monkeypatch):
-    """Argon2id with the smallest cost (the real cost takes ~1 s per hash on a busy CI machine)."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr("qualcode.store.accounts._hasher", lambda: PasswordHasher(time_cost=1, memory_cost=64,
-                                                                                  parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashes")  # accounts made at the smallest Argon2 cost
 
 
 @pytest.fixture
