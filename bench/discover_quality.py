@@ -124,13 +124,13 @@ def label_check(study_dir: Path, transcripts: Path, participants: Path | None, e
                            [v for p in study.participants() for k, v in p.attributes.items() if "name" in k])
     bad = []
     for c in clusters:
-        for term in c["keywords"][:5]:
+        for term in c.keywords[:5]:
             for w in term.split():
                 if w in ENGLISH_STOP_WORDS or w in FILLERS_FROM_THE_ISSUE or "'" in w or w in names:
-                    bad.append(f"cluster {c['label']}: {term!r}")
+                    bad.append(f"cluster {c.label}: {term!r}")
     print(f"  {study_dir.name}: {len(clusters)} clusters; top five labels:")
     for c in clusters:
-        print(f"    {c['label']:2d} ({c['size']:3d}) {', '.join(c['keywords'][:5])}")
+        print(f"    {c.label:2d} ({c.size:3d}) {', '.join(c.keywords[:5])}")
     return bad
 
 

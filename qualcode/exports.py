@@ -35,6 +35,7 @@ from qualcode.io.atomic import write_atomic
 from qualcode.io.cells import safe_cell
 
 if TYPE_CHECKING:
+    from qualcode.records import SpanCoding
     from qualcode.store.study import Study
 
 FIXED = ["transcript", "unit", "segment_id", "start", "end", "code_id", "code", "theme", "source", "coder",
@@ -62,8 +63,6 @@ def _redact(redactor: Any, text: str) -> str:
 
 def codings_table(study: Study, redactor: Any = None) -> tuple[list[str], list[list[Any]]]:
     """The long table: columns and rows (see the module docstring)."""
-    from qualcode.store.refi_project import span_coding_rows
-
     codebook = study.codebook()
     names = {c.id: c.name for c in codebook.codes}
     themes = {c.id: codebook.theme_of(c.id).name for c in codebook.codes}
@@ -89,21 +88,19 @@ def codings_table(study: Study, redactor: Any = None) -> tuple[list[str], list[l
                      app.coder if app.source == "final" else "", app.confidence, app.reason, app.codebook_version,
                      app.created_at] + person_cells(seg) + [_redact(redactor, seg.text)])
     names_of = {t.id: t.name for t in study.transcripts()}
-    for r in span_coding_rows(study):
-        seg = next((s for s in by_transcript.get(r["transcript_id"], []) if s.start <= r["start"] < s.end), None)
-        rows.append([names_of.get(r["transcript_id"], ""), "span", seg.id if seg else "", r["start"], r["end"],
-                     r["code_id"], names.get(r["code_id"], ""), themes.get(r["code_id"], ""), r["source"],
-                     r["coder"] if r["source"] != "final" else "final", r["decided_by"] if r["source"] == "final" else "",
-                     None, "", r["codebook_version"], r["created_at"]] + person_cells(seg)
-                    + [_redact(redactor, r["text"])])
+    for r in study.span_codings():
+        seg = next((s for s in by_transcript.get(r.transcript_id, []) if s.start <= r.start < s.end), None)
+        rows.append([names_of.get(r.transcript_id, ""), "span", seg.id if seg else "", r.start, r.end,
+                     r.code_id, names.get(r.code_id, ""), themes.get(r.code_id, ""), r.source,
+                     r.coder if r.source != "final" else "final", r.coder if r.source == "final" else "",
+                     None, "", r.codebook_version, r.created_at] + person_cells(seg)
+                    + [_redact(redactor, r.text)])
     rows.sort(key=lambda row: (row[0], row[3], row[4], row[5], row[8], str(row[9])))
     return columns, rows
 
 
 def wide_table(study: Study, redactor: Any = None) -> tuple[list[str], list[list[Any]]]:
     """One row per segment, a 0/1 column per code (human, final or span codings; not machine)."""
-    from qualcode.store.refi_project import span_coding_rows
-
     codes = study.codebook().ids()
     people, keys = _attributes(study)
     coded: dict[int, set[str]] = {}
@@ -111,15 +108,15 @@ def wide_table(study: Study, redactor: Any = None) -> tuple[list[str], list[list
         if app.present and app.source in ("human", "final"):
             coded.setdefault(app.segment_id, set()).add(app.code_id)
     segments = study.segments()
-    spans: dict[int, list[dict]] = {}
-    for r in span_coding_rows(study):
-        spans.setdefault(r["transcript_id"], []).append(r)
+    spans: dict[int, list[SpanCoding]] = {}
+    for r in study.span_codings():
+        spans.setdefault(r.transcript_id, []).append(r)
     columns = ["segment_id", "transcript", "start", "end", "participant", "speaker", "group", "role", "site",
                *[k if k not in FIXED else f"attribute_{k}" for k in keys], "text", *codes]
     rows = []
     for seg in segments:
         have = set(coded.get(seg.id, ()))
-        have |= {r["code_id"] for r in spans.get(seg.transcript_id, []) if seg.start < r["end"] and r["start"] < seg.end}
+        have |= {r.code_id for r in spans.get(seg.transcript_id, []) if seg.start < r.end and r.start < seg.end}
         p = people.get(seg.participant_id)
         rows.append([seg.id, seg.transcript, seg.start, seg.end, seg.participant_id or "", seg.speaker or "",
                      p.group if p else "", p.role if p else "", p.site if p else "",
@@ -307,8 +304,6 @@ def write_export(study: Study, path: str | Path, fmt: ExportFormat | None = None
 def segment_rows(study: Study, transcript: str | None, codeable: bool, coder: str | None = None) -> list[dict]:
     """The ``segments`` command's rows: each segment with its participant's attributes and every
     coder's codes (span codings count for the segments they overlap) and the suggestions."""
-    from qualcode.store.refi_project import span_coding_rows
-
     tid = study.transcript_id(transcript) if transcript else None
     segs = study.segments(transcript_id=tid, codeable_only=codeable)
     people = {p.participant_id: p for p in study.participants()}
@@ -322,17 +317,16 @@ def segment_rows(study: Study, transcript: str | None, codeable: bool, coder: st
         elif app.present:
             codes.setdefault(app.segment_id, []).append({"code": app.code_id, "source": app.source,
                                                         "coder": app.coder})
-    spans: dict[int, list[dict]] = {}
+    spans: dict[int, list[SpanCoding]] = {}
     if coder is None:  # span codings (their blind rule lives with the app branch's Study.span_codings)
-        for r in span_coding_rows(study):
-            spans.setdefault(r["transcript_id"], []).append(r)
+        for r in study.span_codings():
+            spans.setdefault(r.transcript_id, []).append(r)
     rows = []
     for s in segs:
         p = people.get(s.participant_id)
         mine = list(codes.get(s.id, []))
-        mine += [{"code": r["code_id"], "source": r["source"], "coder": r["decided_by"] if r["source"] == "final"
-                  else r["coder"], "span": [r["start"], r["end"]]}
-                 for r in spans.get(s.transcript_id, []) if s.start < r["end"] and r["start"] < s.end]
+        mine += [{"code": r.code_id, "source": r.source, "coder": r.coder, "span": [r.start, r.end]}
+                 for r in spans.get(s.transcript_id, []) if s.start < r.end and r.start < s.end]
         rows.append({
             "id": s.id, "transcript": s.transcript, "participant": s.participant_id, "group": s.group,
             "role": s.role, "site": s.site, "attributes": dict(p.attributes) if p else {},

@@ -7,7 +7,7 @@ can share them. ORM objects never leave ``qualcode.store``; these do.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 INTERVIEWER_NAMES = frozenset(
     {"interviewer", "int", "i", "q", "moderator", "facilitator", "researcher", "interviewer 1",
@@ -305,3 +305,114 @@ class DiscoveryRunInfo:
     seed: int | None
     params: Mapping[str, object]
     clusters: int  # how many
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log: who did what to which thing, and the state
+    before and after (parsed JSON; None for a creation or a deletion)."""
+
+    id: int
+    at: str  # ISO time, UTC
+    actor: str
+    action: str  # decide, import, login, export, undo, …
+    entity: str  # segment, memo, codebook, account, …
+    entity_id: str
+    before: Mapping[str, object] | None = None
+    after: Mapping[str, object] | None = None
+
+
+MEMO_PLACES = ("span", "segment", "code", "transcript")  # most specific first; none: a project memo
+
+
+@dataclass(frozen=True)
+class Memo:
+    """A memo as stored: its author, words, where it is attached and its edit version
+    (a stale edit is refused by comparing ``version``)."""
+
+    id: int
+    coder: str
+    text: str
+    segment_id: int | None = None
+    transcript_id: int | None = None
+    code_id: str | None = None
+    span_id: int | None = None
+    version: int = 1
+    created_at: str = ""
+    updated_at: str = ""
+    updated_by: str = ""
+
+    @property
+    def kind(self) -> str:
+        """What the memo is about: the most specific place it is attached to, or ``project``."""
+        return next((k for k in MEMO_PLACES if getattr(self, f"{k}_id") is not None), "project")
+
+
+@dataclass(frozen=True)
+class NearestCode:
+    """A codebook code close to a discovered cluster, and the share of the cluster coded with it."""
+
+    code: str
+    name: str
+    similarity: float
+    coded_share: float
+
+
+@dataclass(frozen=True)
+class DiscoveredCluster:
+    """A candidate theme: similar segments, their distinctive words and typical quotes."""
+
+    label: int
+    size: int
+    segments: tuple[int, ...]
+    exemplars: tuple[int, ...]  # the most typical segments, best first
+    keywords: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    participants: int = 0  # how many distinct people voice it
+    fit: tuple[float, ...] = ()  # each member's closeness to the centre
+    nearest_codes: tuple[NearestCode, ...] = ()
+    new: bool = False  # far from every code and little coded: a candidate new code
+    groups: Mapping[str, int] = field(default_factory=dict)  # --by group → segments in the cluster
+    specific_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupCell:
+    """One cluster × participant group cell of a discovery run made with ``--by``
+    (see :mod:`qualcode.pipeline.discover_groups`)."""
+
+    cluster: int
+    group: str
+    segments: int
+    participants: int
+    share_in_group: float  # of the group's clustered segments, the share in this cluster
+    share_elsewhere: float  # the same share among the other groups' segments
+    p: float
+    q: float  # Benjamini–Hochberg over all cells
+    specific: bool
+
+
+@dataclass(frozen=True)
+class DiscoveryRun:
+    """One kept discovery run: its parameters, clusters, outliers and (with ``--by``) the
+    cluster × group table."""
+
+    id: int
+    at: str
+    by: str
+    model: str
+    seed: int | None
+    params: Mapping[str, object]
+    clusters: tuple[DiscoveredCluster, ...]
+    outliers: tuple[int, ...] = ()
+    groups: tuple[GroupCell, ...] | None = None  # None: the run had no --by
+
+    def cluster(self, label: int) -> DiscoveredCluster | None:
+        return next((c for c in self.clusters if c.label == label), None)
+
+    def as_dict(self) -> dict:
+        """The JSON shape of ``qualcode discover --json``."""
+        out = asdict(self)
+        if self.groups is None:
+            del out["groups"]
+        return out

@@ -15,7 +15,7 @@ from qualcode.pipeline import suggest
 from qualcode.pipeline.embed import Embedder, Progress, fine_tune_plan
 from qualcode.pipeline.prototypes import code_prototypes  # noqa: F401  (re-exported: callers import it here)
 from qualcode.pipeline.suggest import FLOOR, TOP_K, CodeSuggester
-from qualcode.records import Suggestion
+from qualcode.records import DiscoveredCluster, Suggestion
 
 if TYPE_CHECKING:
     from qualcode.io.refi import RefiProject
@@ -185,7 +185,7 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
 def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = None,
                    progress: Progress | None = None, *, scope: str = "all", by: str | None = None,
                    min_size: int | None = None, seed: int = 0, redact: tuple[str, ...] = (),
-                   actor: str = "machine") -> list[dict]:
+                   actor: str = "machine") -> tuple[DiscoveredCluster, ...]:
     """Cluster the codeable segments (``scope`` "uncoded": those nobody has coded) into
     candidate themes, set each against the codebook and, with ``by``, against the groups of a
     participant attribute; keep the run in the study (``study.discovery()``) and return its
@@ -237,8 +237,8 @@ def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = No
             cl["specific_to"] = [cell.group for cell in cells if cell.cluster == cl["label"] and cell.specific]
     params = {"scope": scope, "by": by, "min_size": min_size, "n_clusters": n_clusters,
               "segments": len(segments), "redact": len(redact)}
-    study.save_discovery(clusters, embedder.model_id, actor=actor, seed=seed, params=params, extra=extra)
-    return clusters
+    run_id = study.save_discovery(clusters, embedder.model_id, actor=actor, seed=seed, params=params, extra=extra)
+    return study.discovery(run_id).clusters
 
 
 def _discover_top_share(ids: list[int], coded: dict[int, set[str]]) -> float:

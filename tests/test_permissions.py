@@ -96,8 +96,8 @@ def test_exports_follow_the_umask_and_are_audited(built, tmp_path, name):
 
     with Study.open(built) as study:
         entry = study.audit_log(limit=1)[0]
-    assert entry["action"] == "export" and entry["after"] == {"target": str(out.resolve()), "identifiable": False}
-    assert entry["actor"].startswith("owner")
+    assert entry.action == "export" and entry.after == {"target": str(out.resolve()), "identifiable": False}
+    assert entry.actor.startswith("owner")
 
 
 def test_no_temporary_files_are_left(built, tmp_path):

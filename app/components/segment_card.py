@@ -9,11 +9,16 @@ card's own rerun reads its one segment again, so it always shows what the databa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from app.state import chip, code_label, color_of, md_escape, saved, show_saved, verbatim
 from qualcode.errors import QualcodeError
 from qualcode.io.transcripts import format_time
+
+if TYPE_CHECKING:
+    from qualcode.records import Memo
 
 PREFETCH = "card_prefetch"  # session key: {segment_id: (apps, memos, spans)} from the page run
 DRAFTS = "memo_drafts"  # session key: {segment_id: text} unsaved memos, kept across pages/transcripts
@@ -157,17 +162,17 @@ def segment_card(study, seg, codebook, coder: str, blind: bool, min_conf: float,
         memo_box(study, seg.id, coder, memos, blind, k)
 
 
-def memo_box(study, segment_id: int, coder: str, memos: list[dict], blind: bool, k: str) -> None:  # noqa: ANN001
+def memo_box(study, segment_id: int, coder: str, memos: list[Memo], blind: bool, k: str) -> None:  # noqa: ANN001
     """Memos on the segment (several allowed) and a box for a new one whose draft is never lost."""
-    visible = [m for m in memos if m["coder"] == coder or not blind]
+    visible = [m for m in memos if m.coder == coder or not blind]
     draft = st.session_state.get(DRAFTS, {}).get(segment_id, "")
     key = f"memo-{k}"
     if key not in st.session_state and draft:
         st.session_state[key] = draft
     with st.expander(f"Memos ({len(visible)})" + (" · unsaved draft" if draft else ""), expanded=bool(draft)):
         for m in visible:
-            st.markdown(f"<b>{verbatim(m['coder'])}</b> <span style='color:gray;font-size:0.8em'>"
-                        f"{verbatim(m.get('updated_at', '')[:16])}</span><br>{verbatim(m['text'])}",
+            st.markdown(f"<b>{verbatim(m.coder)}</b> <span style='color:gray;font-size:0.8em'>"
+                        f"{verbatim(m.updated_at[:16])}</span><br>{verbatim(m.text)}",
                         unsafe_allow_html=True)
         st.text_area("New memo", key=key, on_change=keep_draft, args=(segment_id, key),
                      placeholder="Your thoughts on this segment (kept as a draft until you save it)")

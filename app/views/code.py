@@ -197,7 +197,7 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
                                     and a.coder == coder}, codebook, min_conf)), codeable[0])
     memos: dict[int, list] = {}
     for m in study.memos(segment_ids=[s.id for s in page_segs]):
-        memos.setdefault(m["segment_id"], []).append(m)
+        memos.setdefault(m.segment_id, []).append(m)
     st.session_state[PREFETCH] = {s.id: (by_segment.get(s.id, []), memos.get(s.id, []), spans) for s in page_segs}
     for seg in page_segs:
         if seg.is_interviewer:

@@ -7,11 +7,16 @@ the page. Others' memos on a transcript this coder double-codes blind are not sh
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from app.goto import open_code, open_place
 from app.state import code_label, md_escape, require_coder, saved
 from qualcode.errors import QualcodeError
+
+if TYPE_CHECKING:
+    from qualcode.records import Memo
 
 KIND_LABELS = {"segment": "Segment", "span": "Coded span", "code": "Code", "transcript": "Transcript",
                "project": "Project"}
@@ -34,8 +39,8 @@ def act(fn, *args, message: str, drop: str | None = None, **kwargs) -> None:  # 
     saved(message, later=True)
 
 
-def save_edit(study, memo: dict, me: str, key: str) -> None:  # noqa: ANN001
-    act(study.update_memo, memo["id"], st.session_state.get(key, ""), me, expected_version=memo["version"],
+def save_edit(study, memo: Memo, me: str, key: str) -> None:  # noqa: ANN001
+    act(study.update_memo, memo.id, st.session_state.get(key, ""), me, expected_version=memo.version,
         message="Memo saved", drop=key)
 
 
@@ -44,44 +49,44 @@ def add_new(study, me: str, kind: str, place) -> None:  # noqa: ANN001
     act(study.add_memo, me, st.session_state.get("m_new", ""), message="Memo added", drop="m_new", **where)
 
 
-def places(study, memos: list[dict], codebook) -> dict[int, tuple[str, dict | None]]:  # noqa: ANN001
+def places(study, memos: list[Memo], codebook) -> dict[int, tuple[str, dict | None]]:  # noqa: ANN001
     """For each memo: where it is, in words, and the Code page place to open (or None)."""
     names = {t.id: t.name for t in study.transcripts()}
-    segs = {s.id: s for s in study.segments(ids={m["segment_id"] for m in memos if m["segment_id"]})}
-    span_ids = {m["span_id"] for m in memos if m["span_id"]}
+    segs = {s.id: s for s in study.segments(ids={m.segment_id for m in memos if m.segment_id})}
+    span_ids = {m.span_id for m in memos if m.span_id}
     spans = {x.id: x for x in study.span_codings()} if span_ids else {}
     out: dict[int, tuple[str, dict | None]] = {}
     for m in memos:
-        kind = m["kind"]
-        if kind == "span" and m["span_id"] in spans:
-            x = spans[m["span_id"]]
-            out[m["id"]] = (f"{x.transcript}: “{x.text[:80]}” ({code_label(codebook, x.code_id)})",
+        kind = m.kind
+        if kind == "span" and m.span_id in spans:
+            x = spans[m.span_id]
+            out[m.id] = (f"{x.transcript}: “{x.text[:80]}” ({code_label(codebook, x.code_id)})",
                             {"transcript_id": x.transcript_id, "segment_id": None, "start": x.start, "end": x.end})
-        elif kind == "segment" and m["segment_id"] in segs:
-            s = segs[m["segment_id"]]
-            out[m["id"]] = (f"{s.transcript}, {s.attribution()}: “{s.text[:80]}”",
+        elif kind == "segment" and m.segment_id in segs:
+            s = segs[m.segment_id]
+            out[m.id] = (f"{s.transcript}, {s.attribution()}: “{s.text[:80]}”",
                             {"transcript_id": s.transcript_id, "segment_id": s.id})
         elif kind == "code":
-            out[m["id"]] = (f"code {code_label(codebook, m['code_id'])}", None)
+            out[m.id] = (f"code {code_label(codebook, m.code_id)}", None)
         elif kind == "transcript":
-            out[m["id"]] = (f"transcript {names.get(m['transcript_id'], m['transcript_id'])}",
-                            {"transcript_id": m["transcript_id"], "segment_id": None})
+            out[m.id] = (f"transcript {names.get(m.transcript_id, m.transcript_id)}",
+                            {"transcript_id": m.transcript_id, "segment_id": None})
         else:
-            out[m["id"]] = ("the project", None)
+            out[m.id] = ("the project", None)
     return out
 
 
-def blind_hidden(study, me: str, memos: list[dict]) -> set[int]:  # noqa: ANN001
+def blind_hidden(study, me: str, memos: list[Memo]) -> set[int]:  # noqa: ANN001
     blind = study.blind_transcripts(me)
     if not blind:
         return set()
-    seg_tid = {s.id: s.transcript_id for s in study.segments(ids={m["segment_id"] for m in memos if m["segment_id"]})}
+    seg_tid = {s.id: s.transcript_id for s in study.segments(ids={m.segment_id for m in memos if m.segment_id})}
     span_tid = {x.id: x.transcript_id for x in study.span_codings()}
     hidden = set()
     for m in memos:
-        tid = m["transcript_id"] or seg_tid.get(m["segment_id"]) or span_tid.get(m["span_id"])
-        if m["coder"] != me and tid in blind:
-            hidden.add(m["id"])
+        tid = m.transcript_id or seg_tid.get(m.segment_id) or span_tid.get(m.span_id)
+        if m.coder != me and tid in blind:
+            hidden.add(m.id)
     return hidden
 
 
@@ -111,37 +116,37 @@ def render() -> None:
                   disabled=kind != "project" and place is None)
     memos = study.memos()
     hidden = blind_hidden(study, me, memos)
-    memos = [m for m in memos if m["id"] not in hidden]
+    memos = [m for m in memos if m.id not in hidden]
     f1, f2, f3 = st.columns([2, 1.5, 3])
     kinds = f1.multiselect("Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key="m_f_kind")
-    who = f2.selectbox("Coder", [None, *sorted({m["coder"] for m in memos})], key="m_f_coder",
+    who = f2.selectbox("Coder", [None, *sorted({m.coder for m in memos})], key="m_f_coder",
                        format_func=lambda c: "Anyone" if c is None else c)
     words = f3.text_input("Containing", key="m_f_text")
-    shown = [m for m in memos if (not kinds or m["kind"] in kinds) and (who is None or m["coder"] == who)
-             and (not words.strip() or words.strip().casefold() in m["text"].casefold())]
+    shown = [m for m in memos if (not kinds or m.kind in kinds) and (who is None or m.coder == who)
+             and (not words.strip() or words.strip().casefold() in m.text.casefold())]
     st.caption(md_escape(f"{len(shown)} of {len(memos)} memos" +
                          (f"; {len(hidden)} by others on transcripts you double-code blind are hidden" if hidden else "")))
     where = places(study, shown, codebook)
     for m in reversed(shown):  # newest first
-        label, place = where[m["id"]]
-        with st.container(border=True, key=f"memo-{m['id']}"):
+        label, place = where[m.id]
+        with st.container(border=True, key=f"memo-{m.id}"):
             head, b1, b2 = st.columns([6, 1, 1])
-            head.caption(md_escape(f"{KIND_LABELS[m['kind']]} · {label} · {m['coder']} · "
-                                   f"{m['updated_at'][:16].replace('T', ' ')} · version {m['version']}"))
-            if place is not None and b1.button("Open", key=f"m_open-{m['id']}", help="Open it on the Code page"):
+            head.caption(md_escape(f"{KIND_LABELS[m.kind]} · {label} · {m.coder} · "
+                                   f"{m.updated_at[:16].replace('T', ' ')} · version {m.version}"))
+            if place is not None and b1.button("Open", key=f"m_open-{m.id}", help="Open it on the Code page"):
                 open_place(**place)
-            if m["kind"] == "code" and b1.button("Open", key=f"m_openc-{m['id']}", help="Open the code"):
-                open_code(m["code_id"])
-            b2.button("Delete", key=f"m_del-{m['id']}", on_click=act,
-                      args=(study.delete_memo, m["id"], me), kwargs={"expected_version": m["version"],
+            if m.kind == "code" and b1.button("Open", key=f"m_openc-{m.id}", help="Open the code"):
+                open_code(m.code_id)
+            b2.button("Delete", key=f"m_del-{m.id}", on_click=act,
+                      args=(study.delete_memo, m.id, me), kwargs={"expected_version": m.version,
                                                                    "message": "Memo deleted"})
-            st.text(m["text"])
-            key = f"m_edit-{m['id']}"
+            st.text(m.text)
+            key = f"m_edit-{m.id}"
             with st.expander("Edit"):
                 if key not in st.session_state:
-                    st.session_state[key] = st.session_state.get(f"_{key}", m["text"])
+                    st.session_state[key] = st.session_state.get(f"_{key}", m.text)
                 st.text_area("Text", key=key, on_change=keep_draft, args=(key,), label_visibility="collapsed")
-                st.button("Save", key=f"m_save-{m['id']}", on_click=save_edit, args=(study, m, me, key))
+                st.button("Save", key=f"m_save-{m.id}", on_click=save_edit, args=(study, m, me, key))
 
 
 render()

@@ -143,13 +143,13 @@ def _clusters(study, coder: str) -> None:  # noqa: ANN001
     if not found:
         st.caption("No clusters yet: press *Discover themes*.")
         return
-    ids = [i for c in found["clusters"] for i in c["exemplars"]]
+    ids = [i for c in found.clusters for i in c.exemplars]
     texts = {s.id: s for s in study.segments(ids=ids)}
-    st.caption(f"{len(found['clusters'])} clusters · model {found['model']} · {found['at'][:16]}")
-    for c in found["clusters"]:
-        with st.expander(f"**{md_escape(', '.join(c['keywords'][:5]))}** — {c['size']} segments, "
-                         f"{c['participants']} participants"):
-            for sid in c["exemplars"]:
+    st.caption(f"{len(found.clusters)} clusters · model {found.model} · {found.at[:16]}")
+    for c in found.clusters:
+        with st.expander(f"**{md_escape(', '.join(c.keywords[:5]))}** — {c.size} segments, "
+                         f"{c.participants} participants"):
+            for sid in c.exemplars:
                 if sid in texts:
                     st.markdown(f"> “{md_escape(texts[sid].text)}” ({md_escape(texts[sid].attribution())})")
     st.page_link("views/discover.py", label="Promote a cluster to a code, or merge it into one: Discover page",

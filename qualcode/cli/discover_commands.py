@@ -6,9 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualcode.cli.study_commands import _positive_int, _progress_bar, make_study_embedder
 from qualcode.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from qualcode.records import DiscoveredCluster, DiscoveryRun
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -87,50 +91,51 @@ def cmd_discover(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         run = study.discovery()
-        texts = {s.id: s for s in study.segments(ids=[i for c in run["clusters"] for i in c["exemplars"]])}
+        texts = {s.id: s for s in study.segments(ids=[i for c in run.clusters for i in c.exemplars])}
     if args.json:
-        for c in run["clusters"]:
+        out = run.as_dict()
+        for c in out["clusters"]:
             c["quotes"] = [{"segment": i, "text": texts[i].text, "attribution": texts[i].attribution()}
                            for i in c["exemplars"]]
-        print(json.dumps(run, ensure_ascii=False, indent=1))
+        print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
     print_run(run, texts)
     return 0
 
 
-def label_text(cluster: dict, n: int = 6) -> str:
+def label_text(cluster: DiscoveredCluster, n: int = 6) -> str:
     """The cluster's top labels, or why it has none (short replies are all stop words)."""
-    return ", ".join(cluster["keywords"][:n]) or "(no distinctive words: mostly short replies)"
+    return ", ".join(cluster.keywords[:n]) or "(no distinctive words: mostly short replies)"
 
 
-def print_run(run: dict, texts: dict) -> None:
-    clusters = run["clusters"]
+def print_run(run: DiscoveryRun, texts: dict) -> None:
+    clusters = run.clusters
     if not clusters:
         print("no clusters: too few segments, or none as large as --min-size")
         return
-    print(f"run {run['id']}: {len(clusters)} clusters, {len(run.get('outliers', []))} segments in none "
-          f"(outliers), seed {run['seed']}, model {run['model']}")
+    print(f"run {run.id}: {len(clusters)} clusters, {len(run.outliers)} segments in none "
+          f"(outliers), seed {run.seed}, model {run.model}")
     for c in clusters:
-        flag = "NEW  " if c.get("new") else ""
-        print(f"\n{flag}cluster {c['label']}: {label_text(c)} — {c['size']} segments, "
-              f"{c['participants']} participants")
-        if c.get("nearest_codes"):
-            print("  nearest codes: " + "; ".join(f"{n['code']} (similarity {n['similarity']:.2f}, "
-                                                  f"{n['coded_share']:.0%} coded with it)"
-                                                  for n in c["nearest_codes"]))
-        if c.get("groups"):
-            print("  by " + run["params"]["by"] + ": " + ", ".join(f"{g} {n}" for g, n in c["groups"].items()) +
-                  (f" — specific to {', '.join(c['specific_to'])}" if c.get("specific_to") else ""))
-        for sid in c["exemplars"]:
+        flag = "NEW  " if c.new else ""
+        print(f"\n{flag}cluster {c.label}: {label_text(c)} — {c.size} segments, "
+              f"{c.participants} participants")
+        if c.nearest_codes:
+            print("  nearest codes: " + "; ".join(f"{n.code} (similarity {n.similarity:.2f}, "
+                                                  f"{n.coded_share:.0%} coded with it)"
+                                                  for n in c.nearest_codes))
+        if c.groups:
+            print(f"  by {run.params['by']}: " + ", ".join(f"{g} {n}" for g, n in c.groups.items()) +
+                  (f" — specific to {', '.join(c.specific_to)}" if c.specific_to else ""))
+        for sid in c.exemplars:
             print(f"  “{' '.join(texts[sid].text.split())[:160]}” ({texts[sid].attribution()})")
-    specific = [g for g in run.get("groups", []) if g["specific"]]
-    if run.get("groups") is not None:
-        print(f"\nclusters specific to one {run['params']['by']} (Fisher's exact test, one-sided, "
+    specific = [g for g in run.groups or () if g.specific]
+    if run.groups is not None:
+        print(f"\nclusters specific to one {run.params['by']} (Fisher's exact test, one-sided, "
               "Benjamini-Hochberg q < 0.05; segments of one participant are not independent, so mind "
               "the participants column):")
         for g in specific or []:
-            print(f"  cluster {g['cluster']} · {g['group']}: {g['share_in_group']:.0%} of its segments vs "
-                  f"{g['share_elsewhere']:.0%} elsewhere, {g['segments']} segments from {g['participants']} "
-                  f"participants, p = {g['p']:.2g}, q = {g['q']:.2g}")
+            print(f"  cluster {g.cluster} · {g.group}: {g.share_in_group:.0%} of its segments vs "
+                  f"{g.share_elsewhere:.0%} elsewhere, {g.segments} segments from {g.participants} "
+                  f"participants, p = {g.p:.2g}, q = {g.q:.2g}")
         if not specific:
             print("  none")

@@ -16,24 +16,12 @@ Outliers (label -1) are not in any cluster and are left out of the tables.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from qualcode.records import GroupCell
+
 ALPHA = 0.05
-
-
-@dataclass(frozen=True)
-class GroupCell:
-    cluster: int
-    group: str
-    segments: int
-    participants: int
-    share_in_group: float  # of the group's clustered segments, the share in this cluster
-    share_elsewhere: float  # the same share among the other groups' segments
-    p: float
-    q: float  # Benjamini–Hochberg over all cells
-    specific: bool
 
 
 def benjamini_hochberg(p: Sequence[float]) -> np.ndarray:

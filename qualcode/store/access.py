@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import AccessDenied
 from qualcode.store.accounts import RANK
+
+if TYPE_CHECKING:
+    from qualcode.records import Memo
 
 IDENTITY = ("coder", "actor", "viewer", "by", "adjudicator")
 
@@ -149,12 +152,12 @@ class UserStudy:
     def _checked_visible_applications(self, target: Callable, bound: inspect.BoundArguments) -> list:
         return target(*bound.args, **bound.kwargs)  # viewer is already the logged-in person
 
-    def _checked_memos(self, target: Callable, bound: inspect.BoundArguments) -> list[dict]:
+    def _checked_memos(self, target: Callable, bound: inspect.BoundArguments) -> list[Memo]:
         memos = target(*bound.args, **bound.kwargs)
         blind = self._blind()
         hidden = self._blind_segments(blind)
-        return [m for m in memos if m["coder"] == self.name
-                or (m.get("segment_id") not in hidden and m.get("transcript_id") not in blind)]
+        return [m for m in memos if m.coder == self.name
+                or (m.segment_id not in hidden and m.transcript_id not in blind)]
 
     def _checked_span_codings(self, target: Callable, bound: inspect.BoundArguments) -> list:
         spans = target(*bound.args, **bound.kwargs)
@@ -177,13 +180,13 @@ class UserStudy:
     # ------------------------------------------------------------------ writes with extra checks
     def _checked_update_memo(self, target: Callable, bound: inspect.BoundArguments) -> Any:
         memo_id = bound.arguments["memo_id"]
-        memo = next((m for m in self._study.memos() if m["id"] == memo_id), None)
-        if memo is not None and memo["coder"] != self.name:
-            raise AccessDenied(f"memo {memo_id}: written by {memo['coder']}; only its author can change it")
+        memo = next((m for m in self._study.memos() if m.id == memo_id), None)
+        if memo is not None and memo.coder != self.name:
+            raise AccessDenied(f"memo {memo_id}: written by {memo.coder}; only its author can change it")
         if memo is not None:
-            tid = memo.get("transcript_id")
-            if tid is None and memo.get("segment_id") is not None:
-                tid = self._study.segments(ids=[memo["segment_id"]])[0].transcript_id
+            tid = memo.transcript_id
+            if tid is None and memo.segment_id is not None:
+                tid = self._study.segments(ids=[memo.segment_id])[0].transcript_id
             self._check_lock(tid)
         return target(*bound.args, **bound.kwargs)
 

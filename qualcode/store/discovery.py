@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from qualcode.errors import StoreError
-from qualcode.records import Code, DiscoveryRunInfo
+from qualcode.records import Code, DiscoveredCluster, DiscoveryRun, DiscoveryRunInfo, GroupCell, NearestCode
 from qualcode.store.core import StudyCore
 from qualcode.store.models import CodeApplicationRow, DiscoveryRunRow, utcnow
 
@@ -35,16 +35,16 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def draft_definition(cluster: dict, quotes: list[str]) -> str:
+def draft_definition(cluster: DiscoveredCluster, quotes: list[str]) -> str:
     """A first wording for a promoted cluster, to be rewritten by the coder."""
-    words = [k for k in cluster.get("keywords", []) if " " not in k][:4] or cluster.get("keywords", [])[:4]
-    phrases = [k for k in cluster.get("keywords", []) if " " in k][:2]
+    words = [k for k in cluster.keywords if " " not in k][:4] or list(cluster.keywords[:4])
+    phrases = [k for k in cluster.keywords if " " in k][:2]
     about = ", ".join(words[:-1]) + (f" and {words[-1]}" if len(words) > 1 else (words[0] if words else "this theme"))
     text = f"Talk about {about}"
     if phrases:
         text += " (" + "; ".join(f"“{p}”" for p in phrases) + ")"
-    text += (f". Drafted from discovery cluster {cluster['label']} ({cluster['size']} segments, "
-             f"{cluster.get('participants', 0)} participants)")
+    text += (f". Drafted from discovery cluster {cluster.label} ({cluster.size} segments, "
+             f"{cluster.participants} participants)")
     if quotes:
         text += f", e.g. “{quotes[0][:200]}”"
     return text + "."
@@ -57,6 +57,16 @@ def code_id_for(name: str, taken: list[str]) -> str:
     while out in taken:
         out, n = f"{base}_{n}", n + 1
     return out
+
+
+def _cluster_record(c: dict) -> DiscoveredCluster:
+    return DiscoveredCluster(
+        label=c["label"], size=c["size"], segments=tuple(c.get("segments", ())),
+        exemplars=tuple(c.get("exemplars", ())), keywords=tuple(c.get("keywords", ())),
+        phrases=tuple(c.get("phrases", ())), participants=c.get("participants", 0),
+        fit=tuple(c.get("fit") or ()), nearest_codes=tuple(NearestCode(**n) for n in c.get("nearest_codes", ())),
+        new=bool(c.get("new", False)), groups=dict(c.get("groups") or {}),
+        specific_to=tuple(c.get("specific_to", ())))
 
 
 class Discovery(StudyCore):
@@ -73,13 +83,18 @@ class Discovery(StudyCore):
             return row.id
 
     @staticmethod
-    def _run(row: DiscoveryRunRow) -> dict:
+    def _run(row: DiscoveryRunRow) -> DiscoveryRun:
+        """The stored JSON as records (runs kept by older versions lack some keys)."""
         extra = json.loads(row.extra or "{}")
-        return {"id": row.id, "model": row.model, "at": row.created_at.isoformat(), "by": row.created_by,
-                "seed": row.seed, "params": json.loads(row.params or "{}"),
-                "clusters": json.loads(row.clusters or "[]"), **extra}
+        groups = extra.get("groups")
+        return DiscoveryRun(
+            id=row.id, at=row.created_at.isoformat(), by=row.created_by, model=row.model, seed=row.seed,
+            params=json.loads(row.params or "{}"),
+            clusters=tuple(_cluster_record(c) for c in json.loads(row.clusters or "[]")),
+            outliers=tuple(extra.get("outliers", ())),
+            groups=None if groups is None else tuple(GroupCell(**g) for g in groups))
 
-    def discovery(self, run_id: int | None = None) -> dict | None:
+    def discovery(self, run_id: int | None = None) -> DiscoveryRun | None:
         """The newest run (or run ``run_id``): id, model, at, by, seed, params, clusters,
         outliers, groups; None when discovery never ran."""
         with self._read() as s:
@@ -99,15 +114,15 @@ class Discovery(StudyCore):
                                      json.loads(r.params or "{}"), len(json.loads(r.clusters or "[]")))
                     for r in rows]
 
-    def _cluster(self, label: int, run_id: int | None) -> tuple[dict, dict]:
+    def _cluster(self, label: int, run_id: int | None) -> tuple[DiscoveryRun, DiscoveredCluster]:
         run = self.discovery(run_id)
         if run is None:
             raise StoreError("cluster: expected a discovery run, got none (run 'qualcode discover STUDY' first)")
-        for c in run["clusters"]:
-            if c["label"] == label:
-                return run, c
-        raise StoreError(f"cluster: expected one of {[c['label'] for c in run['clusters']]} "
-                         f"(run {run['id']}), got {label}")
+        cluster = run.cluster(label)
+        if cluster is None:
+            raise StoreError(f"cluster: expected one of {[c.label for c in run.clusters]} "
+                             f"(run {run.id}), got {label}")
+        return run, cluster
 
     def promote_cluster(self, label: int, name: str, actor: str, run_id: int | None = None,
                         code_id: str | None = None, parent: str | None = None,
@@ -115,14 +130,14 @@ class Discovery(StudyCore):
         """A new code from cluster ``label``: drafted definition, representative quotes as
         examples; returns the new code's id."""
         run, cluster = self._cluster(label, run_id)
-        segs = {x.id: x for x in self.segments(ids=cluster["exemplars"])}
-        quotes = [" ".join(segs[i].text.split())[:300] for i in cluster["exemplars"] if i in segs]
+        segs = {x.id: x for x in self.segments(ids=cluster.exemplars)}
+        quotes = [" ".join(segs[i].text.split())[:300] for i in cluster.exemplars if i in segs]
         taken = self.codebook().ids()
         code = Code(id=code_id or code_id_for(name, taken), name=name,
                     definition=definition or draft_definition(cluster, quotes), parent=parent,
                     examples=tuple(quotes))
         # one transaction: the new codebook version's audit entry carries the run and cluster
-        self.add_code(code, actor, note=f"promoted from discovery run {run['id']} cluster {label}")
+        self.add_code(code, actor, note=f"promoted from discovery run {run.id} cluster {label}")
         return code.id
 
     def merge_cluster(self, label: int, code_id: str, actor: str, run_id: int | None = None) -> int:
@@ -130,7 +145,7 @@ class Discovery(StudyCore):
         existing suggestion for that code keeps the higher confidence); returns how many."""
         run, cluster = self._cluster(label, run_id)
         reason = f"discovery cluster {label}"
-        fits = dict(zip(cluster["segments"], cluster.get("fit") or [MERGE_FLOOR] * cluster["size"], strict=True))
+        fits = dict(zip(cluster.segments, cluster.fit or [MERGE_FLOOR] * len(cluster.segments), strict=True))
         with self._tx() as s:
             version = self._check_code(s, code_id)
             machine = self._coder(s, "machine")
@@ -146,7 +161,7 @@ class Discovery(StudyCore):
                                              confidence=confidence, reason=reason, decided_by=actor))
                 elif (row.confidence or 0.0) < confidence:
                     row.confidence, row.reason = confidence, reason
-            self._audit(s, actor, "merge_cluster", "discovery_run", f"{run['id']}:{label}", None,
+            self._audit(s, actor, "merge_cluster", "discovery_run", f"{run.id}:{label}", None,
                         {"code": code_id, "segments": len(fits)})
         return len(fits)
 

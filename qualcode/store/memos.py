@@ -14,19 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import StaleEditError, StoreError
+from qualcode.records import MEMO_PLACES, Memo
 from qualcode.store.core import StudyCore
 from qualcode.store.models import CoderRow, MemoRow, SegmentRow, SpanCodingRow, TranscriptRow, utcnow
 
-MEMO_KINDS = ("span", "segment", "code", "transcript", "project")
+MEMO_KINDS = (*MEMO_PLACES, "project")
 MAX_MEMO_CHARS = 100_000
-
-
-def memo_kind(memo: dict) -> str:
-    """What a memo is about: the most specific place it is attached to."""
-    for kind in ("span", "segment", "code", "transcript"):
-        if memo.get(f"{kind}_id") is not None:
-            return kind
-    return "project"
 
 
 class Memos(StudyCore):
@@ -104,9 +97,9 @@ class Memos(StudyCore):
     def memos(self, segment_id: int | None = None, transcript_id: int | None = None,
               segment_ids: Iterable[int] | None = None, code_id: str | None = None,
               span_id: int | None = None, coder: str | None = None,
-              kind: str | None = None) -> list[dict]:
-        """Memos in the order written, each a dict (see INTERFACES: id, coder, text, the place
-        ids, version, created_at, updated_at, updated_by and ``kind``)."""
+              kind: str | None = None) -> list[Memo]:
+        """Memos in the order written, filtered by place, author or ``kind`` (what a memo is
+        about: :attr:`qualcode.records.Memo.kind`)."""
         if kind is not None and kind not in MEMO_KINDS:
             raise StoreError(f"memo kind: expected one of {', '.join(MEMO_KINDS)}, got {kind!r}")
         query = select(MemoRow, CoderRow.name).join(CoderRow, MemoRow.coder_id == CoderRow.id)
@@ -123,14 +116,10 @@ class Memos(StudyCore):
         if coder is not None:
             query = query.where(CoderRow.name == coder)
         with self._read() as s:
-            found = [{"id": m.id, "coder": name, "text": m.text, "segment_id": m.segment_id,
-                      "transcript_id": m.transcript_id, "code_id": m.code_id, "span_id": m.span_id,
-                      "version": m.version, "created_at": m.created_at.isoformat(),
-                      "updated_at": m.updated_at.isoformat(), "updated_by": m.updated_by or name}
+            found = [Memo(m.id, name, m.text, m.segment_id, m.transcript_id, m.code_id, m.span_id, m.version,
+                          m.created_at.isoformat(), m.updated_at.isoformat(), m.updated_by or name)
                      for m, name in s.execute(query.order_by(MemoRow.id))]
-        for m in found:
-            m["kind"] = memo_kind(m)
-        return [m for m in found if kind is None or m["kind"] == kind]
+        return [m for m in found if kind is None or m.kind == kind]
 
 
-__all__ = ["MEMO_KINDS", "Memos", "memo_kind"]
+__all__ = ["MEMO_KINDS", "Memos"]

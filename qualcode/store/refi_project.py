@@ -20,19 +20,6 @@ if TYPE_CHECKING:
 FINAL_NOTE = "Adjudicated by {by}: {code}"  # one line per final code; ": rationale" follows when given
 
 
-def span_coding_rows(study: Study) -> list[dict]:
-    """Every span coding the reader may see, as a dict (transcript_id, start, end, text, …)."""
-    return [{"id": x.id, "transcript_id": x.transcript_id, "start": x.start, "end": x.end, "text": x.text,
-             "code_id": x.code_id, "source": x.source, "coder": x.coder, "decided_by": x.coder,
-             "codebook_version": x.codebook_version, "created_at": x.created_at}
-            for x in study.span_codings()]
-
-
-def memo_rows(study: Study) -> list[dict]:
-    """Every memo the reader may see (with span_id and both dates)."""
-    return study.memos()
-
-
 def _study_dates(study: Study) -> tuple[str, dict[int, str]]:
     imported = {t.id: t.imported_at for t in study.transcripts()}
     return study.created_at(), imported
@@ -69,28 +56,28 @@ def refi_project(study: Study, machine_threshold: float | None = None) -> RefiPr
         else:
             continue
         picks[(seg.transcript_id, seg.start, seg.end, who)].append((app.code_id, app.created_at))
-    spans = {r["id"]: r for r in span_coding_rows(study)}
+    spans = {r.id: r for r in study.span_codings()}
     for r in spans.values():
-        who = "final" if r["source"] == "final" else r["coder"]
-        key = (r["transcript_id"], r["start"], r["end"], who)
-        picks[key].append((r["code_id"], r["created_at"]))
-        if r["source"] == "final":
-            descriptions[key].append(_final_line(names.get(r["code_id"], r["code_id"]), r["decided_by"], ""))
+        who = "final" if r.source == "final" else r.coder
+        key = (r.transcript_id, r.start, r.end, who)
+        picks[key].append((r.code_id, r.created_at))
+        if r.source == "final":
+            descriptions[key].append(_final_line(names.get(r.code_id, r.code_id), r.coder, ""))
     transcript_notes: dict[int, list] = defaultdict(list)
     code_notes: dict[str, list] = defaultdict(list)
     project_notes: list = []
-    for m in memo_rows(study):
-        note = RefiNote(m["coder"], m["text"], m["created_at"], m["updated_at"], str(m["id"]))
-        if m["span_id"] in spans:
-            r = spans[m["span_id"]]
-            descriptions[(r["transcript_id"], r["start"], r["end"], m["coder"])].append(m["text"])
-        elif m["segment_id"] in segments:
-            seg = segments[m["segment_id"]]
-            descriptions[(seg.transcript_id, seg.start, seg.end, m["coder"])].append(m["text"])
-        elif m["code_id"]:
-            code_notes[m["code_id"]].append(note)
-        elif m["transcript_id"]:
-            transcript_notes[m["transcript_id"]].append(note)
+    for m in study.memos():
+        note = RefiNote(m.coder, m.text, m.created_at, m.updated_at, str(m.id))
+        if m.span_id in spans:
+            r = spans[m.span_id]
+            descriptions[(r.transcript_id, r.start, r.end, m.coder)].append(m.text)
+        elif m.segment_id in segments:
+            seg = segments[m.segment_id]
+            descriptions[(seg.transcript_id, seg.start, seg.end, m.coder)].append(m.text)
+        elif m.code_id:
+            code_notes[m.code_id].append(note)
+        elif m.transcript_id:
+            transcript_notes[m.transcript_id].append(note)
         else:
             project_notes.append(note)
     created, imported = _study_dates(study)

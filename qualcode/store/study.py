@@ -23,6 +23,7 @@ from qualcode.io.atomic import private_dir, private_file, write_atomic
 from qualcode.io.participants import is_interviewer_label, match_speaker
 from qualcode.pipeline.segment import segment_transcript
 from qualcode.records import (
+    AuditEntry,
     Code,
     Codebook,
     CodebookVersionInfo,
@@ -406,15 +407,15 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                              transcript_id=transcript_id, coder_id=who.id):
                 self._audit(s, coder, "done", "transcript", transcript_id, None, {"coder": coder})
 
-    def audit_log(self, limit: int | None = None) -> list[dict]:
+    def audit_log(self, limit: int | None = None) -> list[AuditEntry]:
+        """The audit log, newest first (``limit``: only the newest so many)."""
         query = select(AuditRow).order_by(AuditRow.id.desc())
         if limit:
             query = query.limit(limit)
         with self._read() as s:
-            return [{"id": a.id, "at": a.at.isoformat(), "actor": a.actor, "action": a.action,
-                     "entity": a.entity, "entity_id": a.entity_id,
-                     "before": json.loads(a.before) if a.before else None,
-                     "after": json.loads(a.after) if a.after else None} for a in s.scalars(query)]
+            return [AuditEntry(a.id, a.at.isoformat(), a.actor, a.action, a.entity, a.entity_id,
+                               json.loads(a.before) if a.before else None,
+                               json.loads(a.after) if a.after else None) for a in s.scalars(query)]
 
     def check_integrity(self) -> None:
         """Raise if any stored segment does not match its transcript text (never expected)."""

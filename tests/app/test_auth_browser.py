@@ -54,7 +54,7 @@ def test_log_in_wrong_password_reload_and_no_agreement_for_a_coder(server, brows
     assert not [b for b in browser.find_elements("css selector", "button") if b.text == "Assign"]
     browser.refresh()
     wait_for(browser, '[data-testid="stAlert"]', text="This page is for supervisors")
-    actions = [a["action"] for a in study.audit_log() if a["entity"] == "account"]
+    actions = [a.action for a in study.audit_log() if a.entity == "account"]
     assert actions[:2] == ["login", "login_failed"]
     # a supervisor's log-in opens it
     token = study.start_session("sue")

@@ -52,7 +52,7 @@ def test_log_in_wrong_password_and_a_session_that_survives_a_reload(team):
     assert "You are **alice** (coder)" in at.success[0].value
     again = _with_params(session=token)  # a reload: the address keeps the token
     assert "You are **alice** (coder)" in again.success[0].value
-    assert [a["action"] for a in team.audit_log() if a["entity"] == "account"][:2] == ["login", "login_failed"]
+    assert [a.action for a in team.audit_log() if a.entity == "account"][:2] == ["login", "login_failed"]
 
 
 def _with_params(page: str | None = None, **params: str):

@@ -172,8 +172,8 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
                          if t.get_attribute("value") == "Mill Lane: the practice as a place"], what="the draft back")[0]
     shot(alice, "06-draft-kept")
     click(alice, "button", "Save memo")
-    [memo] = until(lambda: [m for m in study.memos() if m["coder"] == "alice"], what="the memo saved")
-    assert memo["text"] == "Mill Lane: the practice as a place" and memo["segment_id"] is not None
+    [memo] = until(lambda: [m for m in study.memos() if m.coder == "alice"], what="the memo saved")
+    assert memo.text == "Mill Lane: the practice as a place" and memo.segment_id is not None
 
     # a second browser, another coder, at the same time
     bob = browsers()

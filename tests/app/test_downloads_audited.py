@@ -27,8 +27,8 @@ def team(app_study):
 
 
 def exports(study) -> list[tuple[str, str, str]]:  # noqa: ANN001
-    return [(a["actor"], a["entity_id"], a["after"]["target"]) for a in study.audit_log()
-            if a["action"] == "export"]
+    return [(a.actor, a.entity_id, a.after["target"]) for a in study.audit_log()
+            if a.action == "export"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -47,4 +47,4 @@ def test_each_download_is_recorded_with_who_and_which_file(team, page):
     assert {actor for actor, _, _ in added} == {"sue"}
     assert all(what.startswith("app ") and target for _, what, target in added)
     assert len({target for _, _, target in added}) == len(keys)  # each row names its file
-    assert not [a for a in team.audit_log() if a["action"] == "export_identifiable"]
+    assert not [a for a in team.audit_log() if a.action == "export_identifiable"]

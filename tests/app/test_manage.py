@@ -28,8 +28,8 @@ def test_upload_imports_transcripts_and_participants_in_one_go(app_study):
     assert {"n01", "n02"} <= {t.name for t in app_study.transcripts()}
     seg = next(s for s in app_study.segments() if s.transcript == "n01")
     assert (seg.text, seg.participant_id) == ("I rang at eight *twice*.", "N01")
-    entry = next(a for a in app_study.audit_log() if a["action"] == "import" and a["after"]["name"] == "n01")
-    assert (entry["actor"], entry["after"]["file"]) == ("sue", "upload:n01.txt")
+    entry = next(a for a in app_study.audit_log() if a.action == "import" and a.after["name"] == "n01")
+    assert (entry.actor, entry.after["file"]) == ("sue", "upload:n01.txt")
 
 
 def test_upload_errors_stand_next_to_their_field_and_import_nothing(app_study):
@@ -54,7 +54,7 @@ def test_edit_and_add_participants(app_study):
     assert not at.error
     p01 = next(p for p in app_study.participants() if p.participant_id == "P01")
     assert (p01.site, dict(p01.attributes)) == ("Z", {"gender": "female", "age_band": "55-64"})
-    assert app_study.audit_log()[0]["actor"] == "sue"
+    assert app_study.audit_log()[0].actor == "sue"
     at.text_area(key="p_P01_attributes").input("no equals sign").run()
     button(at, key="p_P01_save").click().run()
     assert "expected 'name = value'" in at.error[0].value.replace("\\", "")

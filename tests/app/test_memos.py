@@ -27,7 +27,7 @@ def test_memos_page_lists_filters_edits_and_opens(app_study):
     app_study.update_memo(on_seg, "bob got there first", "bob")
     button(at, key=f"m_save-{on_seg}").click().run()
     assert "changed by bob at" in at.error[0].value and "since you opened it" in at.error[0].value
-    assert app_study.memos(segment_id=seg.id)[0]["text"] == "bob got there first"
+    assert app_study.memos(segment_id=seg.id)[0].text == "bob got there first"
     at.text_input(key="m_f_text").input("").run()
     button(at, key=f"m_open-{on_seg}").click().run()
     assert at.title[0].value.startswith("Code") and "goto" not in at.session_state
@@ -41,6 +41,6 @@ def test_memos_page_adds_project_memo_and_keeps_a_draft(app_study):
     assert at.text_area(key="m_new").value == "a draft not saved yet"
     button(at, key="m_add").click().run()
     [memo] = app_study.memos()
-    assert (memo["kind"], memo["text"], memo["coder"]) == ("project", "a draft not saved yet", "alice")
-    button(at, key=f"m_del-{memo['id']}").click().run()
+    assert (memo.kind, memo.text, memo.coder) == ("project", "a draft not saved yet", "alice")
+    button(at, key=f"m_del-{memo.id}").click().run()
     assert app_study.memos() == []

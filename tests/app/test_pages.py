@@ -61,11 +61,11 @@ def test_code_accept_reject_add_remove_memo_done(app_study):
     assert (int(seg), extra) not in {(a.segment_id, a.code_id) for a in app_study.applications(source="human")}
     at.text_area(key=f"memo-{seg}").set_value("GP as gatekeeper here")
     button(at, key=f"memosave-{seg}").click().run()
-    assert app_study.memos(segment_id=int(seg))[0]["text"] == "GP as gatekeeper here"
+    assert app_study.memos(segment_id=int(seg))[0].text == "GP as gatekeeper here"
     assert at.text_area(key=f"memo-{seg}").value == ""  # saved: the box is free for the next memo
     at.text_area(key=f"memo-{seg}").set_value("and a second thought")
     button(at, key=f"memosave-{seg}").click().run()
-    assert [m["text"] for m in app_study.memos(segment_id=int(seg))] == ["GP as gatekeeper here",
+    assert [m.text for m in app_study.memos(segment_id=int(seg))] == ["GP as gatekeeper here",
                                                                          "and a second thought"]
     button(at, label="Mark this transcript done").click().run()
     tid = app_study.segments(ids=[int(seg)])[0].transcript_id
@@ -175,7 +175,7 @@ def test_themes_page_counts_quotes_discovery_downloads(app_study):
     button(at, key="discover").click().run()
     assert not at.exception
     found = app_study.discovery()
-    assert found and found["clusters"]
+    assert found and found.clusters
     labels = {b.proto.label for b in at.get("download_button")}
     assert labels == {"Theme report (Markdown)", "Segments (CSV)", "Codebook (YAML)", "Theme report (HTML)",
                       "Theme report (Word)", "Framework matrix (Excel)", "REFI-QDA project (.qdpx)",

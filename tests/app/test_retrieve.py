@@ -63,7 +63,7 @@ def test_search_code_all_hits_undo_and_open(app_study):
     spans = app_study.span_codings(coder="alice")
     assert len(spans) == codeable and {s.text.lower() for s in spans} == {"the practice"}
     assert [t.value for t in at.toast] == [f"Coded {codeable} hits"]
-    assert [a["action"] for a in app_study.audit_log(limit=1)] == ["code_all_hits"]
+    assert [a.action for a in app_study.audit_log(limit=1)] == ["code_all_hits"]
     button(at, key="s_undo").click().run()
     assert app_study.span_codings(coder="alice") == []
     assert at.toast[0].value.startswith(f"Undid: coded all {codeable} hits of 'the practice'")

@@ -10,7 +10,6 @@ import pytest
 from qualcode.cli import main
 from qualcode.io.refi_read import offset_map, read_refi_project
 from qualcode.store import Study
-from qualcode.store.refi_project import memo_rows, span_coding_rows
 
 SAMPLES = ["nvivo12_oltas0517.qdpx", "atlasti8_standard_project.qde", "maxqda24_paper_themes_project.qde",
            "atlasti23_target-atlas-project.qdpx"]
@@ -34,14 +33,14 @@ def test_each_sample_imports_all_it_holds_minus_what_the_summary_skips(shared, t
     skipped = read.skipped
     file = held(path)
     with Study.open(tmp_path / "s") as study:
-        spans = span_coding_rows(study)
+        spans = study.span_codings()
         got = {"sources": len(study.transcripts()), "codes": len(study.codebook()),
                "codings": len(spans) + len(study.applications(source="final")),
-               "users": len(read.users), "memos": len(memo_rows(study)), "cases": len(study.participants())}
+               "users": len(read.users), "memos": len(study.memos()), "cases": len(study.participants())}
         texts = {t.id: study.plain_text(t.id) for t in study.transcripts()}
-        assert all(texts[r["transcript_id"]][r["start"]:r["end"]] == r["text"] for r in spans)
+        assert all(texts[r.transcript_id][r.start:r.end] == r.text for r in spans)
         coders = {name for name, _ in study.coders()}
-        assert {r["coder"] for r in spans} <= coders and (not spans or set(read.users.values()) & coders)
+        assert {r.coder for r in spans} <= coders and (not spans or set(read.users.values()) & coders)
     skipped_codings = sum(v for k, v in skipped.items() if "codings" in k and "memos" not in k)
     assert got == {"sources": file["sources"] - skipped["text sources whose text is not in the file"],
                    "codes": file["codes"], "codings": file["codings"] - skipped_codings, "users": file["users"],
@@ -54,16 +53,16 @@ def test_the_nvivo_sample_comes_in_whole_at_the_right_places(shared, tmp_path):
     path = shared / "data" / "refi-samples" / "nvivo12_oltas0517.qdpx"
     with Study.init(tmp_path / "nv") as study:
         assert main(["import", str(tmp_path / "nv"), str(path)]) == 0
-        spans = span_coding_rows(study)
+        spans = study.span_codings()
         assert len(study.transcripts()) == 2 and len(spans) == 303 and len(study.codebook()) == 152
-        assert {r["coder"] for r in spans} == {"Gergo"}  # the Coding's creatingUser (the selection has another)
+        assert {r.coder for r in spans} == {"Gergo"}  # the Coding's creatingUser (the selection has another)
         assert "sárga" in study.codebook().ids()  # Unicode letters kept in ids
         texts = {t.id: study.plain_text(t.id) for t in study.transcripts()}
         # NVivo counts UTF-16 units and \r\n as two: read as such, codings begin at word starts
-        starts = sum(r["start"] == 0 or not texts[r["transcript_id"]][r["start"] - 1].isalnum() for r in spans)
+        starts = sum(r.start == 0 or not texts[r.transcript_id][r.start - 1].isalnum() for r in spans)
         assert starts >= 295
         assert main(["import", str(tmp_path / "nv"), str(path)]) == 0  # again: nothing doubled
-        assert len(span_coding_rows(study)) == 303
+        assert len(study.span_codings()) == 303
 
 
 def test_offsets_counted_in_utf16_units_and_crlf_as_two_are_mapped():
@@ -137,10 +136,10 @@ def test_inline_text_coding_notes_cases_and_colours_come_in(tmp_path, capsys):
         place, city = study.codebook().codes
         assert (place.id, place.is_codable, place.color, city.id, city.parent) == \
             ("place", False, "#AABBCC", "város", "place")
-        (span,) = span_coding_rows(study)
-        assert (span["text"], span["coder"], span["code_id"]) == ("Pécs", "Ana", "város")
-        (memo,) = memo_rows(study)
-        assert (memo["text"], memo["coder"], memo["span_id"]) == ("Why Pécs?", "Ana", span["id"])
+        (span,) = study.span_codings()
+        assert (span.text, span.coder, span.code_id) == ("Pécs", "Ana", "város")
+        (memo,) = study.memos()
+        assert (memo.text, memo.coder, memo.span_id) == ("Why Pécs?", "Ana", span.id)
         (p01,) = study.participants()
         assert p01.attributes == {"age": "41"}
         assert study.segments()[0].participant_id == "P01"

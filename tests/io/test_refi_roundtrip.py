@@ -105,7 +105,6 @@ def test_export_import_export_keeps_everything(tmp_path, tiny_codebook, shared):
 
 def test_importing_the_studys_own_export_doubles_nothing(tmp_path, tiny_codebook):
     from qualcode.store.codebook_import import coding_counts
-    from qualcode.store.refi_project import memo_rows
 
     study = Study.init(tmp_path / "own", codebook=tiny_codebook)
     study.import_transcripts([read_transcript(write(tmp_path / "int one.txt", INTERVIEW))])
@@ -114,10 +113,10 @@ def test_importing_the_studys_own_export_doubles_nothing(tmp_path, tiny_codebook
     study.set_final(seg.id, "access", True, "carol", "agreed")
     study.add_memo("bob", "A memo.", segment_id=seg.id)
     study.add_memo("bob", "On the interview.", transcript_id=seg.transcript_id)
-    before, memos = coding_counts(study), len(memo_rows(study))
+    before, memos = coding_counts(study), len(study.memos())
     study.close()
     out = tmp_path / "own.qdpx"
     assert main(["export", str(tmp_path / "own"), "--out", str(out)]) == 0
     assert main(["import", str(tmp_path / "own"), str(out)]) == 0
     with Study.open(tmp_path / "own") as again:
-        assert coding_counts(again) == before and len(memo_rows(again)) == memos
+        assert coding_counts(again) == before and len(again.memos()) == memos

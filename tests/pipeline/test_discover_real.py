@@ -25,7 +25,7 @@ def top_five_problems(study: Study) -> list[str]:
     clusters = discover_study(study, make_embedder(None))
     assert len(clusters) >= 3
     names = name_terms([s.speaker or "" for s in study.segments()] + [p.participant_id for p in study.participants()])
-    return [f"{c['label']}: {term}" for c in clusters for term in c["keywords"][:5] for w in term.split()
+    return [f"{c.label}: {term}" for c in clusters for term in c.keywords[:5] for w in term.split()
             if w in ENGLISH_STOP_WORDS or w in ISSUE_WORDS or "'" in w or w in names]
 
 

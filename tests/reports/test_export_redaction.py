@@ -40,6 +40,6 @@ def test_no_name_in_any_export_and_identifiable_is_audited(paper_study, redact_f
     assert "IDENTIFIABLE" in capsys.readouterr().out
     assert {"Okafor", "Patel"} <= set(named(out.read_text(encoding="utf-8")))
     entry = paper_study.audit_log(limit=1)[0]
-    assert entry["action"] == "export_identifiable" and entry["after"]["identifiable"] is True
+    assert entry.action == "export_identifiable" and entry.after["identifiable"] is True
     assert main(["segments", folder, "--redact", str(redact_file), "--identifiable"]) == 2
     assert "expected one of them" in capsys.readouterr().err

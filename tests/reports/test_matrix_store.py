@@ -16,8 +16,8 @@ def test_write_edit_clear_with_versions_and_audit(paper_study):
     assert s.set_framework_summary("GP1", "access", "Phones engaged all morning.", "sue", expected_version=1) == 2
     stored = s.framework_summaries()[("GP1", "access")]
     assert (stored.text, stored.version, stored.updated_by) == ("Phones engaged all morning.", 2, "sue")
-    log = [e for e in s.audit_log() if e["entity"] == "framework_cell"]
-    assert [(e["before"], e["after"]) for e in reversed(log)] == [
+    log = [e for e in s.audit_log() if e.entity == "framework_cell"]
+    assert [(e.before, e.after) for e in reversed(log)] == [
         (None, {"text": "Phones engaged; patients give up.", "version": 1}),
         ({"text": "Phones engaged; patients give up.", "version": 1}, {"text": "Phones engaged all morning.",
                                                                        "version": 2})]

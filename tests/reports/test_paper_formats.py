@@ -140,9 +140,9 @@ def test_no_name_in_any_output_and_identifiable_is_audited(paper_study, redact_f
     assert "IDENTIFIABLE" in capsys.readouterr().out
     assert {"Okafor", "Ray", "Patel"} <= set(named(out.read_text()))
     log = paper_study.audit_log(limit=5)
-    assert log[0]["action"] == "export_identifiable" and log[0]["after"] == {"target": str(out),
+    assert log[0].action == "export_identifiable" and log[0].after == {"target": str(out),
                                                                             "identifiable": True}
-    assert [e["action"] for e in log[1:5]] == ["export"] * 4
+    assert [e.action for e in log[1:5]] == ["export"] * 4
 
 
 def test_report_command_refuses_bad_input_and_writes_nothing(paper_study, tmp_path, capsys):

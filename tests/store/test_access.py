@@ -163,7 +163,7 @@ def test_methods_acting_on_earlier_work_follow_the_roles_too(team, tmp_path, who
             with pytest.raises(AccessDenied, match=f"{method}: needs the {needed} role"):
                 getattr(user, method)(*args, **kwargs)
     if who is not None:  # and what was allowed happened, as the person who did it
-        actors = {a["actor"] for a in study.audit_log() if a["action"] not in ("login", "export")}
+        actors = {a.actor for a in study.audit_log() if a.action not in ("login", "export")}
         assert me in actors
 
 
@@ -198,7 +198,7 @@ def test_nobody_acts_or_reads_as_someone_else(team):
         study.for_user("ada").add_user("zed", "zed-password", "admin", "owner")
     assert not [a for a in study.applications(source="human") if a.segment_id == segs[1]]
     sam.assign(["alice", "mallory"], 0.5, include_seen=True)  # actor left out: filled in as sam
-    assert study.audit_log(limit=1)[0]["actor"] == "sam"
+    assert study.audit_log(limit=1)[0].actor == "sam"
 
 
 def test_unknown_methods_are_refused(team):
@@ -217,7 +217,7 @@ def test_blind_rule_holds_for_assigned_and_unassigned_coders(team, viewer):
     seen = {(a.source, a.coder) for a in user.applications(segment_ids=segs)}
     assert seen == mine  # no other coder, no machine, no final
     assert {(a.source, a.coder) for a in user.applications(segment_ids=segs, coder="bob")} <= mine
-    assert [m["coder"] for m in user.memos()] == (["bob", "bob"] if viewer == "bob" else [])
+    assert [m.coder for m in user.memos()] == (["bob", "bob"] if viewer == "bob" else [])
     assert {(a.source, a.coder) for a in study.visible_applications(viewer, segs)} == mine  # the CLI's rule
     assert any(a.source == "machine" for a in user.applications())  # elsewhere suggestions are shown
 
@@ -255,15 +255,15 @@ def test_done_locks_coding_until_a_supervisor_reopens(team):
         alice.reopen(tid, "alice", "alice")
     study.for_user("sam").reopen(tid, "alice", "sam")
     alice.decide(segs[1], "money", "alice")
-    entry = next(a for a in study.audit_log() if a["action"] == "reopen")
-    assert (entry["actor"], entry["before"]) == ("sam", {"done_by": "alice"})
+    entry = next(a for a in study.audit_log() if a.action == "reopen")
+    assert (entry.actor, entry.before) == ("sam", {"done_by": "alice"})
     bob = study.for_user("bob")
     bob.decide(segs[1], "money", "bob")  # bob is not done: unaffected
 
 
 def test_memo_of_someone_else_cannot_be_changed(team):
     study, tid, segs, _ = team
-    memo = study.memos(segment_id=segs[0])[0]["id"]
+    memo = study.memos(segment_id=segs[0])[0].id
     with pytest.raises(AccessDenied, match="only its author can change it"):
         study.for_user("sam").update_memo(memo, "edited", "sam")
 
@@ -277,5 +277,5 @@ def test_assign_skips_transcripts_coded_with_suggestions_in_view(team):
     for seed in range(6):
         assert name not in study.assign(["mallory", "bob"], 1.0, seed=seed, sample=f"s{seed}")
     assert name in study.assign(["mallory", "bob"], 1.0, include_seen=True, sample="with-seen")
-    entry = study.audit_log(limit=1)[0]["after"]
+    entry = study.audit_log(limit=1)[0].after
     assert entry["include_seen"] is True and entry["seen"] == {name: ["mallory"]}

@@ -25,7 +25,7 @@ def test_password_is_stored_as_argon2id_and_log_in_returns_the_role(study):
     assert digest.startswith("$argon2id$") and "correct horse" not in digest
     assert study.check_login("alice", "correct horse") == ("alice", "supervisor")
     assert [(u.name, u.role, u.has_password) for u in study.users()] == [("alice", "supervisor", True)]
-    actions = [(a["action"], a["actor"]) for a in study.audit_log()]
+    actions = [(a.action, a.actor) for a in study.audit_log()]
     assert ("login", "alice") in actions and ("add_user", "owner") in actions
 
 
@@ -60,8 +60,8 @@ def test_wrong_passwords_are_audited_then_slowed_with_a_cap(study):
     assert study.login_delay("bob") > 0
     with pytest.raises(AccessDenied, match="try again in"):
         study.check_login("bob", "long enough")  # even the right password waits
-    failed = [a for a in study.audit_log() if a["action"] == "login_failed"]
-    assert len(failed) == accounts.FREE_FAILURES and failed[0]["entity_id"] == "bob"
+    failed = [a for a in study.audit_log() if a.action == "login_failed"]
+    assert len(failed) == accounts.FREE_FAILURES and failed[0].entity_id == "bob"
     # the wait doubles with each failure and never exceeds MAX_DELAY
     later = utcnow() + timedelta(hours=1)
     assert study.login_delay("bob", now=later) == 0
@@ -93,8 +93,8 @@ def test_sessions_last_a_working_day_and_end_on_remove_or_new_password(study):
     assert study.session_user(token) is None and not study.has_accounts()
     with pytest.raises(AccessDenied):
         study.check_login("alice", "new password")
-    roles = [a for a in study.audit_log() if a["action"] == "set_role"]
-    assert roles[0]["before"] == {"role": "coder"} and roles[0]["after"] == {"role": "admin"}
+    roles = [a for a in study.audit_log() if a.action == "set_role"]
+    assert roles[0].before == {"role": "coder"} and roles[0].after == {"role": "admin"}
 
 
 def test_cli_user_add_list_passwd_role_remove(study, monkeypatch, capsys):

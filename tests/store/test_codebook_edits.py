@@ -37,8 +37,8 @@ def test_add_and_edit_make_new_versions_and_refuse_bad_fields(study):
     assert study.codebook(2).get("money").name == "Money"
     assert study.add_example("money", "We lost the grant.", "ann") == 4
     assert study.codebook().get("money").examples[-1] == "We lost the grant."
-    edits = [e for e in study.audit_log() if e["action"] == "edit_code"]
-    assert edits[-1]["before"] == {"name": "Money"} and edits[-1]["after"] == {"name": "Funding"}
+    edits = [e for e in study.audit_log() if e.action == "edit_code"]
+    assert edits[-1].before == {"name": "Money"} and edits[-1].after == {"name": "Funding"}
     assert [v.version for v in study.codebook_versions()] == [1, 2, 3, 4]
 
 

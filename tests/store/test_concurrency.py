@@ -51,11 +51,11 @@ def run_burst(folder: Path, action: str, coder: str, segment: int = 0) -> list[s
 def lost_updates(study: Study, segment: int, coder: str) -> int:
     """1 when the row does not hold what the coder's last audited decision says, else 0."""
     row = [a for a in study.applications(source="human", coder=coder) if a.segment_id == segment]
-    last = [e for e in study.audit_log() if e["action"] == "decide" and e["entity_id"] == f"{segment}:access"
-            and e["after"]["coder"] == coder]
+    last = [e for e in study.audit_log() if e.action == "decide" and e.entity_id == f"{segment}:access"
+            and e.after["coder"] == coder]
     if not row or not last:
         return 1
-    return int(row[0].present != last[0]["after"]["present"])
+    return int(row[0].present != last[0].after["present"])
 
 
 def test_six_processes_decide_the_same_segment_for_a_new_coder(study: Study) -> None:
@@ -68,11 +68,11 @@ def test_six_processes_decide_the_same_segment_for_a_new_coder(study: Study) -> 
         assert results == ["ok"] * PROCESSES
         with Study.open(study.folder) as fresh:
             assert lost_updates(fresh, segment, coder) == 0
-            decides = [e for e in fresh.audit_log() if e["action"] == "decide" and e["after"]["coder"] == coder]
+            decides = [e for e in fresh.audit_log() if e.action == "decide" and e.after["coder"] == coder]
             assert len(decides) == PROCESSES
-            assert [e["before"] is None for e in reversed(decides)] == [True] + [False] * (PROCESSES - 1)
-            creates = [e for e in fresh.audit_log() if e["action"] == "create" and e["entity"] == "coder"
-                       and e["entity_id"] == coder]
+            assert [e.before is None for e in reversed(decides)] == [True] + [False] * (PROCESSES - 1)
+            creates = [e for e in fresh.audit_log() if e.action == "create" and e.entity == "coder"
+                       and e.entity_id == coder]
             assert len(creates) == 1
 
 

@@ -44,7 +44,7 @@ def test_json_is_the_stored_run_with_quotes(folder, capsys):
     c = run_["clusters"][0]
     assert [q["segment"] for q in c["quotes"]] == c["exemplars"] and c["quotes"][0]["attribution"]
     with Study.open(folder) as study:
-        assert study.discovery()["clusters"][0]["segments"] == c["segments"]
+        assert list(study.discovery().clusters[0].segments) == c["segments"]
 
 
 def test_promote_and_merge_from_the_command_line(folder, capsys):

@@ -23,15 +23,17 @@ def test_memos_on_every_kind_of_place_and_filters(one):
                                                                                transcript_id=seg.transcript_id),
            one.add_memo("alice", "on the span", span_id=span), one.add_memo("carol", "project idea")]
     memos = one.memos()
-    assert [m["id"] for m in memos] == ids
-    assert [m["kind"] for m in memos] == ["segment", "segment", "code", "transcript", "span", "project"]
-    assert [m["text"] for m in one.memos(segment_id=seg.id)] == ["first", "second"]
-    assert [m["text"] for m in one.memos(coder="alice")] == ["first", "*code* note", "on the span"]
-    assert [m["id"] for m in one.memos(kind="project")] == [ids[5]]
-    assert [m["id"] for m in one.memos(code_id="money")] == [ids[2]]
-    assert [m["id"] for m in one.memos(span_id=span)] == [ids[4]]
-    assert set(memos[0]) >= {"id", "coder", "text", "segment_id", "transcript_id", "code_id", "span_id",
-                             "version", "created_at", "updated_at"}
+    assert [m.id for m in memos] == ids
+    assert [m.kind for m in memos] == ["segment", "segment", "code", "transcript", "span", "project"]
+    assert [m.text for m in one.memos(segment_id=seg.id)] == ["first", "second"]
+    assert [m.text for m in one.memos(coder="alice")] == ["first", "*code* note", "on the span"]
+    assert [m.id for m in one.memos(kind="project")] == [ids[5]]
+    assert [m.id for m in one.memos(code_id="money")] == [ids[2]]
+    assert [m.id for m in one.memos(span_id=span)] == [ids[4]]
+    first = memos[0]
+    assert (first.coder, first.text, first.segment_id, first.transcript_id, first.version) == \
+        ("alice", "first", seg.id, None, 1)
+    assert first.created_at <= first.updated_at and first.updated_by == "alice"
     with pytest.raises(StoreError, match="empty memo"):
         one.add_memo("alice", "  ")
     with pytest.raises(StoreError, match="segment id"):
@@ -50,9 +52,9 @@ def test_update_memo_versions_and_stale_edit_names_who_and_when(one):
                                              r"since you opened it \(version 2, you had 1\)"):
         one.update_memo(mid, "bob's older copy", "bob", expected_version=1)
     [memo] = one.memos()
-    assert (memo["text"], memo["version"], memo["updated_by"]) == ("better", 2, "alice")
-    updates = [a for a in one.audit_log() if a["action"] == "update" and a["entity"] == "memo"]
-    assert [(a["before"]["text"], a["after"]["text"]) for a in updates] == [("draft", "better")]
+    assert (memo.text, memo.version, memo.updated_by) == ("better", 2, "alice")
+    updates = [a for a in one.audit_log() if a.action == "update" and a.entity == "memo"]
+    assert [(a.before["text"], a.after["text"]) for a in updates] == [("draft", "better")]
     one.delete_memo(mid, "bob", expected_version=2)
     assert one.memos() == []
     with pytest.raises(StoreError, match="memo id"):

@@ -20,7 +20,7 @@ def test_update_and_create_participants_relinks_segments(study, tmp_path):
     [p] = study.participants()
     assert (p.role, p.site, dict(p.attributes)) == ("Patient", "B", {"age": "50-59", "area": "rural"})
     update = study.audit_log()[0]
-    assert (update["action"], update["actor"], update["before"]["site"], update["after"]["site"]) == (
+    assert (update.action, update.actor, update.before["site"], update.after["site"]) == (
         "update", "alice", "", "B")
     with pytest.raises(StoreError, match="expected an id of the study"):
         study.update_participant("P99", {"role": "x"}, "alice")

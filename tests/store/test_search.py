@@ -49,7 +49,7 @@ def test_code_all_hits_one_transaction_one_audit_row(two):
     assert two.code_all_hits("ring", "phones", "alice", whole_words=True) == 1  # the interviewer's is left
     log = two.audit_log()
     assert len(log) == before + 1 + 1  # alice created as a coder, then the one coding row
-    assert (log[0]["action"], log[0]["after"]["spans"]) == ("code_all_hits", [two.span_codings()[0].id])
+    assert (log[0].action, log[0].after["spans"]) == ("code_all_hits", [two.span_codings()[0].id])
     with pytest.raises(StoreError, match="code id"):
         two.code_all_hits("ring", "nope", "alice")
 

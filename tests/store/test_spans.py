@@ -37,8 +37,8 @@ def test_code_span_keeps_exact_text_and_is_audited(coded):
     assert coded.plain_text(tid)[span.start:span.end] == span.text
     assert coded.code_span(tid, start, end, "phones", "alice") == sid  # again: no second row
     assert len(coded.span_codings()) == 1
-    entries = [a for a in coded.audit_log() if a["entity"] == "span_coding"]
-    assert [(a["action"], a["actor"], a["after"]["text"]) for a in entries] == [("create", "alice", "ring at eight")]
+    entries = [a for a in coded.audit_log() if a.entity == "span_coding"]
+    assert [(a.action, a.actor, a.after["text"]) for a in entries] == [("create", "alice", "ring at eight")]
 
 
 def test_code_span_refuses_wrong_text_offsets_codes_and_system_coders(coded):
@@ -91,8 +91,8 @@ def test_remove_span_only_own_and_takes_its_memos(coded):
         coded.remove_span(sid, "bob")
     coded.remove_span(sid, "alice")
     assert coded.span_codings() == [] and coded.memos() == []
-    removed = [a for a in coded.audit_log() if a["action"] == "remove"]
-    assert removed[0]["before"]["text"] == "budget" and removed[0]["before"]["memos"][0]["text"] == "why budget"
+    removed = [a for a in coded.audit_log() if a.action == "remove"]
+    assert removed[0].before["text"] == "budget" and removed[0].before["memos"][0]["text"] == "why budget"
     with pytest.raises(StoreError, match="expected an id"):
         coded.remove_span(sid, "alice")
 

@@ -65,11 +65,11 @@ def test_decisions_memos_final_and_append_only_audit(study, tmp_path):
         ("phones", True, "carol", "clearly about the phone line")]
     memo = study.add_memo("alice", "first thought", segment_id=seg.id)
     study.update_memo(memo, "second thought", "alice")
-    assert study.memos(segment_id=seg.id)[0]["text"] == "second thought"
+    assert study.memos(segment_id=seg.id)[0].text == "second thought"
     log = study.audit_log()
-    actions = [(e["actor"], e["action"]) for e in log]
+    actions = [(e.actor, e.action) for e in log]
     assert ("carol", "adjudicate") in actions and ("alice", "update") in actions
-    assert any(e["before"] == {"text": "first thought"} for e in log)
+    assert any(e.before == {"text": "first thought"} for e in log)
     with study.engine.begin() as conn, pytest.raises(Exception, match="append-only"):
         conn.execute(text("UPDATE audit_log SET actor = 'mallory'"))
     with study.engine.begin() as conn, pytest.raises(Exception, match="append-only"):

@@ -122,3 +122,43 @@ def test_bulk_import_links_segments_and_relinks_on_a_new_sheet(study: Study) -> 
     assert {s.participant_id for s in segs if s.is_interviewer} == {None}
     assert len(study.segments(codeable_only=True)) == 2500
     study.check_integrity()
+
+
+def test_no_part_returns_untyped_dicts() -> None:
+    """Entities leave the store as frozen records; a dict is only a typed lookup (``dict[K, V]``)."""
+    offenders = []
+    for path in sorted(STORE.glob("*.py")):
+        for cls in (n for n in ast.parse(path.read_text()).body if isinstance(n, ast.ClassDef)):
+            for fn in cls.body:
+                if isinstance(fn, ast.FunctionDef) and not fn.name.startswith("_") and fn.returns is not None:
+                    shown = ast.unparse(fn.returns).replace(" ", "")
+                    if "[dict]" in shown or "[dict|" in shown or shown in ("dict", "dict|None", "Any"):
+                        offenders.append(f"{path.name}: {cls.name}.{fn.name} -> {shown}")
+    assert offenders == []
+
+
+def test_audit_memos_and_discovery_come_back_as_records(study: Study) -> None:
+    from dataclasses import FrozenInstanceError
+
+    from qualcode.records import AuditEntry, DiscoveryRun, Memo
+
+    turns = "P01: I ring at eight.\n\nP01: Money.\n"
+    study.import_transcripts([Transcript("i", turns, parse_speaker_text(turns), "txt", content_hash="i")])
+    seg = study.segments(codeable_only=True)[0]
+    memo_id = study.add_memo("alice", "first thought", segment_id=seg.id)
+    study.update_memo(memo_id, "second thought", "alice")
+    (memo,) = study.memos()
+    assert isinstance(memo, Memo) and (memo.text, memo.version, memo.kind, memo.segment_id) == \
+        ("second thought", 2, "segment", seg.id)
+    entry = study.audit_log(limit=1)[0]
+    assert isinstance(entry, AuditEntry) and (entry.action, entry.entity, entry.actor) == ("update", "memo", "alice")
+    assert entry.before["text"] == "first thought" and entry.after["text"] == "second thought"
+    with pytest.raises(FrozenInstanceError):
+        entry.actor = "mallory"  # type: ignore[misc]
+    # a run kept by an older version, without outliers, fits or groups, still reads
+    run_id = study.save_discovery([{"label": 0, "size": 1, "segments": [seg.id], "exemplars": [seg.id]}], "hash")
+    run = study.discovery(run_id)
+    assert isinstance(run, DiscoveryRun) and run.outliers == () and run.groups is None
+    assert run.cluster(0).segments == (seg.id,) and run.cluster(0).nearest_codes == () and run.cluster(7) is None
+    shape = run.as_dict()
+    assert "groups" not in shape and shape["clusters"][0]["exemplars"] == (seg.id,) and shape["by"] == "machine"

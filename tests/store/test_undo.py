@@ -35,8 +35,8 @@ def test_undo_decisions_walks_back_in_order_and_appends_to_the_audit(one):
     with pytest.raises(StoreError, match="nothing left to undo for alice"):
         one.undo_last("alice")
     log = one.audit_log()
-    assert len(log) == n_audit + 3 and [a["action"] for a in log[:3]] == ["undo"] * 3
-    assert log[0]["after"]["action"] == "decide" and log[2]["after"]["action"] == "unset"
+    assert len(log) == n_audit + 3 and [a.action for a in log[:3]] == ["undo"] * 3
+    assert log[0].after["action"] == "decide" and log[2].after["action"] == "unset"
     # a new action after an undo is undone first, then the walk goes on
     one.decide(seg, "money", "alice")
     assert one.undo_last("alice").startswith("Undid: accepted money")
@@ -51,7 +51,7 @@ def test_undo_span_codings_code_all_hits_and_remove(one):
     assert one.span_codings() == []
     assert one.undo_last("alice") == "Undid: removed phones from 'ring'"
     [back] = one.span_codings()
-    assert (back.id, back.text) == (sid, "ring") and one.memos()[0]["span_id"] == sid
+    assert (back.id, back.text) == (sid, "ring") and one.memos()[0].span_id == sid
     assert one.undo_last("alice") == "Undid: memo 'span memo'"
     assert one.undo_last("alice") == "Undid: coded 'ring' with phones"
     assert one.span_codings() == []
@@ -69,11 +69,11 @@ def test_undo_memo_edit_delete_and_done(one):
     one.mark_done(tid, "alice")
     assert one.undo_last("alice") == f"Undid: marked transcript {tid} done"
     assert one.undo_last("alice") == "Undid: memo edit (back to 'one')"
-    assert [(m["text"], m["version"]) for m in one.memos()] == [("one", 3)]
+    assert [(m.text, m.version) for m in one.memos()] == [("one", 3)]
     one.delete_memo(mid, "alice")
     assert one.undo_last("alice") == "Undid: deleted memo 'one'"
-    assert [m["text"] for m in one.memos()] == ["one"]
+    assert [m.text for m in one.memos()] == ["one"]
     one.update_memo(mid, "bob's words", "bob")
     with pytest.raises(StaleEditError, match="changed by bob"):
         one.undo_last("alice")  # undoing alice's memo now would throw bob's words away
-    assert one.memos()[0]["text"] == "bob's words"
+    assert one.memos()[0].text == "bob's words"
