@@ -182,7 +182,8 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
         span_view(study, transcript, codebook, coder, page_segs, spans)
         return
     codeable = [s.id for s in page_segs if not s.is_interviewer]
-    t1, t2, t3, t4 = st.columns(4)
+    toolbar = st.container(horizontal=True, gap="small")  # one element, not four columns
+    t1 = t2 = t3 = t4 = toolbar
     t1.button("Accept top", key="kb-accept", shortcut="A", on_click=shortcut_action,
               args=(study, coder, codebook, codeable, min_conf, "accept"), help="Accept the ▶ segment's top suggestion")
     t2.button("Reject top", key="kb-reject", shortcut="X", on_click=shortcut_action,
