@@ -182,7 +182,7 @@ def main() -> None:
                 settle(driver)
                 results["Review next"].append(timed(
                     "Review next", driver, aimed(driver, "button", "Find segments to review"),
-                    lambda: driver.execute_script(ROUND, "Round 1:")))  # each reload is a fresh session
+                    lambda: driver.execute_script(ROUND, "Round 1:"), timeout=300))  # the first embeds every segment  # each reload is a fresh session
                 settle(driver)
             click(driver, '[data-testid="stSidebarNavLink"]', "Search", exact=True)
             settle(driver)

@@ -5,6 +5,11 @@ Each card is an ``st.fragment``: a click on it (accept, reject, add, remove, mem
 this card only, not the page, so the coder keeps their place and the click is fast. The
 full page run hands each card its data (one query for the page, in ``PREFETCH``); a
 card's own rerun reads its one segment again, so it always shows what the database holds.
+
+What a page costs is mostly how many elements it sends: each is a message to the browser
+and a redraw (bench/app_latency.py, 50,000 segments). So a card's rows are single
+horizontal containers, and the code picker (a popover) and the memo box (an expander) are
+built only while open; a card with an unsaved memo draft opens its memo box by itself.
 """
 
 from __future__ import annotations
