@@ -14,6 +14,7 @@ Goals (issue #14): a click under 300 ms; the Code page and *Review next* under 1
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -31,8 +32,45 @@ FIRST_SEGMENT = ("return ([...document.querySelectorAll('[data-testid=stCaptionC
                  ".map(c => c.innerText).find(t => t.includes('· segment ')) || '')")
 
 
-def timed(driver, action, changed, timeout: float = 60) -> float:  # noqa: ANN001
-    """Seconds from ``action()`` until ``changed()`` holds (polled every 10 ms)."""
+SERVER: dict[str, int | None] = {"pid": None, "driver": None}  # streamlit's and chromedriver's process ids
+CPU: dict[str, list[float]] = {}  # action -> the server's CPU seconds from click to updated page
+BROWSER_CPU: dict[str, list[float]] = {}  # action -> the browser's CPU seconds meanwhile
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of ``pid`` so far (Linux /proc; 0 elsewhere). Wall times
+    on a shared machine depend on the load; the server's CPU time per click does not."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_cpu_seconds(root: int | None) -> float:
+    """CPU seconds so far of every process under ``root`` (chromedriver: the browser's
+    renderer, GPU and network processes), read before the clock starts and after it stops."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    todo, total = list(children.get(root, [])), 0.0
+    while todo:
+        pid = todo.pop()
+        total += cpu_seconds(pid)
+        todo += children.get(pid, [])
+    return total
+
+
+def timed(name: str, driver, action, changed, timeout: float = 60) -> float:  # noqa: ANN001
+    """Seconds from ``action()`` until ``changed()`` holds (polled every 10 ms); the server's
+    and the browser's CPU seconds meanwhile go to ``CPU[name]`` and ``BROWSER_CPU[name]``
+    (the browser's include the bench's own 10 ms polling)."""
+    b0 = browser_cpu_seconds(SERVER["driver"])
+    c0 = cpu_seconds(SERVER["pid"])
     t0 = time.perf_counter()
     action()
     deadline = t0 + timeout
@@ -41,7 +79,10 @@ def timed(driver, action, changed, timeout: float = 60) -> float:  # noqa: ANN00
             driver.save_screenshot(str(ROOT / "test-output" / "app_latency-timeout.png"))
             raise RuntimeError("the page did not update within the timeout (see test-output/app_latency-timeout.png)")
         time.sleep(0.01)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    CPU.setdefault(name, []).append(cpu_seconds(SERVER["pid"]) - c0)
+    BROWSER_CPU.setdefault(name, []).append(browser_cpu_seconds(SERVER["driver"]) - b0)
+    return wall
 
 
 def aimed(driver, css: str, text: str | None = None, exact: bool = False):  # noqa: ANN001, ANN201
@@ -58,8 +99,10 @@ def aimed(driver, css: str, text: str | None = None, exact: bool = False):  # no
 def line(name: str, times: list[float], goal_ms: int) -> str:
     ms = sorted(t * 1000 for t in times)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    cpu = statistics.median(CPU.get(name) or [0.0]) * 1000
+    browser = statistics.median(BROWSER_CPU.get(name) or [0.0]) * 1000
     return (f"{name:<14} median {statistics.median(ms):6.0f} ms   p95 {p95:6.0f} ms   "
-            f"(n={len(ms)}; goal < {goal_ms} ms)")
+            f"CPU median: server {cpu:5.0f} ms, browser {browser:5.0f} ms   (n={len(ms)}; goal < {goal_ms} ms)")
 
 
 def main() -> None:
@@ -82,10 +125,12 @@ def main() -> None:
         print(f"study: {n} codeable segments in {len(study.transcripts())} transcripts "
               f"(ready in {time.perf_counter() - t0:.0f} s)", flush=True)
         proc, url = start_server(study.folder, {"QUALCODE_CACHE_DIR": str(Path(tmp) / "cache")})
+        SERVER["pid"] = proc.pid
         driver = chrome()
+        SERVER["driver"] = driver.service.process.pid
         results: dict[str, list[float]] = {k: [] for k in
-                                           ("Code page", "accept", "add", "memo", "undo", "page change",
-                                            "search", "Review next")}
+                                           ("Code page", "accept", "open picker", "add", "open memos", "memo",
+                                            "undo", "page change", "search", "Review next")}
         try:
             driver.get(f"{url}/?coder=bench")
             settle(driver)
@@ -93,44 +138,59 @@ def main() -> None:
                 driver.get(f"{url}/code?coder=bench")
                 aimed(driver, "button", "Accept")
                 settle(driver)
+            settle(driver)
+            b0, t0 = browser_cpu_seconds(SERVER["driver"]), time.perf_counter()
+            while time.perf_counter() - t0 < 2:  # the bench's own polling, on a page that does not change
+                driver.execute_script(COUNT, "Remove")
+                time.sleep(0.01)
+            polling = (browser_cpu_seconds(SERVER["driver"]) - b0) / (time.perf_counter() - t0)
+            print(f"the bench's 10 ms polling alone costs the browser {polling * 1000:.0f} ms CPU per second "
+                  "(included in the browser CPU below)", flush=True)
             for i in range(args.repeat):
-                results["Code page"].append(timed(driver, lambda: driver.get(f"{url}/code?coder=bench"),
+                results["Code page"].append(timed("Code page", driver, lambda: driver.get(f"{url}/code?coder=bench"),
                                                   lambda: driver.execute_script(COUNT, "Accept") > 0))
                 settle(driver)
                 removes = driver.execute_script(COUNT, "Remove")
-                results["accept"].append(timed(driver, aimed(driver, "button", "Accept", exact=True),
+                results["accept"].append(timed("accept", driver, aimed(driver, "button", "Accept", exact=True),
                                                lambda r=removes: driver.execute_script(COUNT, "Remove") > r))
                 settle(driver)
                 removes = driver.execute_script(COUNT, "Remove")
+                results["open picker"].append(timed(  # the card's code picker is built when opened
+                    "open picker", driver, aimed(driver, '[data-testid="stPopover"] button', "Add a code"),
+                    lambda: driver.execute_script(SELECT, "Add a code")))
+                settle(driver)
                 choose(driver, "Add a code", "Access for excluded")
                 settle(driver)
-                results["add"].append(timed(driver, aimed(driver, "button", "Add code", exact=True),
+                results["add"].append(timed("add", driver, aimed(driver, "button", "Add code", exact=True),
                                             lambda r=removes: driver.execute_script(COUNT, "Remove") > r))
                 settle(driver)
                 removes = driver.execute_script(COUNT, "Remove")
                 click(driver, '[data-testid="stCaptionContainer"]', "site")  # focus the page for the key
-                results["undo"].append(timed(driver, lambda: ActionChains(driver).send_keys("u").perform(),
+                results["undo"].append(timed("undo", driver, lambda: ActionChains(driver).send_keys("u").perform(),
                                              lambda r=removes: driver.execute_script(COUNT, "Remove") < r))
                 settle(driver)
                 label = driver.execute_script(SUMMARY, "Memos (")
                 more = f"Memos ({int(label.split('(')[1].split(')')[0]) + 1})"
-                click(driver, "summary", "Memos (")
-                box = find(driver, '[data-testid="stTextArea"] textarea')[0]
+                results["open memos"].append(timed(  # the memo box is built when opened
+                    "open memos", driver, aimed(driver, "summary", "Memos ("),
+                    lambda: driver.execute_script(f"return !!document.querySelector('{MEMO_BOX}')")))
+                settle(driver)
+                box = find(driver, MEMO_BOX)[0]
                 box.click()
                 box.send_keys(f"memo {i}")
-                results["memo"].append(timed(driver, aimed(driver, "button", "Save memo", exact=True),
+                results["memo"].append(timed("memo", driver, aimed(driver, "button", "Save memo", exact=True),
                                              lambda m=more: driver.execute_script(SUMMARY, m) != ""))
                 settle(driver)
                 first = driver.execute_script(FIRST_SEGMENT)
                 results["page change"].append(timed(  # a reload is back on page 1: one step up
-                    driver, aimed(driver, '[data-testid="stNumberInputStepUp"]'),
-                                                    lambda f=first: driver.execute_script(FIRST_SEGMENT) not in ("", f)))
+                    "page change", driver, aimed(driver, '[data-testid="stNumberInputStepUp"]'),
+                    lambda f=first: driver.execute_script(FIRST_SEGMENT) not in ("", f)))
                 settle(driver)
                 click(driver, '[role="tab"]', "Review next")
                 settle(driver)
                 results["Review next"].append(timed(
-                    driver, aimed(driver, "button", "Find segments to review"),
-                    lambda: driver.execute_script(ROUND, "Round 1:")))  # each reload is a fresh session
+                    "Review next", driver, aimed(driver, "button", "Find segments to review"),
+                    lambda: driver.execute_script(ROUND, "Round 1:"), timeout=300))  # the first embeds every segment  # each reload is a fresh session
                 settle(driver)
             click(driver, '[data-testid="stSidebarNavLink"]', "Search", exact=True)
             settle(driver)
@@ -139,7 +199,7 @@ def main() -> None:
                 word = WORDS[i % len(WORDS)]
                 box.send_keys(Keys.CONTROL, "a")  # React keeps its own value: select it and type over it
                 box.send_keys(word)
-                results["search"].append(timed(driver, aimed(driver, "button", "Search", exact=True),
+                results["search"].append(timed("search", driver, aimed(driver, "button", "Search", exact=True),
                                                lambda w=word: driver.execute_script(MARKED) == w))
                 settle(driver)
         except Exception:
@@ -150,6 +210,7 @@ def main() -> None:
             stop_server(proc)
         saved = len(study.applications(source="human", coder="bench"))
         print(f"{saved} decisions and {len(study.memos())} memos recorded by the bench coder")
+        print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
         goals = {"Code page": 1000, "Review next": 1000}
         for name, times in results.items():
             if times:
@@ -181,6 +242,9 @@ def built_study(folder: Path, n_segments: int, keep: Path | None):  # noqa: ANN2
 
 
 WORDS = ("patients", "practice", "money", "waiting", "commissioning", "hospital", "services", "local")
+MEMO_BOX = '[data-testid="stTextArea"] textarea'
+SELECT = ("return [...document.querySelectorAll('[data-testid=stSelectbox]')]"
+          ".some(b => b.innerText.includes(arguments[0]) && b.offsetParent !== null)")
 MARKED = "return (document.querySelector('mark')?.innerText || '').toLowerCase()"  # the first hit, marked
 ROUND = ("return [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
          ".some(c => c.innerText.startsWith(arguments[0]))")

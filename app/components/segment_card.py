@@ -5,6 +5,11 @@ Each card is an ``st.fragment``: a click on it (accept, reject, add, remove, mem
 this card only, not the page, so the coder keeps their place and the click is fast. The
 full page run hands each card its data (one query for the page, in ``PREFETCH``); a
 card's own rerun reads its one segment again, so it always shows what the database holds.
+
+What a page costs is mostly how many elements it sends: each is a message to the browser
+and a redraw (bench/app_latency.py, 50,000 segments). So a card's rows are single
+horizontal containers, and the code picker (a popover) and the memo box (an expander) are
+built only while open; a card with an unsaved memo draft opens its memo box by itself.
 """
 
 from __future__ import annotations
@@ -40,11 +45,13 @@ def act(segment_id: int | None, fn, *args, message: str = "Saved", **kwargs) -> 
         saved(message, later=True)
 
 
-def keep_draft(segment_id: int, key: str) -> None:
+def keep_draft(segment_id: int, key: str, box: str | None = None) -> None:
     st.session_state.setdefault(DRAFTS, {})[segment_id] = st.session_state.get(key, "")
+    if box is not None:  # the label now says "unsaved draft": a new label is a new expander, keep it open
+        st.session_state[box] = True
 
 
-def save_memo(study, coder: str, segment_id: int, key: str) -> None:  # noqa: ANN001
+def save_memo(study, coder: str, segment_id: int, key: str, box: str | None = None) -> None:  # noqa: ANN001
     """Read the memo box at click time: callback arguments are fixed when the page was drawn."""
     text = st.session_state.get(key, "")
     try:
@@ -54,15 +61,19 @@ def save_memo(study, coder: str, segment_id: int, key: str) -> None:  # noqa: AN
         return
     st.session_state.setdefault(DRAFTS, {}).pop(segment_id, None)
     st.session_state[key] = ""
+    if box is not None:  # the count in its label changed: keep the box open for the next memo
+        st.session_state[box] = True
     saved("Memo saved", later=True)
 
 
-def add_chosen_code(study, coder: str, segment_id: int, key: str) -> None:  # noqa: ANN001
+def add_chosen_code(study, coder: str, segment_id: int, key: str, box: str | None = None) -> None:  # noqa: ANN001
     code_id = st.session_state.get(key)
     if code_id is None:
         st.session_state[f"card_error-{segment_id}"] = "Add a code: choose a code first."
         return
     act(segment_id, study.decide, segment_id, code_id, coder, message="Code added")
+    if box is not None:  # added: close the picker (the new chip shows what was added)
+        st.session_state[box] = False
 
 
 def load(study, coder: str, segment_id: int, transcript_id: int) -> tuple[list, list, list]:  # noqa: ANN001
@@ -94,12 +105,15 @@ def suggestions(apps, mine: dict, codebook, min_conf: float) -> list:  # noqa: A
 
 @st.fragment
 def segment_card(study, seg, codebook, coder: str, blind: bool, min_conf: float, key_prefix: str = "") -> None:  # noqa: ANN001
+    """Few elements per card: every element is a message to the browser and a React redraw,
+    so rows are one horizontal container (not columns), and the code picker and memo box
+    are built only when opened (:func:`add_box`, :func:`memo_box`)."""
     show_saved()
     apps, memos, spans = load(study, coder, seg.id, seg.transcript_id)
     ids = set(codebook.ids())  # a retired code (merged, split) is never offered or shown
     mine = {a.code_id: a for a in apps if a.source == "human" and a.coder == coder and a.code_id in ids}
     focused = st.session_state.get(FOCUS) == seg.id
-    with st.container(border=True, key=f"{key_prefix}seg-{seg.id}"):
+    with st.container(border=True, key=f"{key_prefix}seg-{seg.id}", gap="small"):
         who = seg.attribution() if seg.participant_id else (seg.speaker or "unknown speaker")
         when = f" · {format_time(seg.start_time)}" if seg.start_time is not None else ""
         mark = "▶ " if focused else ""
@@ -117,30 +131,30 @@ def segment_card(study, seg, codebook, coder: str, blind: bool, min_conf: float,
                      f"“{sp.text[:60]}{'…' if len(sp.text) > 60 else ''}” · {sp.coder}") for sp in over),
                 unsafe_allow_html=True)
         for code_id in [c for c, a in mine.items() if a.present]:
-            c1, c2, c3 = st.columns([6, 1.3, 1.7])
-            c1.markdown(chip(code_label(codebook, code_id), color_of(codebook, code_id), f"by you ({coder})"),
-                        unsafe_allow_html=True)
-            c2.button("Remove", key=f"rm-{k}-{code_id}", on_click=act,
-                      args=(seg.id, study.unset, seg.id, code_id, coder), kwargs={"message": "Code removed"})
-            c3.button("Use as example", key=f"ex-{k}-{code_id}", on_click=act,
-                      args=(seg.id, study.add_example, code_id, seg.text, coder),
-                      kwargs={"message": "Added to the code's examples"},
-                      help="Add this segment's text to the code's examples in the codebook")
+            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                st.markdown(chip(code_label(codebook, code_id), color_of(codebook, code_id), f"by you ({coder})"),
+                            unsafe_allow_html=True)
+                st.button("Remove", key=f"rm-{k}-{code_id}", on_click=act,
+                          args=(seg.id, study.unset, seg.id, code_id, coder), kwargs={"message": "Code removed"})
+                st.button("Use as example", key=f"ex-{k}-{code_id}", on_click=act,
+                          args=(seg.id, study.add_example, code_id, seg.text, coder),
+                          kwargs={"message": "Added to the code's examples"},
+                          help="Add this segment's text to the code's examples in the codebook")
         rejected = [c for c, a in mine.items() if not a.present]
         if rejected:
             st.caption("You rejected: " + ", ".join(md_escape(code_label(codebook, c)) for c in rejected))
         for a in suggestions(apps, mine, codebook, min_conf):
-            c1, c2, c3 = st.columns([6, 1.3, 1.7])
-            c1.markdown(f"💡 {chip(code_label(codebook, a.code_id), color_of(codebook, a.code_id))} "
-                        f"machine suggestion <b>{a.confidence:.0%}</b><br>"
-                        f"<span style='font-size:0.8em;color:gray'>why: {verbatim(a.reason)}</span>",
-                        unsafe_allow_html=True)
-            c2.button("Accept", key=f"acc-{k}-{a.code_id}", type="primary", on_click=act,
-                      args=(seg.id, study.decide, seg.id, a.code_id, coder),
-                      kwargs={"present": True, "message": "Accepted"})
-            c3.button("Reject", key=f"rej-{k}-{a.code_id}", on_click=act,
-                      args=(seg.id, study.decide, seg.id, a.code_id, coder),
-                      kwargs={"present": False, "message": "Rejected"})
+            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                st.markdown(f"💡 {chip(code_label(codebook, a.code_id), color_of(codebook, a.code_id))} "
+                            f"machine suggestion <b>{a.confidence:.0%}</b><br>"
+                            f"<span style='font-size:0.8em;color:gray'>why: {verbatim(a.reason)}</span>",
+                            unsafe_allow_html=True)
+                st.button("Accept", key=f"acc-{k}-{a.code_id}", type="primary", on_click=act,
+                          args=(seg.id, study.decide, seg.id, a.code_id, coder),
+                          kwargs={"present": True, "message": "Accepted"})
+                st.button("Reject", key=f"rej-{k}-{a.code_id}", on_click=act,
+                          args=(seg.id, study.decide, seg.id, a.code_id, coder),
+                          kwargs={"present": False, "message": "Rejected"})
         if not blind:
             others: dict[str, list[str]] = {}
             for a in apps:
@@ -152,28 +166,46 @@ def segment_card(study, seg, codebook, coder: str, blind: bool, min_conf: float,
                      and a.code_id in ids]
             if final:
                 st.caption("Final (adjudicated): " + ", ".join(md_escape(x) for x in final))
-        c1, c2 = st.columns([6, 3])
-        codable = [c.id for c in codebook if c.is_codable]
-        choice = c1.selectbox("Add a code", codable, index=None, key=f"add-{k}",
-                              format_func=lambda c: code_label(codebook, c), placeholder="Add a code (type to search)",
-                              label_visibility="collapsed")
-        c2.button("Add code", key=f"addbtn-{k}", disabled=choice is None, on_click=add_chosen_code,
-                  args=(study, coder, seg.id, f"add-{k}"))
+        add_box(study, seg.id, codebook, coder, k)
         memo_box(study, seg.id, coder, memos, blind, k)
 
 
+ADD_OPEN = "addpop-{}"  # session key of a card's "Add a code" popover (open or not)
+MEMO_OPEN = "memos-{}"  # session key of a card's memo expander (open or not)
+
+
+def add_box(study, segment_id: int, codebook, coder: str, k: str) -> None:  # noqa: ANN001
+    """*Add a code*: a popover whose picker is built only while it is open (a closed one
+    costs the page one element, not a searchable list of every code)."""
+    with st.popover("Add a code", key=ADD_OPEN.format(k), on_change="rerun") as box:
+        if not box.open:
+            return
+        codable = [c.id for c in codebook if c.is_codable]
+        choice = st.selectbox("Add a code", codable, index=None, key=f"add-{k}",
+                              format_func=lambda c: code_label(codebook, c), placeholder="Type to search")
+        st.button("Add code", key=f"addbtn-{k}", type="primary", disabled=choice is None, on_click=add_chosen_code,
+                  args=(study, coder, segment_id, f"add-{k}", ADD_OPEN.format(k)))
+
+
 def memo_box(study, segment_id: int, coder: str, memos: list[Memo], blind: bool, k: str) -> None:  # noqa: ANN001
-    """Memos on the segment (several allowed) and a box for a new one whose draft is never lost."""
+    """Memos on the segment (several allowed) and a box for a new one whose draft is never
+    lost. Built only while open; a card with an unsaved draft opens with it."""
     visible = [m for m in memos if m.coder == coder or not blind]
     draft = st.session_state.get(DRAFTS, {}).get(segment_id, "")
     key = f"memo-{k}"
-    if key not in st.session_state and draft:
-        st.session_state[key] = draft
-    with st.expander(f"Memos ({len(visible)})" + (" · unsaved draft" if draft else ""), expanded=bool(draft)):
+    label = f"Memos ({len(visible)})" + (" · unsaved draft" if draft else "")
+    opened = MEMO_OPEN.format(k)
+    if draft and opened not in st.session_state:  # back on the page with a draft: shown open, with it
+        st.session_state[opened] = True
+    with st.expander(label, key=opened, on_change="rerun") as box:
+        if not box.open:
+            return
+        if key not in st.session_state and draft:
+            st.session_state[key] = draft
         for m in visible:
             st.markdown(f"<b>{verbatim(m.coder)}</b> <span style='color:gray;font-size:0.8em'>"
                         f"{verbatim(m.updated_at[:16])}</span><br>{verbatim(m.text)}",
                         unsafe_allow_html=True)
-        st.text_area("New memo", key=key, on_change=keep_draft, args=(segment_id, key),
+        st.text_area("New memo", key=key, on_change=keep_draft, args=(segment_id, key, opened),
                      placeholder="Your thoughts on this segment (kept as a draft until you save it)")
-        st.button("Save memo", key=f"memosave-{k}", on_click=save_memo, args=(study, coder, segment_id, key))
+        st.button("Save memo", key=f"memosave-{k}", on_click=save_memo, args=(study, coder, segment_id, key, opened))

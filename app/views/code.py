@@ -182,15 +182,15 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
         span_view(study, transcript, codebook, coder, page_segs, spans)
         return
     codeable = [s.id for s in page_segs if not s.is_interviewer]
-    t1, t2, t3, t4 = st.columns(4)
-    t1.button("Accept top", key="kb-accept", shortcut="A", on_click=shortcut_action,
-              args=(study, coder, codebook, codeable, min_conf, "accept"), help="Accept the ▶ segment's top suggestion")
-    t2.button("Reject top", key="kb-reject", shortcut="X", on_click=shortcut_action,
-              args=(study, coder, codebook, codeable, min_conf, "reject"), help="Reject the ▶ segment's top suggestion")
-    t3.button("Next segment", key="kb-next", shortcut="N", on_click=shortcut_action,
-              args=(study, coder, codebook, codeable, min_conf, "next"))
-    t4.button("Undo", key="kb-undo", shortcut="U", on_click=undo, args=(study, coder),
-              disabled=not hasattr(study, "undo_last"), help="Undo your last action (kept in the audit log)")
+    bar = st.container(horizontal=True, gap="small")  # one row element, not four columns
+    bar.button("Accept top", key="kb-accept", shortcut="A", on_click=shortcut_action,
+               args=(study, coder, codebook, codeable, min_conf, "accept"), help="Accept the ▶ segment's top suggestion")
+    bar.button("Reject top", key="kb-reject", shortcut="X", on_click=shortcut_action,
+               args=(study, coder, codebook, codeable, min_conf, "reject"), help="Reject the ▶ segment's top suggestion")
+    bar.button("Next segment", key="kb-next", shortcut="N", on_click=shortcut_action,
+               args=(study, coder, codebook, codeable, min_conf, "next"))
+    bar.button("Undo", key="kb-undo", shortcut="U", on_click=undo, args=(study, coder),
+               disabled=not hasattr(study, "undo_last"), help="Undo your last action (kept in the audit log)")
     if st.session_state.get(FOCUS) not in codeable and codeable:  # the first segment with work to do
         st.session_state[FOCUS] = next((i for i in codeable if suggestions(
             by_segment.get(i, []), {a.code_id: a for a in by_segment.get(i, []) if a.source == "human"

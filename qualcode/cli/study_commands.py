@@ -440,7 +440,10 @@ def launch_app(study_dir: Path, port: int, host: str = "localhost") -> int:
     env = dict(os.environ, QUALCODE_STUDY=str(Path(study_dir).resolve()), HF_HUB_OFFLINE="1")
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", host, "--browser.gatherUsageStats", "false",
-           "--server.headless", "true", "--client.toolbarMode", "minimal"]
+           "--server.headless", "true", "--client.toolbarMode", "minimal",
+           # Streamlit's full gc.collect() after every run cost 0.2-0.5 s per click on a large
+           # study (bench/app_latency.py); Python's own collector still runs.
+           "--runner.postScriptGC", "false"]
     print(f"the app is at http://{host}:{port} (Ctrl+C to stop)")
     try:
         return subprocess.call(cmd, env=env)

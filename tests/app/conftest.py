@@ -42,3 +42,11 @@ def button(at, key: str | None = None, label: str | None = None):  # noqa: ANN00
         if (key and b.key == key) or (label and b.label == label):
             return b
     raise AssertionError(f"no button {key or label}; have {[(b.key, b.label) for b in at.button][:30]}")
+
+
+def open_card(at, key: str):  # noqa: ANN001, ANN201
+    """Open a segment card's *Add a code* picker and memo box (``key``: the card's key, e.g.
+    ``"12"`` or ``"next-12"``) as a click on each would: they are built only while open."""
+    at.session_state[f"addpop-{key}"] = True
+    at.session_state[f"memos-{key}"] = True
+    return at.run()

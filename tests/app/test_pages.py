@@ -13,7 +13,7 @@ from qualcode.io.codebook import load_codebook
 from qualcode.io.participants import read_participants
 from qualcode.io.transcripts import read_transcript
 from qualcode.store import Study
-from tests.app.conftest import button, open_app
+from tests.app.conftest import button, open_app, open_card
 from tests.conftest import EXAMPLE, ROOT
 
 
@@ -53,10 +53,12 @@ def test_code_accept_reject_add_remove_memo_done(app_study):
     assert (int(seg2), code2, False) in {(a.segment_id, a.code_id, a.present)
                                          for a in app_study.applications(source="human", coder="alice")}
     extra = next(c for c in app_study.codebook().ids() if c != code)  # a code not applied yet
+    open_card(at, seg)
     at.selectbox(key=f"add-{seg}").set_value(extra).run()
     button(at, key=f"addbtn-{seg}").click().run()
     assert (int(seg), extra, True) in {(a.segment_id, a.code_id, a.present)
                                        for a in app_study.applications(source="human", coder="alice")}
+    assert not [x for x in at.selectbox if x.key == f"add-{seg}"]  # added: the picker closed
     button(at, key=f"rm-{seg}-{extra}").click().run()
     assert (int(seg), extra) not in {(a.segment_id, a.code_id) for a in app_study.applications(source="human")}
     at.text_area(key=f"memo-{seg}").set_value("GP as gatekeeper here")
@@ -73,6 +75,8 @@ def test_code_accept_reject_add_remove_memo_done(app_study):
     # a fresh session (a reload) shows exactly what was saved
     again = open_app("code", "alice")
     assert any(b.key == f"rm-{seg}-{code}" for b in again.button)
+    assert any(e.label == "Memos (2)" for e in again.expander)
+    open_card(again, seg)
     shown = " ".join(m.value for m in again.markdown)
     assert "GP as gatekeeper here" in shown and "and a second thought" in shown
 
@@ -240,7 +244,8 @@ def test_a_decision_keeps_the_page_with_the_uncoded_filter(app_study):
 def test_memo_draft_survives_transcript_switch_and_navigation(app_study):
     at = open_app("code", "alice")
     first, second = [t.name for t in app_study.transcripts()]
-    seg = next(b.key for b in at.button if b.key and b.key.startswith("memosave-")).split("-", 1)[1]
+    seg = next(m.group(1) for c in at.caption for m in [re.search(r"· segment (\d+)$", c.value)] if m)
+    open_card(at, seg)
     at.text_area(key=f"memo-{seg}").set_value("half a thought").run()
     at.selectbox(key="transcript").set_value(second).run()
     assert f"memo-{seg}" not in [t.key for t in at.text_area]
@@ -308,6 +313,7 @@ def test_transcripts_names_and_definitions_are_shown_verbatim(tricky_study):
     seg = tricky_study.segments(codeable_only=True)[0]
     tricky_study.add_memo("alice", "memo with *stars* <inaudible>", segment_id=seg.id)
     at = open_app("code", "alice")
+    open_card(at, str(seg.id))  # memos are drawn in the card's memo box, built when opened
     assert TRICKY in [t.value for t in at.text]  # st.text: never Markdown, never HTML
     interviewer = [m.value for m in at.markdown if "Interviewer" in m.value]
     assert interviewer and shown_text(interviewer[0]) == "Interviewer: And then <inaudible> *what*?"
@@ -385,7 +391,7 @@ def test_split_lists_the_segments_to_recode_and_queues_them(app_study):
     button(at, key="split-queue").click().run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Code"
-    queued = {b.key.split("-")[2] for b in at.button if b.key and b.key.startswith("addbtn-next-")}
+    queued = {m.group(1) for c in at.tabs[1].caption for m in [re.search(r"· segment (\d+)$", c.value)] if m}
     assert queued == {str(s.id) for s in segs}
 
 

@@ -1,0 +1,79 @@
+"""The Code page stays fast on a large study (issue #14 point 6): what a page run reads does
+not grow with the study, a card's own rerun reads only its segment, and a closed card
+draws a handful of elements (no code picker, no memo box until opened)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from qualcode.io.participants import read_participants
+from qualcode.io.transcripts import read_transcript
+from tests.app.conftest import open_app, open_card
+from tests.conftest import EXAMPLE
+
+
+@contextlib.contextmanager
+def statements():  # noqa: ANN201 - a list that fills with the SQL run meanwhile
+    seen: list[str] = []
+
+    def count(conn, cursor, sql, params, context, many) -> None:  # noqa: ANN001, PLR0913
+        seen.append(sql)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+
+def test_a_code_page_run_reads_the_same_however_large_the_study(app_study):
+    at = open_app("code", "alice")
+    at.run()  # warm: the codebook, transcripts and participants are cached until the next change
+    with statements() as small:
+        at.run()
+    files = sorted((EXAMPLE / "transcripts").iterdir())[2:]  # six more interviews, twice the segments
+    app_study.import_transcripts([read_transcript(p) for p in files], read_participants(EXAMPLE / "participants.csv"))
+    assert len(app_study.transcripts()) == 8
+    at.run()
+    with statements() as large:
+        at.run()
+    assert not at.exception, at.exception
+    assert len(large) == len(small) <= 60  # a few queries per page (with their BEGINs), none per segment or card
+
+
+def test_a_cards_own_rerun_reads_only_its_segment(app_study, monkeypatch):
+    import streamlit as st
+
+    from app.components import segment_card as card
+
+    seg = app_study.segments(codeable_only=True)[3]
+    asked = []
+
+    class Spy:
+        def __getattr__(self, name):  # noqa: ANN001, ANN204
+            def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                asked.append((name, args, kwargs))
+                return getattr(app_study, name)(*args, **kwargs)
+            return call
+
+    monkeypatch.setattr(st, "session_state", {})  # a card's rerun: nothing prefetched by the page run
+    apps, memos, spans = card.load(Spy(), "alice", seg.id, seg.transcript_id)
+    assert [(n, a, k) for n, a, k in asked if n != "span_codings"] == [
+        ("visible_applications", ("alice",), {"segment_ids": [seg.id]}), ("memos", (), {"segment_id": seg.id})]
+    assert {a.segment_id for a in apps} <= {seg.id}
+
+
+def test_a_closed_card_draws_few_elements_and_opens_on_demand(app_study):
+    at = open_app("code", "alice")
+    cards = [c for c in at.caption if "· segment " in c.value]
+    assert len(cards) == 16  # 25 segments on the page, 9 of them the interviewer's (no card)
+    assert not [s for s in at.selectbox if (s.key or "").startswith("add-")]  # no picker until opened
+    assert not at.text_area  # no memo box until opened
+    assert len(at.button) <= 4 + 3 * len(cards)  # the toolbar, then Accept/Reject (or Remove/example) rows
+    seg = cards[0].value.rsplit(" ", 1)[1]
+    open_card(at, seg)
+    assert [s.key for s in at.selectbox if (s.key or "").startswith("add-")] == [f"add-{seg}"]
+    assert [t.key for t in at.text_area] == [f"memo-{seg}"]
