@@ -85,7 +85,7 @@ def _walk(node: yaml.Node, path: Path, parent: str | None, out: list[tuple[Code,
         unknown = sorted(set(fields) - _CODE_KEYS)
         if unknown:
             raise CodebookError(path, "keys among " + ", ".join(sorted(_CODE_KEYS)),
-                                ", ".join(unknown), line=fields[unknown[0]].start_mark.line)
+                                ", ".join(unknown), line=fields[unknown[0]].start_mark.line + 1)
         if "id" not in fields:
             raise CodebookError(path, "an 'id' for every code", "a code without one", line=line, field="id")
         code_id = _text(fields["id"], path, "id", required=True)
@@ -179,11 +179,15 @@ def parse_codebook(text: str, path: str | Path = "<codebook>") -> Codebook:
         raise CodebookError(path, "at least one code", "an empty list", line=top["codes"].start_mark.line + 1)
     version = 1
     if "version" in top:
+        node = top["version"]
+        got = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a list or mapping"
         try:
-            version = int(top["version"].value)
-        except (TypeError, ValueError, AttributeError):
-            raise CodebookError(path, "a whole-number version", repr(getattr(top["version"], "value", "")),
-                                line=top["version"].start_mark.line + 1, field="version") from None
+            version = int(node.value) if isinstance(node, yaml.ScalarNode) else None
+        except ValueError:
+            version = None
+        if version is None or not 1 <= version <= 1_000_000:
+            raise CodebookError(path, "a whole-number version from 1 to 1,000,000", got[:40],
+                                line=node.start_mark.line + 1, field="version")
     return Codebook(
         name=_text(top.get("name"), path, "name", required=False) or path.stem,
         codes=validate_codes(entries, path),

@@ -165,16 +165,21 @@ class _Reader:
         if not ref.startswith("internal://"):
             return None
         name = ref[len("internal://"):]
+        what = f"the text of source {name!r}"
         if self.zip is None:  # a project.qde unzipped beside its sources/ folder
+            if not safe.safe_member_name(name) or "/" in name.replace("\\", "/"):
+                raise CodebookError(self.path, "a source file name inside the project's sources/ folder",
+                                 repr(name[:200]))
             for folder in ("sources", "Sources"):
                 beside = self.path.parent / folder / name
                 if beside.is_file():
-                    return beside.read_bytes().decode("utf-8-sig")
+                    return safe.decode_utf8(safe.read_bytes(beside, what, CodebookError), beside, what, CodebookError)
             return None
         member = self.members.get(("sources/" + name).lower()) or self.members.get(name.lower())
         if member is None:
             return None
-        return read_member(self.zip, member, self.path).decode("utf-8-sig")
+        return safe.decode_utf8(read_member(self.zip, member, self.path), self.path, f"{what} ({member})",
+                               CodebookError)
 
     def source_text(self, el: ET.Element) -> str | None:
         inline = _children(el, "PlainTextContent")
@@ -399,5 +404,6 @@ def source_texts(path: str | Path) -> dict[str, str]:
             if ref.startswith("internal://"):
                 member = members.get(("sources/" + ref[len("internal://"):]).lower())
                 if member:
-                    out[src.get("name", "")] = read_member(z, member, path).decode("utf-8-sig")
+                    out[src.get("name", "")] = safe.decode_utf8(read_member(z, member, path), path,
+                                                                f"the text of source {member!r}", CodebookError)
     return out

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -72,16 +74,43 @@ def check_size(size: int, file: str | Path, limit: int = MAX_FILE_BYTES,
                          f"{_n(size)} bytes")
 
 
+def regular_file(path: str | Path, what: str, error: type[InputError] = InputError) -> os.stat_result:
+    """``path``'s stat, refusing anything that is not a regular file (a folder, a FIFO, a
+    device such as ``/dev/zero``): their size says nothing about what reading them yields,
+    and reading a pipe may never end."""
+    try:
+        info = Path(path).stat()
+    except OSError as exc:
+        raise error(path, what, exc.strerror or str(exc)) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(path, what, "a folder")
+    if not stat.S_ISREG(info.st_mode):
+        raise error(path, what, "a device, pipe or socket, not a regular file")
+    return info
+
+
+def decode_utf8(data: bytes, file: str | Path, what: str, error: type[InputError] = InputError) -> str:
+    """UTF-8 text (a leading BOM dropped), or one message naming where the first bad byte is."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(file, f"{what} in UTF-8", f"byte 0x{data[exc.start]:02x} at offset {exc.start:,}, "
+                    "which is not UTF-8 (save it as UTF-8)") from None
+
+
 def read_bytes(path: str | Path, what: str, error: type[InputError] = InputError,
                limit: int = MAX_FILE_BYTES) -> bytes:
-    """A file's bytes, refusing an unreadable file or one above the size limit."""
+    """A file's bytes, refusing an unreadable file, one above the size limit, or anything that
+    is not a regular file (:func:`regular_file`). The read itself is bounded too, in case
+    the file grows while it is read."""
     path = Path(path)
+    info = regular_file(path, what, error)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise error(path, what, "a folder")
-        check_size(size, path, limit, error)
-        return path.read_bytes()
+        check_size(info.st_size, path, limit, error)
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+        check_size(len(data), path, limit, error)
+        return data
     except OSError as exc:
         raise error(path, what, exc.strerror or str(exc)) from None
 
@@ -221,6 +250,8 @@ def parse_xml(data: bytes, file: str | Path, what: str = "XML",
 # ----------------------------------------------------------------------------- zip
 def open_zip(source: bytes | str | Path, file: str | Path, what: str = "a zip archive") -> zipfile.ZipFile:
     """A zip archive opened for reading, refusing a broken one or one with too many members."""
+    if not isinstance(source, bytes):
+        regular_file(source, what)
     try:
         zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
