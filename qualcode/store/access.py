@@ -64,6 +64,7 @@ RULES: dict[str, str] = {
     # counted in SQL for pages of a large study (qualcode/store/page_reads.py; blind rule in the query)
     "change_counter": "coder", "codeable_count": "coder", "decided_counts": "coder", "code_counts": "coder",
     "decided_segment_ids": "coder", "machine_confidences": "coder", "codeable_index": "coder",
+    "review_pool": "coder", "uncertainty_sums": "coder", "segment_texts": "coder",
 }
 PLAIN_ATTRIBUTES = ("folder",)
 # methods whose coder argument names whose work is read or reopened, not who acts (reads

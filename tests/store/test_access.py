@@ -27,7 +27,7 @@ POLICY = {
         save_discovery search_text segments segments_for_span segments_to_recode span_codings
         transcript_id transcripts undo_last unset update_memo visible_applications
         change_counter codeable_count decided_counts code_counts decided_segment_ids machine_confidences
-        codeable_index""",
+        codeable_index review_pool uncertainty_sums segment_texts""",
     # supervisors assign, compare, adjudicate, reopen, summarise the matrix and manage participants
     "supervisor": """assign coded_transcripts disagreements import_transcripts merge_cluster presence_tables
         reopen seen_transcripts set_final set_framework_summary update_participant""",
@@ -74,7 +74,7 @@ def calls(tid: int, segs: list[int], other: int, me: str) -> dict[str, tuple]:
         "is_done": ((tid, me), {}), "done_by_all": ((), {}), "created_at": ((), {}),
         "change_counter": ((), {}), "codeable_count": ((), {}), "decided_counts": ((me,), {}),
         "code_counts": ((me, "human"), {}), "decided_segment_ids": ((me,), {}), "machine_confidences": ((me,), {}),
-        "codeable_index": ((), {}),
+        "codeable_index": ((), {}), "review_pool": ((me,), {}), "uncertainty_sums": ((me, ["phones"]), {}), "segment_texts": ((segs[:1],), {}),
         "span_codings": ((), {"transcript_id": tid}), "segments_for_span": ((tid, 0, 5), {}),
         "coded_segments": ((["phones"],), {}), "retrieve": (("access",), {}),
         "search_text": (("ring",), {}), "framework_summaries": ((), {}), "discovery_runs": ((), {}),
