@@ -158,10 +158,9 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
     if not candidates:
         return []
     labelled = [i for i, d in enumerate(pool.decided) if d]
-    everything = np.array(candidates + labelled, dtype=np.int64)  # rows of the pool
 
     def encode(rows: np.ndarray) -> np.ndarray:  # only the rows the selection looks at
-        return embedder.encode(study.segment_texts([pool.segment_ids[everything[r]] for r in rows]))
+        return embedder.encode(study.segment_texts([pool.segment_ids[r] for r in rows]))
 
     score, has_model = None, False
     if not typical_first(len(labelled)):  # the cold start needs no uncertainty: not summed then
@@ -169,11 +168,11 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
         mine = [sums.get(pool.segment_ids[i], (0.0, False)) for i in candidates]
         has_model = any(top for _, top in mine)
         score = np.array([u for u, _ in mine]) if has_model else None
-    unl = np.arange(len(candidates))
-    lab = np.arange(len(candidates), len(everything))
-    picks = select_next(LazyRows(len(everything), encode), unl, lab, n, score=score)
+    # rows are places in the pool, the same from one click to the next (see stable_sample)
+    unl, lab = np.array(candidates, dtype=np.int64), np.array(labelled, dtype=np.int64)
+    picks = select_next(LazyRows(len(pool.segment_ids), encode), unl, lab, n, score=score)
     reason = "typical" if typical_first(len(labelled), has_model) else "uncertain"
-    ids = [pool.segment_ids[candidates[i]] for i in picks]
+    ids = [pool.segment_ids[i] for i in picks]
     chosen = {s.id: s for s in study.segments(ids=ids)}
     proba = np.zeros((len(ids), len(codes)))
     for segment_id, code_id, confidence in study.machine_confidences(coder, segment_ids=ids):

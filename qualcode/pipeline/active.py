@@ -160,6 +160,18 @@ class LazyRows:
         return len(next(iter(self._rows.values())))
 
 
+def stable_sample(rows: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """``size`` of ``rows`` (sorted): those with the smallest seeded random key per row
+    number. Why not ``rng.choice``: there, coding one segment shifts every later position
+    and draws a different sample; here it swaps at most one row, so the same segments stay
+    in the sample (and their embeddings in memory) from one *Review next* to the next."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) <= size:
+        return np.sort(rows)
+    keys = np.random.default_rng(seed).random(int(rows.max()) + 1)[rows]
+    return np.sort(rows[np.argpartition(keys, size - 1)[:size]])
+
+
 def uncertainty(proba: np.ndarray) -> np.ndarray:
     if proba.shape[1] == 0:
         return np.ones(proba.shape[0])
@@ -209,7 +221,7 @@ def typical_clusters(embeddings: np.ndarray, unlabelled: np.ndarray, labelled: n
 
     rng = np.random.default_rng(random_state)
     if len(unlabelled) > POOL:
-        unlabelled = np.sort(rng.choice(unlabelled, SAMPLE, replace=False))
+        unlabelled = stable_sample(unlabelled, SAMPLE, random_state)
     everything = np.concatenate([unlabelled, labelled]).astype(np.int64)
     k = min(len(labelled) + n, len(everything))
     fit_rows = everything if len(everything) <= sample else rng.choice(everything, sample, replace=False)
@@ -289,15 +301,14 @@ def _candidates(embeddings: np.ndarray | LazyRows, unlabelled: np.ndarray, uncer
         rows, score, dense = np.arange(len(unlabelled)), uncertain, density(embeddings, unlabelled)
         probe = dense
     else:
-        rng = np.random.default_rng(0)
+        ref = stable_sample(unlabelled, SAMPLE)
         if uncertain is None:
-            rows = np.sort(rng.choice(len(unlabelled), CANDIDATES, replace=False))
+            rows = np.flatnonzero(np.isin(unlabelled, stable_sample(ref, CANDIDATES, 1)))
         else:
             rows = np.sort(np.argsort(-uncertain, kind="stable")[:CANDIDATES])  # pool order among equals
         score = None if uncertain is None else uncertain[rows]
-        ref = np.sort(rng.choice(unlabelled, SAMPLE, replace=False))
         dense = density(embeddings, unlabelled[rows], reference=SAMPLE, among=ref)
-        probe = density(embeddings, np.sort(rng.choice(ref, PROBE, replace=False)), reference=SAMPLE, among=ref)
+        probe = density(embeddings, stable_sample(ref, PROBE, 2), reference=SAMPLE, among=ref)
     if score is None:  # nothing learnt yet: the most representative segments first
         return rows, dense
     if typical < 1:

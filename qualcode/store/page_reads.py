@@ -102,14 +102,15 @@ class PageReads(StudyCore):
         read from the covering index ``ix_segments_layout``."""
         with self._read() as s:
             names = dict(s.execute(select(TranscriptRow.id, TranscriptRow.name)).tuples().all())
-            rows = s.execute(select(SegmentRow.transcript_id, SegmentRow.start, SegmentRow.id)
-                             .where(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
-                             .order_by(SegmentRow.transcript_id, SegmentRow.start)).tuples().all()
+            rows = s.connection().execute(  # Core, not ORM rows: a third of the time on 50,000
+                select(SegmentRow.transcript_id, SegmentRow.id)
+                .where(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
+                .order_by(SegmentRow.transcript_id, SegmentRow.start)).all()
             decided = set(s.scalars(self._applications_query(s, viewer, CodeApplicationRow.segment_id)
                                     .where(CodeApplicationRow.source.in_(("human", "final"))).distinct()))
         rank = {tid: r for r, tid in enumerate(sorted(names, key=lambda t: (names[t], t)))}
-        rows.sort(key=lambda r: (rank[r[0]], r[1]))  # transcript name, then start (stable: ties by id)
-        return ReviewPool(tuple(r[2] for r in rows), tuple(r[0] for r in rows), tuple(r[2] in decided for r in rows))
+        rows.sort(key=lambda r: rank[r[0]])  # by transcript name; stable, so by start within each
+        return ReviewPool(tuple(r[1] for r in rows), tuple(r[0] for r in rows), tuple(r[1] in decided for r in rows))
 
     def uncertainty_sums(self, viewer: str, code_ids: Sequence[str]) -> list[tuple[int, float, bool]]:
         """(segment id, the sum over ``code_ids`` of ``1 − |2c − 1|``, whether any confidence
@@ -128,7 +129,7 @@ class PageReads(StudyCore):
             query = query.where(CodeApplicationRow.segment_id.not_in(
                 select(SegmentRow.id).where(SegmentRow.transcript_id.in_(sorted(blind)))))
         with self._read() as s:
-            return [(sid, float(u or 0.0), (top or 0.0) > 0) for sid, u, top in s.execute(query)]
+            return [(sid, u or 0.0, (top or 0.0) > 0) for sid, u, top in s.connection().execute(query)]
 
     def segment_texts(self, segment_ids: Sequence[int]) -> list[str]:
         """The text of each of ``segment_ids``, in that order (what an embedder needs, without
