@@ -54,7 +54,7 @@ RULES: dict[str, str] = {
     "users": "admin", "audit_log": "admin",
     # span coding, undo, memos, retrieval and text search (the Code, Retrieve, Search and Memos pages)
     "segments_for_span": "coder", "coded_segments": "coder", "undo_last": "coder", "delete_memo": "coder",
-    "retrieve": "coder", "search_text": "coder", "code_all_hits": "coder",
+    "retrieve": "coder", "search_text": "coder", "search_page": "coder", "code_all_hits": "coder",
     # reports and the framework matrix (Themes and Framework pages)
     "framework_summaries": "coder", "record_export": "coder", "set_framework_summary": "supervisor",
     # discovery (Discover page): runs are derived data; merging makes suggestions, promoting a code
