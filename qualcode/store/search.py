@@ -21,7 +21,7 @@ from qualcode.records import CodeApplication, Hit, SearchPage, Segment, TextHit
 from qualcode.store.core import StudyCore
 from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 from qualcode.store.spans import _overlaps
-from qualcode.store.text_search import Layout, find_spans
+from qualcode.store.text_search import Layout, find_spans, folded_pattern
 
 CONTEXT_CHARS = 60
 MAX_QUERY_CHARS = 200
@@ -141,12 +141,13 @@ class Search(StudyCore):
         """Every match (transcript id, name, start, end) in transcript-name and text order,
         and the plain text of each transcript with one (see :mod:`qualcode.store.text_search`)."""
         pattern = search_pattern(query, case_sensitive, whole_words)
-        words = query.split()
+        words = [w.lower() for w in query.split()]
+        folded = None if case_sensitive else folded_pattern(words, whole_words)  # case-sensitive: fast as it is
         found: list[tuple[int, str, int, int]] = []
         texts: dict[int, str] = {}
         for tid, name, plain in s.execute(select(TranscriptRow.id, TranscriptRow.name, TranscriptRow.plain_text)
                                           .order_by(TranscriptRow.name)):
-            spans = find_spans(plain, words, pattern, case_sensitive, whole_words)
+            spans = find_spans(plain, words, pattern, folded)
             if spans:
                 texts[tid] = plain
                 found += [(tid, name, start, end) for start, end in spans]
