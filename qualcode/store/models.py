@@ -91,7 +91,8 @@ class SegmentRow(Base):
     __tablename__ = "segments"
     __table_args__ = (Index("ix_segments_transcript_start", "transcript_id", "start"),
                       # covering: codeable segments in order without their text (migration 0007)
-                      Index("ix_segments_layout", "transcript_id", "start", "is_interviewer", "procedural", "id"))
+                      Index("ix_segments_layout", "transcript_id", "start", "end", "is_interviewer", "procedural",
+                            "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
     turn_index: Mapped[int] = mapped_column(Integer)

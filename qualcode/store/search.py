@@ -10,7 +10,7 @@ transaction with one audit row, undone as one action.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from sqlalchemy import func, select
@@ -21,7 +21,7 @@ from qualcode.records import CodeApplication, Hit, SearchPage, Segment, TextHit
 from qualcode.store.core import StudyCore
 from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 from qualcode.store.spans import _overlaps
-from qualcode.store.text_search import Layout, find_spans, folded_pattern
+from qualcode.store.text_search import CodeableText, find_spans, folded_pattern, home_segment
 
 CONTEXT_CHARS = 60
 MAX_QUERY_CHARS = 200
@@ -57,8 +57,8 @@ def _matches(segment: Segment | None, attributes: Mapping[str, str], people: dic
 
 
 class Search(StudyCore):
-    # (change counter, transcript id -> Layout): the segment layouts searches read, see _layouts
-    _layout_cache: tuple[int, dict[int, Layout]] | None = None
+    # (change counter, where the codeable segments lie): what searches read, see _codeable_text
+    _layout_cache: tuple[int, CodeableText] | None = None
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(self, code_id: str, include_children: bool = True,
@@ -155,50 +155,39 @@ class Search(StudyCore):
                 return found[:limit], texts
         return found, texts
 
-    def _layouts(self, s: Session, transcript_ids: Iterable[int], cache: bool) -> dict[int, Layout]:
-        """Each transcript's segment layout (read from the covering index ``ix_segments_layout``).
-        Reads keep the layouts of the whole study until the next change (every change appends
-        to the audit log: :meth:`change_counter`), so a search reads no segment rows; a write
-        (*code all hits*) reads them afresh in its own transaction."""
-        wanted = set(transcript_ids)
+    def _codeable_text(self, s: Session, cache: bool) -> CodeableText:
+        """Where the codeable segments lie (from the covering index ``ix_segments_layout``).
+        Reads keep it until the next change (every change appends to the audit log:
+        :meth:`change_counter`), so a search reads no segment rows; a write (*code all
+        hits*) reads it afresh in its own transaction."""
+        counter = (s.scalar(select(func.max(AuditRow.id))) or 0) if cache else None
+        kept = self._layout_cache
+        if cache and kept is not None and kept[0] == counter:
+            return kept[1]
+        rows = s.connection().execute(
+            select(SegmentRow.transcript_id, SegmentRow.start, SegmentRow.end)
+            .where(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
+            .order_by(SegmentRow.transcript_id, SegmentRow.start)).all()
+        table = np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 3)  # rows are not tuples to numpy
+        layout = CodeableText(table[:, 0], table[:, 1], table[:, 2])
         if cache:
-            counter = s.scalar(select(func.max(AuditRow.id))) or 0
-            kept = self._layout_cache
-            if kept is not None and kept[0] == counter:
-                return {t: kept[1].get(t, Layout([])) for t in wanted}
-            wanted = None  # read every transcript's once, for the searches that follow
-        query = (select(SegmentRow.transcript_id, SegmentRow.id, SegmentRow.start, SegmentRow.end,
-                        SegmentRow.is_interviewer, SegmentRow.procedural)
-                 .order_by(SegmentRow.transcript_id, SegmentRow.start))
-        if wanted is not None:
-            query = query.where(SegmentRow.transcript_id.in_(sorted(wanted)))
-        rows: dict[int, list] = {}
-        for tid, sid, start, end, interviewer, procedural in s.connection().execute(query):
-            rows.setdefault(tid, []).append((sid, start, end, not (interviewer or procedural)))
-        layouts = {tid: Layout(r) for tid, r in rows.items()}
-        if cache:
-            self._layout_cache = (counter, layouts)
-            return {t: layouts.get(t, Layout([])) for t in transcript_ids}
-        return layouts
+            self._layout_cache = (counter, layout)
+        return layout
 
-    def _codeable(self, found: list[tuple[int, str, int, int]], layouts: dict[int, Layout]) -> np.ndarray:
-        out = np.zeros(len(found), dtype=bool)
-        first = 0
-        while first < len(found):  # one run of hits per transcript
-            tid = found[first][0]
-            last = first
-            while last < len(found) and found[last][0] == tid:
-                last += 1
-            part = found[first:last]
-            out[first:last] = layouts.get(tid, Layout([])).codeable(
-                np.array([f[2] for f in part], dtype=np.int64), np.array([f[3] for f in part], dtype=np.int64))
-            first = last
-        return out
+    def _codeable(self, found: list[tuple[int, str, int, int]], layout: CodeableText) -> np.ndarray:
+        return layout.touches([f[0] for f in found], [f[2] for f in found], [f[3] for f in found])
 
-    def _text_hits(self, found: list[tuple[int, str, int, int]], texts: dict[int, str],
-                   layouts: dict[int, Layout], codeable: np.ndarray) -> list[TextHit]:
+    def _text_hits(self, s: Session, found: list[tuple[int, str, int, int]], texts: dict[int, str],
+                   codeable: np.ndarray) -> list[TextHit]:
         """The hits in context with who said them (a record each: only for what is shown)."""
-        homes = [layouts[tid].home(start) if tid in layouts else None for tid, _, start, _ in found]
+        rows: dict[int, list[tuple[int, int, int]]] = {}
+        tids = sorted({f[0] for f in found})
+        for i in range(0, len(tids), 900):
+            for tid, sid, start, end in s.connection().execute(
+                    select(SegmentRow.transcript_id, SegmentRow.id, SegmentRow.start, SegmentRow.end)
+                    .where(SegmentRow.transcript_id.in_(tids[i:i + 900])).order_by(SegmentRow.start)):
+                rows.setdefault(tid, []).append((sid, start, end))
+        homes = [home_segment(rows.get(tid, []), start) for tid, _, start, _ in found]
         segments = {seg.id: seg for seg in self.segments(ids={h for h in homes if h is not None})}
         hits = []
         for (tid, name, start, end), home, ok in zip(found, homes, codeable, strict=True):
@@ -215,8 +204,7 @@ class Search(StudyCore):
         in interviewer turns or procedural lines)."""
         with self._read() as s:
             found, texts = self._found(s, query, case_sensitive, whole_words, limit)
-            layouts = self._layouts(s, texts, cache=True)
-        return self._text_hits(found, texts, layouts, self._codeable(found, layouts))
+            return self._text_hits(s, found, texts, self._codeable(found, self._codeable_text(s, cache=True)))
 
     def search_page(self, query: str, case_sensitive: bool = False, whole_words: bool = False,
                     offset: int = 0, size: int = 50) -> SearchPage:
@@ -227,9 +215,8 @@ class Search(StudyCore):
             raise StoreError(f"search page: expected offset >= 0 and size >= 1, got {offset} and {size}")
         with self._read() as s:
             found, texts = self._found(s, query, case_sensitive, whole_words)
-            layouts = self._layouts(s, texts, cache=True)
-        codeable = self._codeable(found, layouts)
-        shown = self._text_hits(found[offset:offset + size], texts, layouts, codeable[offset:offset + size])
+            codeable = self._codeable(found, self._codeable_text(s, cache=True))
+            shown = self._text_hits(s, found[offset:offset + size], texts, codeable[offset:offset + size])
         return SearchPage(len(found), int(codeable.sum()), len(texts), offset, tuple(shown))
 
     def code_all_hits(self, query: str, code_id: str, coder: str, case_sensitive: bool = False,
@@ -243,7 +230,7 @@ class Search(StudyCore):
             who = self._person(s, coder)
             version = self._check_applicable(s, code_id)
             found, texts = self._found(s, query, case_sensitive, whole_words)
-            codeable = self._codeable(found, self._layouts(s, texts, cache=False))
+            codeable = self._codeable(found, self._codeable_text(s, cache=False))
             have = set(s.execute(select(SpanCodingRow.transcript_id, SpanCodingRow.start, SpanCodingRow.end).where(
                 SpanCodingRow.code_id == code_id, SpanCodingRow.source == "human", SpanCodingRow.coder_id == who.id)))
             rows = [SpanCodingRow(transcript_id=tid, start=start, end=end, text=texts[tid][start:end],

@@ -67,36 +67,39 @@ def folded_pattern(words: Sequence[str], whole_words: bool) -> re.Pattern | None
     return re.compile(rf"(?<!\w){body}(?!\w)" if whole_words else body)
 
 
-class Layout:
-    """A transcript's segments as sorted arrays: which segment holds an offset, and whether
-    a span touches a codeable one (participants' turns, not interviewer or procedural lines)."""
+class CodeableText:
+    """Where the study's codeable segments lie (participants' turns, not interviewer or
+    procedural lines): three arrays sorted by transcript and start, so whether each of
+    thousands of hits touches one is one vectorised search (segments never overlap)."""
 
-    def __init__(self, rows: Sequence[tuple[int, int, int, bool]]) -> None:
-        """``rows``: (segment id, start, end, codeable), in order of start."""
-        self.ids = [r[0] for r in rows]
-        self.starts = [r[1] for r in rows]
-        self.ends = [r[2] for r in rows]
-        cod = [(r[1], r[2]) for r in rows if r[3]]
-        self._cod_starts = np.array([c[0] for c in cod], dtype=np.int64)
-        self._cod_ends = np.array([c[1] for c in cod], dtype=np.int64)
+    def __init__(self, transcript_ids: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.transcript_ids = np.asarray(transcript_ids, dtype=np.int64)
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self._end_keys = self.transcript_ids * _SPAN + np.asarray(ends, dtype=np.int64)
 
-    def home(self, start: int) -> int | None:
-        """The segment holding offset ``start`` (None between segments: a speaker's label)."""
-        i = max(bisect_right(self.starts, start) - 1, 0)
-        if self.ids and self.starts[i] <= start < self.ends[i]:
-            return self.ids[i]
-        return None
-
-    def codeable(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """For each span, whether it overlaps a codeable segment (segments never overlap, so
-        the first codeable one ending after the span's start decides)."""
-        if not len(self._cod_starts):
-            return np.zeros(len(starts), dtype=bool)
-        k = np.searchsorted(self._cod_ends, starts, side="right")
-        inside = k < len(self._cod_starts)
-        out = np.zeros(len(starts), dtype=bool)
-        out[inside] = self._cod_starts[k[inside]] < ends[inside]
+    def touches(self, transcript_ids: Sequence[int], starts: Sequence[int], ends: Sequence[int]) -> np.ndarray:
+        """For each span, whether it overlaps a codeable segment of its transcript: the
+        first one ending after the span's start decides."""
+        tids = np.asarray(transcript_ids, dtype=np.int64)
+        starts_ = np.asarray(starts, dtype=np.int64)
+        k = np.searchsorted(self._end_keys, tids * _SPAN + starts_, side="right")
+        inside = k < len(self._end_keys)
+        out = np.zeros(len(tids), dtype=bool)
+        kk = k[inside]
+        out[inside] = (self.transcript_ids[kk] == tids[inside]) & (self.starts[kk] < np.asarray(ends, dtype=np.int64)[inside])
         return out
 
 
-__all__ = ["ASCII_LOOKALIKES", "Layout", "ascii_fold", "find_spans", "folded_pattern"]
+_SPAN = 1 << 40  # larger than any transcript: (transcript, offset) as one sortable number
+
+
+def home_segment(rows: Sequence[tuple[int, int, int]], start: int) -> int | None:
+    """The segment (id, start, end; in order of start) holding offset ``start``; None
+    between segments (a speaker's label)."""
+    i = max(bisect_right([r[1] for r in rows], start) - 1, 0)
+    if rows and rows[i][1] <= start < rows[i][2]:
+        return rows[i][0]
+    return None
+
+
+__all__ = ["ASCII_LOOKALIKES", "CodeableText", "ascii_fold", "find_spans", "folded_pattern", "home_segment"]

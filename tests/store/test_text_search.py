@@ -11,7 +11,14 @@ import pytest
 
 from qualcode.io.transcripts import read_transcript
 from qualcode.store.search import search_pattern
-from qualcode.store.text_search import ASCII_LOOKALIKES, Layout, ascii_fold, find_spans, folded_pattern
+from qualcode.store.text_search import (
+    ASCII_LOOKALIKES,
+    CodeableText,
+    ascii_fold,
+    find_spans,
+    folded_pattern,
+    home_segment,
+)
 from tests.conftest import write
 
 TEXTS = [
@@ -84,14 +91,15 @@ def test_folding_keeps_white_space_and_word_characters():
     assert len(ascii_fold("ΟΔΟΣ İ ſ")) == len("ΟΔΟΣ İ ſ")
 
 
-def test_layout_home_and_codeable_as_before():
-    layout = Layout([(1, 5, 10, False), (2, 12, 20, True), (3, 20, 25, True)])
-    assert [layout.home(x) for x in (0, 5, 9, 10, 12, 20, 24, 25)] == [None, 1, 1, None, 2, 3, 3, None]
-    import numpy as np
-
-    starts, ends = np.array([0, 6, 9, 10, 19, 25]), np.array([4, 8, 13, 12, 21, 30])
-    assert layout.codeable(starts, ends).tolist() == [False, False, True, False, True, False]
-    assert Layout([]).codeable(starts, ends).tolist() == [False] * 6 and Layout([]).home(3) is None
+def test_home_segment_and_codeable_text_as_before():
+    rows = [(1, 5, 10), (2, 12, 20), (3, 20, 25)]
+    assert [home_segment(rows, x) for x in (0, 5, 9, 10, 12, 20, 24, 25)] == [None, 1, 1, None, 2, 3, 3, None]
+    assert home_segment([], 3) is None
+    # transcript 7: segment 1 is the interviewer's (left out), 2 and 3 codeable; transcript 9: one
+    layout = CodeableText([7, 7, 9], [12, 20, 0], [20, 25, 4])
+    tids, starts, ends = [7, 7, 7, 7, 7, 7, 9, 9], [0, 6, 9, 10, 19, 25, 3, 4], [4, 8, 13, 12, 21, 30, 9, 9]
+    assert layout.touches(tids, starts, ends).tolist() == [False, False, True, False, True, False, True, False]
+    assert CodeableText([], [], []).touches([7], [0], [5]).tolist() == [False]
 
 
 # ---------------------------------------------------------------- through the study, both databases
