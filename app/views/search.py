@@ -13,7 +13,7 @@ from app.goto import open_place
 from app.state import code_label, md_escape, require_coder, saved, verbatim
 from qualcode.errors import QualcodeError
 
-PAGE_SIZE = 50  # hits drawn; the study counts them all and builds only these (Study.search_page)
+PAGE_SIZE = 25  # hits drawn (as the Code page draws 25 segments); the study counts them all and builds only these
 
 
 def context_html(hit) -> str:  # noqa: ANN001
