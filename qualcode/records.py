@@ -262,6 +262,19 @@ class TextHit:
 
 
 @dataclass(frozen=True)
+class SearchPage:
+    """One page of a text search and the counts of all its hits: ``total`` hits in
+    ``transcripts`` transcripts, ``codeable`` of them in participants' turns (what *code
+    all hits* codes); ``hits`` those from ``offset`` on, at most the page size."""
+
+    total: int
+    codeable: int
+    transcripts: int
+    offset: int
+    hits: tuple[TextHit, ...]
+
+
+@dataclass(frozen=True)
 class CodebookVersionInfo:
     """One stored version of the codebook: who made it, when (ISO 8601) and why."""
 

@@ -143,42 +143,51 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
     transcripts this coder marked done. Until ``COLD_START`` segments are decided (or
     while there are no suggestions), the most typical segment of each group of similar
     segments coded least; then uncertainty, from the stored suggestions (run ``qualcode
-    code`` to refresh them). Embeddings come from the cache. See
-    :mod:`qualcode.pipeline.active`.
+    code`` to refresh them). Embeddings come from the cache, and only for the segments
+    the selection looks at (on a large study a bounded sample, see ``POOL`` in
+    :mod:`qualcode.pipeline.active`); uncertainty is summed in SQL (``review_pool``).
     """
-    from qualcode.pipeline.active import select_next, typical_first, uncertainty
+    from qualcode.pipeline.active import LazyRows, select_next, typical_first
 
     codes = study.codebook().ids()
     col = {c: j for j, c in enumerate(codes)}
-    decided = study.decided_segment_ids(coder)  # human or final, as this coder may see them
+    pool = study.review_pool(coder)  # ids in transcript order: no texts, no records
     finished = {tid for tid, who in study.done_by_all().items() if coder in who}
-    index = study.codeable_index()  # (id, transcript id, text): no record per segment
-    candidates = [x for x in index if x[0] not in decided and x[1] not in finished]
+    candidates = [i for i, (d, t) in enumerate(zip(pool.decided, pool.transcript_ids, strict=True))
+                  if not d and t not in finished]
     if not candidates:
         return []
-    labelled = [x for x in index if x[0] in decided]
-    row = {x[0]: i for i, x in enumerate(candidates)}
-    proba = np.zeros((len(candidates), len(codes)))
-    blind = study.blind_transcripts(coder)
-    for segment_id, code_id, confidence in study.machine_confidences(coder):
-        if segment_id in row and code_id in col:
-            proba[row[segment_id], col[code_id]] = confidence
-    everything = candidates + labelled
-    E = embedder.encode([x[2] for x in everything])
-    unl = np.arange(len(candidates))
-    lab = np.arange(len(candidates), len(everything))
-    has_model = bool(proba.any())
-    picks = select_next(E, unl, lab, n, proba if has_model else None)
+    labelled = [i for i, d in enumerate(pool.decided) if d]
+
+    def encode(rows: np.ndarray) -> np.ndarray:  # only the rows the selection looks at
+        return embedder.encode(study.segment_texts([pool.segment_ids[r] for r in rows]))
+
+    score, has_model = None, False
+    if not typical_first(len(labelled)):  # the cold start needs no uncertainty: not summed then
+        sums = {sid: (u, top) for sid, u, top in study.uncertainty_sums(coder, codes)}
+        mine = [sums.get(pool.segment_ids[i], (0.0, False)) for i in candidates]
+        has_model = any(top for _, top in mine)
+        score = np.array([u for u, _ in mine]) if has_model else None
+    # rows are places in the pool, the same from one click to the next (see stable_sample)
+    unl, lab = np.array(candidates, dtype=np.int64), np.array(labelled, dtype=np.int64)
+    picks = select_next(LazyRows(len(pool.segment_ids), encode), unl, lab, n, score=score)
     reason = "typical" if typical_first(len(labelled), has_model) else "uncertain"
-    unc = uncertainty(proba) if has_model else np.ones(len(candidates))
-    chosen = {s.id: s for s in study.segments(ids=[candidates[i][0] for i in picks])}
+    ids = [pool.segment_ids[i] for i in picks]
+    chosen = {s.id: s for s in study.segments(ids=ids)}
+    proba = np.zeros((len(ids), len(codes)))
+    for segment_id, code_id, confidence in study.machine_confidences(coder, segment_ids=ids):
+        if code_id in col:
+            proba[ids.index(segment_id), col[code_id]] = confidence
+    blind = study.blind_transcripts(coder)
     out = []
-    for i in picks:
-        seg = chosen[candidates[i][0]]
-        j = int(np.argmax(1 - np.abs(2 * proba[i] - 1))) if has_model else None
+    for k, segment_id in enumerate(ids):
+        seg = chosen[segment_id]
+        terms = 1 - np.abs(2 * proba[k] - 1)
+        j = int(np.argmax(terms)) if proba[k].any() else None  # the code it is least sure about
         hidden = seg.transcript_id in blind  # blind double-coding: name no machine code
-        out.append(NextSegment(seg, float(unc[i]), None if hidden or j is None else codes[j],
-                               None if hidden or j is None else float(proba[i, j]), reason))
+        out.append(NextSegment(seg, float(terms.max()) if j is not None else 1.0,
+                               None if hidden or j is None else codes[j],
+                               None if hidden or j is None else float(proba[k, j]), reason))
     return out
 
 

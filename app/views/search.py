@@ -10,11 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app.goto import open_place
-from app.state import code_label, md_escape, paged, require_coder, saved, verbatim
+from app.state import code_label, md_escape, require_coder, saved, verbatim
 from qualcode.errors import QualcodeError
 
-PAGE_SIZE = 50
-MAX_SHOWN = 5000  # hits listed; code all hits still codes every one
+PAGE_SIZE = 25  # hits drawn (as the Code page draws 25 segments); the study counts them all and builds only these
 
 
 def context_html(hit) -> str:  # noqa: ANN001
@@ -60,18 +59,16 @@ def render() -> None:
     if not query:
         st.caption("Type a word or phrase and press Search.")
         return
+    pages_before = st.session_state.get("s_page", 1)
     try:
-        hits = study.search_text(query[0], case_sensitive=query[1], whole_words=query[2], limit=MAX_SHOWN + 1)
+        found = study.search_page(query[0], case_sensitive=query[1], whole_words=query[2],
+                                  offset=(max(1, pages_before) - 1) * PAGE_SIZE, size=PAGE_SIZE)
     except QualcodeError as exc:
         st.error(md_escape(str(exc)))
         return
-    more = len(hits) > MAX_SHOWN
-    hits = hits[:MAX_SHOWN]
-    codeable = sum(h.codeable for h in hits)
-    st.caption(md_escape(f"{'more than ' if more else ''}{len(hits)} hits in "
-                         f"{len({h.transcript_id for h in hits})} transcripts; {len(hits) - codeable} only in "
-                         "interviewer turns or procedural lines (left out of Code all hits)"))
-    if not hits:
+    st.caption(md_escape(f"{found.total} hits in {found.transcripts} transcripts; {found.total - found.codeable} "
+                         "only in interviewer turns or procedural lines (left out of Code all hits)"))
+    if not found.total:
         st.info("No transcript contains this.")
         return
     codebook = study.codebook()
@@ -80,12 +77,14 @@ def render() -> None:
         k1, k2, k3 = st.columns([3, 1.4, 1])
         code_id = k1.selectbox("Code all hits with", codable, key="s_code",
                                format_func=lambda c: code_label(codebook, c))
-        k2.button(f"Code all {'of the ' + str(MAX_SHOWN) + '+' if more else codeable} hits", key="s_code_all", type="primary", disabled=not codable,
+        k2.button(f"Code all {found.codeable} hits", key="s_code_all", type="primary", disabled=not codable,
                   on_click=code_all, args=(study, me, query, code_id),
                   help="One span coding per hit, as you; one action in the audit log")
         k3.button("Undo", key="s_undo", on_click=undo, args=(study, me), help="Undo your last action")
-    shown, first = paged(hits, "s_page", PAGE_SIZE)
-    for i, hit in enumerate(shown, first):
+    first = page_of(found, PAGE_SIZE)
+    if first is None:  # the page asked for is past the end (fewer hits than before): back to page 1
+        st.rerun()
+    for i, hit in enumerate(found.hits, first):
         with st.container(border=True):
             head, button = st.columns([6, 1])
             head.markdown(f"<span style='opacity:.8'>{verbatim(hit.transcript)} · "
@@ -94,6 +93,19 @@ def render() -> None:
             if button.button("Open", key=f"s_open-{i}", help="Open it on the Code page"):
                 open_place(hit.transcript_id, hit.segment_id, hit.start, hit.end)
             st.markdown(context_html(hit), unsafe_allow_html=True)
+
+
+def page_of(found, size: int) -> int | None:  # noqa: ANN001
+    """The *Page* number input (drawn only when there is more than one page) for the hits
+    counted in ``found``; the index of the first shown hit, or None when the page number
+    kept from before is past the last page (it is reset to 1)."""
+    pages = max(1, -(-found.total // size))
+    if st.session_state.get("s_page", 1) > pages:
+        st.session_state["s_page"] = 1
+        return None
+    if pages > 1:
+        st.number_input("Page", 1, pages, key="s_page")
+    return found.offset
 
 
 render()

@@ -57,7 +57,7 @@ RULES: dict[str, str] = {
     "users": "admin", "audit_log": "admin",
     # span coding, undo, memos, retrieval and text search (the Code, Retrieve, Search and Memos pages)
     "segments_for_span": "coder", "coded_segments": "coder", "undo_last": "coder", "delete_memo": "coder",
-    "retrieve": "coder", "search_text": "coder", "code_all_hits": "coder",
+    "retrieve": "coder", "search_text": "coder", "search_page": "coder", "code_all_hits": "coder",
     # reports and the framework matrix (Themes and Framework pages)
     "framework_summaries": "coder", "record_export": "coder", "set_framework_summary": "supervisor",
     # discovery (Discover page): runs are derived data; merging makes suggestions, promoting a code
@@ -67,6 +67,7 @@ RULES: dict[str, str] = {
     # counted in SQL for pages of a large study (qualcode/store/page_reads.py; blind rule in the query)
     "change_counter": "coder", "codeable_count": "coder", "decided_counts": "coder", "code_counts": "coder",
     "decided_segment_ids": "coder", "machine_confidences": "coder", "codeable_index": "coder",
+    "review_pool": "coder", "uncertainty_sums": "coder", "segment_texts": "coder",
 }
 PLAIN_ATTRIBUTES = ("folder",)
 # methods whose coder argument names whose work is read or reopened, not who acts (reads

@@ -89,7 +89,10 @@ class TranscriptRow(Base):
 
 class SegmentRow(Base):
     __tablename__ = "segments"
-    __table_args__ = (Index("ix_segments_transcript_start", "transcript_id", "start"),)
+    __table_args__ = (Index("ix_segments_transcript_start", "transcript_id", "start"),
+                      # covering: codeable segments in order without their text (migration 0007)
+                      Index("ix_segments_layout", "transcript_id", "start", "end", "is_interviewer", "procedural",
+                            "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
     turn_index: Mapped[int] = mapped_column(Integer)
@@ -122,6 +125,8 @@ class CodeApplicationRow(Base):
     __table_args__ = (
         UniqueConstraint("segment_id", "code_id", "source", "coder_id"),
         Index("ix_applications_source_coder", "source", "coder_id"),
+        # covering: uncertainty summed per segment from the index alone (migration 0007)
+        Index("ix_applications_suggestions", "source", "segment_id", "code_id", "confidence"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), index=True)

@@ -9,18 +9,19 @@ transaction with one audit row, undone as one action.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Mapping
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
-from qualcode.records import CodeApplication, Hit, Segment, TextHit
+from qualcode.records import CodeApplication, Hit, SearchPage, Segment, TextHit
 from qualcode.store.core import StudyCore
-from qualcode.store.models import CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
+from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 from qualcode.store.spans import _overlaps
+from qualcode.store.text_search import CodeableText, find_spans, folded_pattern, home_segment
 
 CONTEXT_CHARS = 60
 MAX_QUERY_CHARS = 200
@@ -56,6 +57,9 @@ def _matches(segment: Segment | None, attributes: Mapping[str, str], people: dic
 
 
 class Search(StudyCore):
+    # (change counter, where the codeable segments lie): what searches read, see _codeable_text
+    _layout_cache: tuple[int, CodeableText] | None = None
+
     # ------------------------------------------------------------------ retrieval
     def retrieve(self, code_id: str, include_children: bool = True,
                  attributes: Mapping[str, str] | None = None, coder: str | None = None,
@@ -132,59 +136,88 @@ class Search(StudyCore):
         return {span_id: key[2] for span_id, key in home.items()}
 
     # ------------------------------------------------------------------ text search
-    def _text_hits(self, s: Session, pattern: re.Pattern, limit: int | None) -> tuple[list[TextHit], dict]:
-        hits: list[TextHit] = []
-        texts: dict[int, str] = {}
+    def _found(self, s: Session, query: str, case_sensitive: bool, whole_words: bool,
+               limit: int | None = None) -> tuple[list[tuple[int, str, int, int]], dict[int, str]]:
+        """Every match (transcript id, name, start, end) in transcript-name and text order,
+        and the plain text of each transcript with one (see :mod:`qualcode.store.text_search`)."""
+        pattern = search_pattern(query, case_sensitive, whole_words)
+        words = [w.lower() for w in query.split()]
+        folded = None if case_sensitive else folded_pattern(words, whole_words)  # case-sensitive: fast as it is
         found: list[tuple[int, str, int, int]] = []
+        texts: dict[int, str] = {}
         for tid, name, plain in s.execute(select(TranscriptRow.id, TranscriptRow.name, TranscriptRow.plain_text)
                                           .order_by(TranscriptRow.name)):
-            for m in pattern.finditer(plain):
-                if m.end() > m.start():
-                    found.append((tid, name, m.start(), m.end()))
-                    texts[tid] = plain
+            spans = find_spans(plain, words, pattern, folded)
+            if spans:
+                texts[tid] = plain
+                found += [(tid, name, start, end) for start, end in spans]
             if limit is not None and len(found) >= limit:
-                found = found[:limit]
-                break
-        by_transcript: dict[int, list] = {}
-        for tid in texts:
-            by_transcript[tid] = list(s.execute(
-                select(SegmentRow.id, SegmentRow.start, SegmentRow.end, SegmentRow.is_interviewer,
-                       SegmentRow.procedural).where(SegmentRow.transcript_id == tid).order_by(SegmentRow.start)))
-        seg_ids = set()
-        placed = []
-        for tid, name, start, end in found:
-            rows = by_transcript[tid]
-            starts = [r[1] for r in rows]
-            i = max(bisect.bisect_right(starts, start) - 1, 0)
-            home = rows[i][0] if rows and rows[i][1] <= start < rows[i][2] else None
-            j = i
-            codeable = False
-            while j < len(rows) and rows[j][1] < end:
-                if rows[j][2] > start and not (rows[j][3] or rows[j][4]):
-                    codeable = True
-                j += 1
-            if home is not None:
-                seg_ids.add(home)
-            placed.append((tid, name, start, end, home, codeable))
-        for tid, name, start, end, home, codeable in placed:
+                return found[:limit], texts
+        return found, texts
+
+    def _codeable_text(self, s: Session, cache: bool) -> CodeableText:
+        """Where the codeable segments lie (from the covering index ``ix_segments_layout``).
+        Reads keep it until the next change (every change appends to the audit log:
+        :meth:`change_counter`), so a search reads no segment rows; a write (*code all
+        hits*) reads it afresh in its own transaction."""
+        counter = (s.scalar(select(func.max(AuditRow.id))) or 0) if cache else None
+        kept = self._layout_cache
+        if cache and kept is not None and kept[0] == counter:
+            return kept[1]
+        rows = s.connection().execute(
+            select(SegmentRow.transcript_id, SegmentRow.start, SegmentRow.end)
+            .where(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
+            .order_by(SegmentRow.transcript_id, SegmentRow.start)).all()
+        table = np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 3)  # rows are not tuples to numpy
+        layout = CodeableText(table[:, 0], table[:, 1], table[:, 2])
+        if cache:
+            self._layout_cache = (counter, layout)
+        return layout
+
+    def _codeable(self, found: list[tuple[int, str, int, int]], layout: CodeableText) -> np.ndarray:
+        return layout.touches([f[0] for f in found], [f[2] for f in found], [f[3] for f in found])
+
+    def _text_hits(self, s: Session, found: list[tuple[int, str, int, int]], texts: dict[int, str],
+                   codeable: np.ndarray) -> list[TextHit]:
+        """The hits in context with who said them (a record each: only for what is shown)."""
+        rows: dict[int, list[tuple[int, int, int]]] = {}
+        tids = sorted({f[0] for f in found})
+        for i in range(0, len(tids), 900):
+            for tid, sid, start, end in s.connection().execute(
+                    select(SegmentRow.transcript_id, SegmentRow.id, SegmentRow.start, SegmentRow.end)
+                    .where(SegmentRow.transcript_id.in_(tids[i:i + 900])).order_by(SegmentRow.start)):
+                rows.setdefault(tid, []).append((sid, start, end))
+        homes = [home_segment(rows.get(tid, []), start) for tid, _, start, _ in found]
+        segments = {seg.id: seg for seg in self.segments(ids={h for h in homes if h is not None})}
+        hits = []
+        for (tid, name, start, end), home, ok in zip(found, homes, codeable, strict=True):
             plain = texts[tid]
-            hits.append(TextHit(tid, name, start, end, plain[start:end],
-                                plain[max(0, start - CONTEXT_CHARS):start], plain[end:end + CONTEXT_CHARS],
-                                home, "", codeable))
-        return hits, texts
+            seg = segments.get(home)
+            hits.append(TextHit(tid, name, start, end, plain[start:end], plain[max(0, start - CONTEXT_CHARS):start],
+                                plain[end:end + CONTEXT_CHARS], home, seg.attribution() if seg else "", bool(ok)))
+        return hits
 
     def search_text(self, query: str, case_sensitive: bool = False, whole_words: bool = False,
                     limit: int | None = None) -> list[TextHit]:
-        """Every place ``query`` occurs in any transcript, in transcript and text order, with
-        the words around it and who said it (``codeable`` False: only in interviewer turns or
-        procedural lines)."""
-        pattern = search_pattern(query, case_sensitive, whole_words)
+        """Every place ``query`` occurs in any transcript (the first ``limit``), in transcript
+        and text order, with the words around it and who said it (``codeable`` False: only
+        in interviewer turns or procedural lines)."""
         with self._read() as s:
-            hits, _ = self._text_hits(s, pattern, limit)
-        segments = {seg.id: seg for seg in self.segments(ids={h.segment_id for h in hits if h.segment_id})}
-        return [TextHit(h.transcript_id, h.transcript, h.start, h.end, h.text, h.before, h.after,
-                        h.segment_id, segments[h.segment_id].attribution() if h.segment_id in segments else "",
-                        h.codeable) for h in hits]
+            found, texts = self._found(s, query, case_sensitive, whole_words, limit)
+            return self._text_hits(s, found, texts, self._codeable(found, self._codeable_text(s, cache=True)))
+
+    def search_page(self, query: str, case_sensitive: bool = False, whole_words: bool = False,
+                    offset: int = 0, size: int = 50) -> SearchPage:
+        """How many places ``query`` occurs (in how many transcripts, how many codeable) and
+        the hits from ``offset`` (at most ``size``) in context: what the Search page shows.
+        Only the shown hits become records; counting the rest costs a folded ``str.find``."""
+        if offset < 0 or size < 1:
+            raise StoreError(f"search page: expected offset >= 0 and size >= 1, got {offset} and {size}")
+        with self._read() as s:
+            found, texts = self._found(s, query, case_sensitive, whole_words)
+            codeable = self._codeable(found, self._codeable_text(s, cache=True))
+            shown = self._text_hits(s, found[offset:offset + size], texts, codeable[offset:offset + size])
+        return SearchPage(len(found), int(codeable.sum()), len(texts), offset, tuple(shown))
 
     def code_all_hits(self, query: str, code_id: str, coder: str, case_sensitive: bool = False,
                       whole_words: bool = False) -> int:
@@ -192,24 +225,26 @@ class Search(StudyCore):
         one transaction, one audit row (undone as one action). Hits only in interviewer turns
         or procedural lines, and hits already coded so by this coder, are left as they are.
         Returns how many span codings were created."""
-        pattern = search_pattern(query, case_sensitive, whole_words)
+        search_pattern(query, case_sensitive, whole_words)  # a bad query fails before anything is locked
         with self._tx() as s:
             who = self._person(s, coder)
             version = self._check_applicable(s, code_id)
-            hits, texts = self._text_hits(s, pattern, None)
+            found, texts = self._found(s, query, case_sensitive, whole_words)
+            codeable = self._codeable(found, self._codeable_text(s, cache=False))
             have = set(s.execute(select(SpanCodingRow.transcript_id, SpanCodingRow.start, SpanCodingRow.end).where(
                 SpanCodingRow.code_id == code_id, SpanCodingRow.source == "human", SpanCodingRow.coder_id == who.id)))
-            rows = [SpanCodingRow(transcript_id=h.transcript_id, start=h.start, end=h.end, text=h.text,
+            rows = [SpanCodingRow(transcript_id=tid, start=start, end=end, text=texts[tid][start:end],
                                   code_id=code_id, codebook_version=version, source="human", coder_id=who.id,
                                   decided_by=who.name)
-                    for h in hits if h.codeable and (h.transcript_id, h.start, h.end) not in have]
+                    for (tid, _, start, end), ok in zip(found, codeable, strict=True)
+                    if ok and (tid, start, end) not in have]
             s.add_all(rows)
             s.flush()
             created = [r.id for r in rows]
             if created:
                 self._audit(s, coder, "code_all_hits", "span_coding", query[:200], None,
                             {"query": query, "code": code_id, "case_sensitive": case_sensitive,
-                             "whole_words": whole_words, "hits": len(hits), "spans": created})
+                             "whole_words": whole_words, "hits": len(found), "spans": created})
             return len(created)
 
 

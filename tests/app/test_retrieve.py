@@ -82,3 +82,22 @@ def test_search_shows_transcript_text_verbatim(app_study, tmp_path):
     html = next(m.value for m in at.markdown if "<mark>" in m.value)
     assert "<inaudible>" not in html and "&lt;inaudible&gt;" in html
     assert "&#42;" in html and "&#126;&#126;x" in html  # * and ~ as character references: never obeyed
+
+
+def test_search_pages_through_every_hit_and_counts_them_all(app_study):
+    hits = app_study.search_text("the")
+    from app.views.search import PAGE_SIZE
+
+    assert len(hits) > PAGE_SIZE  # more than one page
+    at = open_app("search", "alice")
+    at.text_input(key="s_text").input("the")
+    at.button[0].click().run()
+    assert f"{len(hits)} hits in" in at.caption[0].value.replace("\\", "")
+    assert at.button(key="s_code_all").label == f"Code all {sum(h.codeable for h in hits)} hits"
+    marked = [m.value for m in at.markdown if "<mark>" in m.value]
+    assert len(marked) == PAGE_SIZE
+    at.number_input(key="s_page").set_value(2).run()
+    assert not at.exception
+    second = [m.value for m in at.markdown if "<mark>" in m.value]
+    assert len(second) == min(PAGE_SIZE, len(hits) - PAGE_SIZE) and second != marked
+    assert hits[PAGE_SIZE].before.split()[-1][:3] in second[0]  # the first hit of page 2 comes first

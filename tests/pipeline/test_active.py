@@ -106,3 +106,60 @@ def test_cold_start_with_identical_segments_picks_each_once_without_warnings():
         warnings.simplefilter("error")
         picks = select_next(E, np.arange(6), np.array([], dtype=np.int64), 4, None)
     assert len(picks) == len(set(picks)) == 4 and {4, 5} <= set(picks)
+
+
+# ---------------------------------------------------------------- bounded work on a large study
+def _lazy(E: np.ndarray) -> active.LazyRows:
+    return active.LazyRows(len(E), lambda rows: E[rows])
+
+
+def test_lazy_rows_compute_each_row_once_and_only_when_used():
+    E = np.eye(5, dtype=np.float32)
+    asked = []
+    lazy = active.LazyRows(5, lambda rows: asked.append(rows.tolist()) or E[rows])
+    assert lazy[np.array([3, 1, 3])].tolist() == E[[3, 1, 3]].tolist()
+    assert lazy[1].tolist() == E[1].tolist() and lazy[np.array([], dtype=np.int64)].shape == (0, 5)
+    assert asked == [[3, 1]] and lazy.encoded == 2
+
+
+def test_stable_sample_keeps_its_rows_when_one_is_coded():
+    rows = np.arange(10_000)
+    sample = active.stable_sample(rows, 2048)
+    assert len(sample) == 2048 and np.all(np.diff(sample) > 0)
+    gone = sample[100]
+    again = active.stable_sample(np.setdiff1d(rows, [gone]), 2048)
+    assert len(np.setdiff1d(sample, again)) == 1 and len(np.setdiff1d(again, sample)) == 1
+    assert active.stable_sample(rows[:50], 2048).tolist() == list(range(50))
+
+
+def test_cold_start_on_a_large_pool_touches_a_bounded_sample_and_still_finds_the_clusters():
+    E, firsts = _clouds([3000, 2000, 1000], spread=0.1)
+    assert len(E) > active.POOL
+    lazy = _lazy(E)
+    picks = select_next(lazy, np.arange(len(E)), np.array([], dtype=np.int64), 3, None)
+    assert lazy.encoded <= active.SAMPLE + 1
+    assert [int(np.argmax(E[p][:3])) for p in picks] == [0, 1, 2]  # one per cloud, the largest first
+    assert all(E[p] @ E[f] > 0.97 for p, f in zip(picks, firsts, strict=True))  # each near its cloud's centre
+    assert select_next(_lazy(E), np.arange(len(E)), np.array([], dtype=np.int64), 3, None) == picks
+
+
+def test_uncertainty_on_a_large_pool_ranks_the_most_uncertain_typical_segments_only():
+    rng = np.random.default_rng(1)
+    E, _ = _clouds([5000], spread=0.05)
+    outliers = np.eye(8, dtype=np.float32)[[4, 5, 6]]
+    E = np.vstack([E, outliers])
+    E[[10, 20, 30]] = E[0] + 0.001 * rng.normal(size=(3, 8)).astype(np.float32)  # at the cloud's centre
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    n = len(E)
+    score = rng.uniform(0.0, 0.5, n)
+    score[[10, 20, 30]] = [1.9, 1.8, 1.7]  # typical and unsure
+    score[[n - 3, n - 2, n - 1]] = 3.0  # the most unsure are odd, far from everything
+    labelled = np.arange(100, 200)
+    unl = np.setdiff1d(np.arange(n), labelled)
+    lazy = _lazy(E)
+    picks = select_next(lazy, unl, labelled, 3, score=score[unl], redundancy=1.1)
+    assert picks == [10, 20, 30]
+    assert lazy.encoded <= active.SAMPLE + active.CANDIDATES + len(labelled)
+    # a score is the summed uncertainty of the probabilities it stands for
+    proba = np.stack([np.full(len(unl), 0.5), (1 - score[unl] / 2) / 2 + 0.5], axis=1)  # sums 1 + score / 2 (to 2)
+    assert select_next(_lazy(E), unl, labelled, 3, proba, redundancy=1.1) == [10, 20, 30]

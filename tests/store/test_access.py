@@ -24,10 +24,10 @@ POLICY = {
         code_span codebook codebook_version codebook_versions coded_segments coders created_at decide
         delete_memo discovery discovery_runs done_by done_by_all framework_summaries is_done mark_done
         memos participants plain_text record_export remove_span replace_suggestions retrieve role_of
-        save_discovery search_text segments segments_for_span segments_to_recode span_codings
+        save_discovery search_page search_text segments segments_for_span segments_to_recode span_codings
         transcript_id transcripts undo_last unset update_memo visible_applications
         change_counter codeable_count decided_counts code_counts decided_segment_ids machine_confidences
-        codeable_index""",
+        codeable_index review_pool uncertainty_sums segment_texts""",
     # supervisors assign, compare, adjudicate, reopen, summarise the matrix and manage participants
     "supervisor": """assign coded_transcripts disagreements import_transcripts merge_cluster presence_tables
         reopen seen_transcripts set_final set_framework_summary update_participant""",
@@ -74,10 +74,10 @@ def calls(tid: int, segs: list[int], other: int, me: str) -> dict[str, tuple]:
         "is_done": ((tid, me), {}), "done_by_all": ((), {}), "created_at": ((), {}),
         "change_counter": ((), {}), "codeable_count": ((), {}), "decided_counts": ((me,), {}),
         "code_counts": ((me, "human"), {}), "decided_segment_ids": ((me,), {}), "machine_confidences": ((me,), {}),
-        "codeable_index": ((), {}),
+        "codeable_index": ((), {}), "review_pool": ((me,), {}), "uncertainty_sums": ((me, ["phones"]), {}), "segment_texts": ((segs[:1],), {}),
         "span_codings": ((), {"transcript_id": tid}), "segments_for_span": ((tid, 0, 5), {}),
         "coded_segments": ((["phones"],), {}), "retrieve": (("access",), {}),
-        "search_text": (("ring",), {}), "framework_summaries": ((), {}), "discovery_runs": ((), {}),
+        "search_text": (("ring",), {}), "search_page": (("ring",), {}), "framework_summaries": ((), {}), "discovery_runs": ((), {}),
         "record_export": ((me, "report", "report.md", False), {}),
         "code_span": ((other, 0, 3, "phones", me), {}), "code_all_hits": (("ring", "money", me), {}),
         "decide": ((seg, "phones", me), {}), "unset": ((seg, "phones", me), {}),

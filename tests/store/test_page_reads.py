@@ -78,3 +78,37 @@ def test_change_counter_grows_with_every_change_and_reads_are_declared(coded):
     assert coded.for_user("alice").decided_counts() == coded.decided_counts("alice")  # viewer filled in
     with pytest.raises(AccessDenied, match="must be you"):
         coded.for_user("alice").code_counts("bob", "human")  # nobody reads as someone else
+
+
+def test_review_pool_and_uncertainty_sums_equal_the_records_with_the_blind_rule(coded):
+    """What *Review next* ranks, summed in SQL, equals what it summed from every suggestion."""
+    codes = coded.codebook().ids()
+    segs = coded.segments(codeable_only=True)
+    pool = coded.review_pool("alice")
+    assert list(pool.segment_ids) == [s.id for s in segs]  # transcript name, then start
+    assert list(pool.transcript_ids) == [s.transcript_id for s in segs] and not any(pool.decided)
+    [name] = coded.assign(["alice", "bob"], 0.5, seed=3)
+    tid = coded.transcript_id(name)
+    blind = [s for s in segs if s.transcript_id == tid]
+    coded.decide(blind[0].id, "phones", "bob")  # alice may not see it: still hers to decide
+    coded.decide(segs[-1].id if segs[-1].transcript_id != tid else segs[0].id, "money", "bob")
+    for me in ("alice", "carol"):
+        mine = coded.for_user(me) if me == "alice" else coded
+        want: dict[int, list[float]] = {}
+        for sid, code, conf in coded.machine_confidences(me):
+            if code in codes:
+                want.setdefault(sid, []).append(conf)
+        got = {sid: (u, top) for sid, u, top in mine.uncertainty_sums(me, codes)}
+        assert set(got) == set(want)
+        for sid, confs in want.items():
+            assert got[sid][0] == pytest.approx(sum(1 - abs(2 * c - 1) for c in confs))
+            assert got[sid][1] == any(c > 0 for c in confs)
+        decided = dict(zip(coded.review_pool(me).segment_ids, coded.review_pool(me).decided, strict=True))
+        assert {s for s, d in decided.items() if d} == coded.decided_segment_ids(me)
+    assert not {s.id for s in blind} & {sid for sid, _, _ in coded.uncertainty_sums("alice", codes)}
+    assert {s.id for s in segs if s.transcript_id != tid} <= {sid for sid, _, _ in coded.uncertainty_sums("alice", codes)}
+    assert coded.uncertainty_sums("alice", []) == []
+    seen = next(s for s in segs if s.transcript_id != tid)
+    picked = coded.machine_confidences("carol", segment_ids=[seen.id])
+    assert picked and {sid for sid, _, _ in picked} == {seen.id}
+    assert coded.segment_texts([segs[1].id, segs[0].id]) == [segs[1].text, segs[0].text]
