@@ -53,6 +53,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from qualcode.pipeline.acknowledgements import AcknowledgementGate
 from qualcode.pipeline.classify import CodeClassifier, as_embeddings, sigmoid
 
 SHOW_THRESHOLD = 0.5  # the app shows a suggestion from this confidence: more likely right than not
@@ -205,8 +206,11 @@ class CodeSuggester(BaseEstimator):
                  bandwidth: float = 0.1, min_labelled: int = MIN_LABELLED, floor: float = FLOOR, top_k: int = TOP_K,
                  show_threshold: float = SHOW_THRESHOLD, fine_tune: str | None = None, fine_tune_min: int = 200,
                  fine_tune_cache: str | None = None, progress: Callable[[int, int], None] | None = None,
-                 random_state: int = 0, embedder: object | None = None) -> None:
+                 random_state: int = 0, embedder: object | None = None,
+                 acknowledgements: np.ndarray | None = None, dialogue: bool = False) -> None:
         self.prototypes = prototypes
+        self.acknowledgements = acknowledgements
+        self.dialogue = dialogue
         self.prototype_codes = prototype_codes
         self.prior_weight = prior_weight
         self.prior_strength = prior_strength
@@ -234,6 +238,8 @@ class CodeSuggester(BaseEstimator):
         self.n_codes_ = Y.shape[1]
         self.prior_ = CodebookMatcher(self.prototypes, self.prototype_codes, n_codes=self.n_codes_,
                                       random_state=self.random_state).fit(texts, Y, embeddings=X)
+        self.gate_ = AcknowledgementGate(self.acknowledgements, self.dialogue).fit(
+            texts, Y, embeddings=X, code_similarity=self._code_similarity(X))
         self.decided_ = np.flatnonzero(~np.isnan(Y).all(axis=1))
         Yd = np.nan_to_num(Y[self.decided_]).astype(np.int64)
         self.X_decided_ = X[self.decided_]
@@ -246,6 +252,12 @@ class CodeSuggester(BaseEstimator):
                                               progress=self.progress, fine_tune_cache=self.fine_tune_cache)
             self.classifier_.fit([texts[i] for i in self.decided_], Yd, embeddings=self.X_decided_)
         return self
+
+    def _code_similarity(self, X: np.ndarray) -> np.ndarray | None:
+        """Per segment, its highest cosine to any code prototype (None without prototypes)."""
+        if not self.prior_.prototypes_.shape[0]:
+            return None
+        return self.prior_._prototype_scores(X)[0].max(axis=1)
 
     @property
     def fine_tuned_(self) -> bool:
@@ -286,7 +298,7 @@ class CodeSuggester(BaseEstimator):
             weight = np.where(blind, 1.0, self.positives_ / (self.positives_ + self.prior_weight))
             learnt = self.classifier_.predict_proba(texts, embeddings=X, progress=progress)
             proba = weight * learnt + (1 - weight) * proba
-        return proba
+        return proba * self.gate_.factor(texts, embeddings=X, code_similarity=self._code_similarity(X))[:, None]
 
     # -- the decision rule: what is stored, what is shown
     def stored(self, proba: np.ndarray) -> np.ndarray:
