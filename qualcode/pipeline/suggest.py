@@ -55,6 +55,7 @@ from sklearn.base import BaseEstimator
 
 from qualcode.pipeline.acknowledgements import AcknowledgementGate
 from qualcode.pipeline.classify import CodeClassifier, as_embeddings, sigmoid
+from qualcode.pipeline.recalibrate import ShownCalibrator
 
 SHOW_THRESHOLD = 0.5  # the app shows a suggestion from this confidence: more likely right than not
 FLOOR = 0.3  # stored (and listed by `qualcode suggestions`) from this confidence
@@ -84,6 +85,12 @@ def is_shown(confidence: float, rank: int, threshold: float = SHOW_THRESHOLD) ->
 
 def _logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
+
+
+def _shown_f1(shown: np.ndarray, Y: np.ndarray) -> float:
+    """Micro-F1 of a shown mask against 0/1 decisions."""
+    tp = float((shown & (Y == 1)).sum())
+    return 0.0 if tp == 0 else 2 * tp / (shown.sum() + (Y == 1).sum())
 
 
 class CodebookMatcher(BaseEstimator):
@@ -207,7 +214,9 @@ class CodeSuggester(BaseEstimator):
                  show_threshold: float = SHOW_THRESHOLD, fine_tune: str | None = None, fine_tune_min: int = 200,
                  fine_tune_cache: str | None = None, progress: Callable[[int, int], None] | None = None,
                  random_state: int = 0, embedder: object | None = None,
-                 acknowledgements: np.ndarray | None = None, dialogue: bool = False) -> None:
+                 acknowledgements: np.ndarray | None = None, dialogue: bool = False,
+                 calibration_rows: float | None = 200.0) -> None:
+        self.calibration_rows = calibration_rows
         self.prototypes = prototypes
         self.acknowledgements = acknowledgements
         self.dialogue = dialogue
@@ -251,6 +260,7 @@ class CodeSuggester(BaseEstimator):
                                               fine_tune=self.fine_tune, fine_tune_min=self.fine_tune_min,
                                               progress=self.progress, fine_tune_cache=self.fine_tune_cache)
             self.classifier_.fit([texts[i] for i in self.decided_], Yd, embeddings=self.X_decided_)
+        self._fit_calibration(texts)
         return self
 
     def _code_similarity(self, X: np.ndarray) -> np.ndarray | None:
@@ -268,14 +278,19 @@ class CodeSuggester(BaseEstimator):
         """The fine-tuned model came from the cache (the same decisions as last time)."""
         return self.fine_tuned_ and self.classifier_.head_.cached_
 
-    def neighbour_proba(self, prior: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """Layer 2: the prior updated by the decisions on the most similar decided segments."""
-        if not self.decided_.size:
+    def neighbour_proba(self, prior: np.ndarray, X: np.ndarray, *, leave_out: np.ndarray | None = None) -> np.ndarray:
+        """Layer 2: the prior updated by the decisions on the most similar decided segments;
+        ``leave_out[i]`` (an index into the decided rows) is not a neighbour of row ``i``
+        (out-of-fold confidences of the decided rows themselves)."""
+        if not self.decided_.size or (leave_out is not None and self.decided_.size < 2):
             return prior
-        k = min(self.neighbours, self.decided_.size)
+        k = min(self.neighbours, self.decided_.size - (leave_out is not None))
         out = np.empty_like(prior)
         for start in range(0, X.shape[0], 4096):
             sims = X[start:start + 4096] @ self.X_decided_.T
+            if leave_out is not None:
+                part = leave_out[start:start + 4096]
+                sims[np.arange(part.size), part] = -np.inf
             near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
             w = np.exp((np.take_along_axis(sims, near, axis=1) - 1.0) / self.bandwidth)  # (n, k)
             applied = np.einsum("nk,nkc->nc", w, self.Y_decided_[near].astype(np.float64))
@@ -284,20 +299,53 @@ class CodeSuggester(BaseEstimator):
                                                                                                        keepdims=True))
         return out
 
+    def _blend(self, texts: list[str], X: np.ndarray, learnt: np.ndarray | None,
+               leave_out: np.ndarray | None = None) -> np.ndarray:
+        """Layers 1–3 blended (before the study's calibration and the acknowledgement gate)."""
+        prior = self.prior_.predict_proba(texts, embeddings=X)
+        blind = ~self.prior_.has_prototypes_  # a code the codebook does not describe: its rate so far
+        prior[:, blind] = self.positives_[blind] / max(self.decided_.size, 1)
+        proba = self.neighbour_proba(prior, X, leave_out=leave_out)
+        if learnt is not None:
+            weight = np.where(blind, 1.0, self.positives_ / (self.positives_ + self.prior_weight))
+            proba = weight * learnt + (1 - weight) * proba
+        return proba
+
+    def _fit_calibration(self, texts: list[str]) -> None:
+        """Layer 4, :class:`qualcode.pipeline.recalibrate.ShownCalibrator`, on the decided rows'
+        out-of-fold blend: the classifier's cross-validated scores (Platt-scaled; a fine-tuned
+        head has none, so the SVMs stand in for it), each row's neighbours without itself."""
+        self.calibrator_ = ShownCalibrator(self.calibration_rows)
+        self.calibration_kept_ = False
+        if self.calibration_rows is None or self.decided_.size < self.calibrator_.min_rows:
+            return
+        learnt = None
+        if self.classifier_ is not None:
+            c = self.classifier_
+            learnt = np.where(np.isinf(c.thresholds_), 0.0, c.calibrator_.transform(
+                np.where(np.isinf(c.thresholds_), -40, c.oof_margin_)))
+        oof = self._blend([texts[i] for i in self.decided_], self.X_decided_, learnt,
+                          leave_out=np.arange(self.decided_.size))
+        columns = np.flatnonzero(self.prior_.has_prototypes_ | (self.positives_ > 0))
+        self.calibrator_.fit(oof, self.Y_decided_, columns)
+        # kept only where it does not cost what a coder is shown (micro-F1 of the shown rule,
+        # out of fold): on the FFT comments it lifts a 200-decision engine (more shown, more
+        # found) but lowers a 1,747-decision one, whose Platt-scaled classifier already leads
+        self.calibration_kept_ = _shown_f1(self.shown(self.calibrator_.transform(oof)), self.Y_decided_) >= \
+            _shown_f1(self.shown(oof), self.Y_decided_)
+        if not self.calibration_kept_:
+            self.calibrator_ = ShownCalibrator(self.calibration_rows)
+
     def predict_proba(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None,
                       progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """(n_segments, n_codes) confidences in [0, 1]; ``progress(done, total)`` follows the
         fine-tuned model over the texts (the one slow step), if there is one."""
         texts = list(texts)
         X = as_embeddings(texts, embeddings, self.embedder)
-        prior = self.prior_.predict_proba(texts, embeddings=X)
-        blind = ~self.prior_.has_prototypes_  # a code the codebook does not describe: its rate so far
-        prior[:, blind] = self.positives_[blind] / max(self.decided_.size, 1)
-        proba = self.neighbour_proba(prior, X)
+        learnt = None
         if self.classifier_ is not None:
-            weight = np.where(blind, 1.0, self.positives_ / (self.positives_ + self.prior_weight))
             learnt = self.classifier_.predict_proba(texts, embeddings=X, progress=progress)
-            proba = weight * learnt + (1 - weight) * proba
+        proba = self.calibrator_.transform(self._blend(texts, X, learnt))
         return proba * self.gate_.factor(texts, embeddings=X, code_similarity=self._code_similarity(X))[:, None]
 
     # -- the decision rule: what is stored, what is shown
