@@ -28,8 +28,9 @@ its confidence, falls below the floor and is never stored. Where each text stand
 FFT comments "Nothing." answers "what could we do better?" and is coded as praise (106
 such comments, 300 of the 336 short comments the rule finds carry *Positive experience*),
 and with the dialogue prior the cold-start micro-F1 fell from 0.404 to 0.324. There the
-prior mean is :data:`PRIOR_OTHER`, the factor starts at 1, and only the coders' decisions
-(short texts left uncoded) can lower it. Measured on the hearing transcripts:
+prior mean is the rate measured on the other segments, so the factor is exactly 1 while
+short texts are coded as often as the rest (every FFT row carries a code), and only the
+coders' decisions (short texts left uncoded) can lower it. Measured on the hearing transcripts:
 ``bench/acknowledgements.py``.
 """
 
@@ -116,11 +117,11 @@ class AcknowledgementGate(BaseEstimator):
         like = self._like(texts, X, code_similarity)
         n_ack, n_other = int((decided & like).sum()), int((decided & ~like).sum())
         self.n_decided_like_ = n_ack
-        prior = self.prior_coded if self.dialogue else self.prior_other
-        self.coded_like_ = ((self.prior_rows * prior + (coded & like).sum())
-                            / (self.prior_rows + n_ack))
         self.coded_other_ = ((self.prior_rows * self.prior_other + (coded & ~like).sum())
                              / (self.prior_rows + n_other))
+        prior = self.prior_coded if self.dialogue else self.coded_other_  # alone: as often as the others
+        self.coded_like_ = ((self.prior_rows * prior + (coded & like).sum())
+                            / (self.prior_rows + n_ack))
         self.factor_ = float(min(1.0, self.coded_like_ / max(self.coded_other_, 1e-9)))
         return self
 

@@ -86,8 +86,9 @@ def test_the_gate_is_an_estimator():
 
 
 def test_texts_that_stand_alone_keep_their_suggestions_until_coders_leave_short_ones_uncoded():
-    """Not a dialogue (gold rows, survey answers): the prior is the same for both kinds, so
-    the factor starts at 1; 20 "Yes." left uncoded → (10 × 0.9) / 30 against 0.9 → 1/3."""
+    """Not a dialogue (gold rows, survey answers): the prior is the other segments' rate, so
+    the factor starts at 1; 20 "Yes." left uncoded → (10 × 0.9) / 30 against 0.9 → 1/3; all
+    coded → exactly 1."""
     texts = ["Yes."] * 20 + TEXTS
     X = EMBED.encode(texts)
     gate = AcknowledgementGate(EMBED.encode(list(PROTOTYPES)), dialogue=False)
@@ -95,6 +96,9 @@ def test_texts_that_stand_alone_keep_their_suggestions_until_coders_leave_short_
     Y = np.full((26, 2), np.nan)
     Y[:20] = 0
     assert gate.fit(texts, Y, embeddings=X, code_similarity=code_similarity(texts)).factor_ == pytest.approx(1 / 3)
+    Y[:20] = [1, 0]
+    Y[20:] = [0, 1]
+    assert gate.fit(texts, Y, embeddings=X, code_similarity=code_similarity(texts)).factor_ == pytest.approx(1.0)
 
 
 def test_a_dialogue_is_a_transcript_with_two_speakers():
