@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qualcode.pipeline import suggest
+from qualcode.pipeline.acknowledgements import PROTOTYPES as ACKNOWLEDGEMENTS
+from qualcode.pipeline.acknowledgements import is_dialogue
 from qualcode.pipeline.embed import Embedder, Progress, fine_tune_plan
 from qualcode.pipeline.prototypes import code_prototypes  # noqa: F401  (re-exported: callers import it here)
 from qualcode.pipeline.suggest import FLOOR, TOP_K, CodeSuggester
@@ -96,7 +98,8 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     engine = CodeSuggester(embedder.encode(proto_texts), np.array(owners, dtype=np.int64),
                            prior_weight=prior_weight, min_labelled=MIN_LABELLED, floor=floor, top_k=top_k,
                            fine_tune=tunable, fine_tune_min=minimum, progress=tuning_progress,
-                           fine_tune_cache=fine_tune_cache)
+                           fine_tune_cache=fine_tune_cache, acknowledgements=embedder.encode(list(ACKNOWLEDGEMENTS)),
+                           dialogue=is_dialogue(segments))
     engine.fit(texts, human_labels(study, ids, codes), embeddings=X)
     proba = engine.predict_proba(texts, embeddings=X, progress=progress)  # fine-tuned: every segment through it
     stored = engine.stored(proba)

@@ -196,7 +196,8 @@ class CodeClassifier(BaseEstimator):
             f1 = [_f1(Y[:, j], oof[:, j] >= t) for t in candidates]
             positives = Y[:, j].sum()
             self.thresholds_[j] = candidates[int(np.argmax(f1))] * positives / (positives + self.threshold_shrinkage)
-        self.calibrator_ = PlattCalibrator().fit(oof - np.where(np.isinf(self.thresholds_), 0, self.thresholds_), Y)
+        self.oof_margin_ = oof - np.where(np.isinf(self.thresholds_), 0, self.thresholds_)
+        self.calibrator_ = PlattCalibrator().fit(self.oof_margin_, Y)
         if self.at_least_one == "auto":
             self.at_least_one_ = bool(n and (Y.sum(axis=1) >= 1).mean() >= 0.95)
         else:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from qualcode.io.gold import Gold
+from qualcode.pipeline.acknowledgements import PROTOTYPES as ACKNOWLEDGEMENTS
 from qualcode.pipeline.active import select_next, typical_first
 from qualcode.pipeline.calibration import reliability
 from qualcode.pipeline.embed import Embedder, fine_tune_plan
@@ -85,7 +86,7 @@ def make_engine(codes: list[str], codebook: Codebook | None, embedder: Embedder,
         texts, owners, _ = gold_prototypes(codebook, codes)
         prototypes = embedder.encode(texts) if texts else None
         owners = np.asarray(owners, dtype=np.int64)
-    return CodeSuggester(prototypes, owners, **options)
+    return CodeSuggester(prototypes, owners, acknowledgements=embedder.encode(list(ACKNOWLEDGEMENTS)), **options)
 
 
 def decided(Y: np.ndarray, rows: np.ndarray) -> np.ndarray:

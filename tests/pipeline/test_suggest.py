@@ -204,3 +204,24 @@ def test_prior_shift_for_the_number_of_codes():
     assert CodebookMatcher(np.vstack([centres] * 22), np.arange(66)).fit([""] * 60, embeddings=X).shift_ < 0
     assert CodebookMatcher(np.vstack([centres] * 11)[:32], np.arange(32)).fit(
         [""] * 60, embeddings=X).shift_ == pytest.approx(0.0)
+
+
+def test_the_studys_calibration_touches_only_codes_the_codebook_describes():
+    """Without prototypes there is no blend to recalibrate (the Platt-scaled classifier
+    alone); with them, after 50 decisions the calibrator is fitted and either kept or
+    dropped by the out-of-fold F1 of the shown rule, never half-applied."""
+    X, labels, centres = blobs(n=120)
+    texts = [f"segment {i}" for i in range(120)]
+    Y = np.eye(3)[labels]
+    Y[100:] = np.nan
+    blind = CodeSuggester().fit(texts, Y, embeddings=X)
+    assert not blind.calibration_kept_
+    engine = CodeSuggester(centres, np.arange(3)).fit(texts, Y, embeddings=X)
+    assert engine.decided_.size == 100 and isinstance(engine.calibration_kept_, bool)
+    proba = engine.predict_proba(texts, embeddings=X)
+    assert proba.shape == (120, 3) and ((proba >= 0) & (proba <= 1)).all()
+    assert (proba[100:].argmax(axis=1) == labels[100:]).mean() > 0.9
+    off = clone(engine).set_params(calibration_rows=None).fit(texts, Y, embeddings=X)
+    assert not off.calibration_kept_
+    if not engine.calibration_kept_:
+        assert np.allclose(proba, off.predict_proba(texts, embeddings=X))
