@@ -169,6 +169,6 @@ def test_code_all_hits_codes_every_codeable_hit_in_one_audited_action(two):
     before = len(two.audit_log())
     assert two.code_all_hits("ring", "phones", "alice") == 3
     log = two.audit_log()
-    assert len(log) == before + 2 and log[0]["action"] == "code_all_hits"  # alice made, then one row
+    assert len(log) == before + 2 and log[0].action == "code_all_hits"  # alice made, then one row
     assert sorted((x.start, x.end) for x in two.span_codings()) == sorted(
         (h.start, h.end) for h in two.search_text("ring") if h.codeable)
