@@ -419,7 +419,9 @@ class CachedEmbedder:
 
 def fine_tunable(embedder: Embedder) -> str | None:
     """The sentence-transformers model behind ``embedder`` (to fine-tune), or None (e.g. ``hash``)."""
-    inner = getattr(embedder, "inner", embedder)
+    inner = embedder
+    while hasattr(inner, "inner"):  # cached, remembered (the app's): the model is the innermost
+        inner = inner.inner
     # The ONNX backend is the same weights: fine-tuning (torch) starts from its model folder.
     return str(inner.path) if isinstance(inner, SentenceTransformerEmbedder | OnnxEmbedder) else None
 
