@@ -32,17 +32,19 @@ STAGES = {"embedding": "Embedding segments", "learning": "Learning from the deci
 
 
 def start_recode(study: Any, embedder: Any, actor: str, *, fine_tune: str = "never",
-                 wait: bool = False) -> Job:
+                 fine_tune_cache: str | None = None, wait: bool = False) -> Job:
     """Start updating the suggestions of ``study`` as ``actor``; return the claimed job.
 
     Raises :class:`qualcode.store.jobs.JobRunning` if a job already runs. ``study`` may be a
     ``Study`` or the app's ``UserStudy`` (then the job learns from what ``actor`` may see,
-    as the button always did). ``wait``: run in this thread (the CLI and tests)."""
+    as the button always did). ``fine_tune`` (``never`` / ``auto`` / ``always``) and
+    ``fine_tune_cache`` as for ``code_study``; fine-tuning reports its steps as the ``tuning``
+    stage. ``wait``: run in this thread (tests)."""
     job = study.start_job(KIND, actor=actor)
     if wait:
-        run_recode(study, embedder, job, actor, fine_tune)
+        run_recode(study, embedder, job, actor, fine_tune, fine_tune_cache)
     else:
-        threading.Thread(target=run_recode, args=(study, embedder, job, actor, fine_tune),
+        threading.Thread(target=run_recode, args=(study, embedder, job, actor, fine_tune, fine_tune_cache),
                          name=f"qualcode-recode-{job.id}", daemon=True).start()
     return job
 
@@ -92,7 +94,8 @@ class _Reporter:
         self._stop.set()
 
 
-def run_recode(study: Any, embedder: Any, job: Job, actor: str, fine_tune: str = "never") -> None:
+def run_recode(study: Any, embedder: Any, job: Job, actor: str, fine_tune: str = "never",
+               fine_tune_cache: str | None = None) -> None:
     """The job's body: code the study, then end the job as done or failed, never silently."""
     from qualcode.workflow import code_study
 
@@ -100,7 +103,7 @@ def run_recode(study: Any, embedder: Any, job: Job, actor: str, fine_tune: str =
     t0 = time.perf_counter()
     try:
         report = code_study(study, embedder, reporter.progress, fine_tune=fine_tune, tuning_progress=reporter.tuning,
-                            stage=reporter.stage, write_chunk=WRITE_CHUNK)
+                            fine_tune_cache=fine_tune_cache, stage=reporter.stage, write_chunk=WRITE_CHUNK)
     except Exception as exc:  # noqa: BLE001 - every failure ends the job with a message
         reporter.close()
         if not isinstance(exc, QualcodeError):
@@ -109,13 +112,20 @@ def run_recode(study: Any, embedder: Any, job: Job, actor: str, fine_tune: str =
         message = f"{type(exc).__name__}: {detail}" if not isinstance(exc, QualcodeError) else detail
         where = "; no suggestion was changed" if reporter.phase != "saving" else \
             "; segments saved before the failure have new suggestions, the others keep their old ones"
-        study.finish_job(job.id, actor=actor, message=f"{message}{where}", failed=True)
+        _finish(study, job, actor, f"{message}{where}", failed=True)
         return
     reporter.close()
     tuned = ", fine-tuned model" + (" reused" if report.fine_tune_reused else "") if report.fine_tuned else ""
-    study.finish_job(job.id, actor=actor, message=(
-        f"{report.suggestions} suggestions on {report.segments} segments from {report.codes_learned} learned "
-        f"code(s), {report.embedded} newly embedded{tuned}, in {time.perf_counter() - t0:.0f} s"))
+    _finish(study, job, actor, f"{report.suggestions} suggestions on {report.segments} segments from "
+            f"{report.codes_learned} learned code(s), {report.embedded} newly embedded{tuned}, in "
+            f"{time.perf_counter() - t0:.0f} s")
+
+
+def _finish(study: Any, job: Job, actor: str, message: str, failed: bool = False) -> None:
+    try:
+        study.finish_job(job.id, actor=actor, message=message, failed=failed)
+    except QualcodeError as exc:  # e.g. taken over as stopped while it was silent: say so in the log
+        print(f"qualcode: job {job.id} could not be ended ({exc}); it had: {message}", file=sys.stderr)
 
 
 def describe(job: Job) -> str:

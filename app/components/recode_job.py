@@ -29,7 +29,10 @@ def update_suggestions_button(study, coder: str, column) -> None:  # noqa: ANN00
     if column.button("Update suggestions", key="recode",
                      help="Learn from every decision so far, in the background: keep coding meanwhile"):
         try:
-            start_recode(study, embedder(), coder, fine_tune="auto" if tune else "never")
+            from qualcode.settings import Settings
+
+            start_recode(study, embedder(), coder, fine_tune="auto" if tune else "never",
+                         fine_tune_cache=str(Settings.from_env().cache_dir / "fine-tuned"))
         except JobRunning as exc:
             st.info(f"Suggestions are already being updated — {md_escape(str(exc).split(': ', 1)[-1])}")
         except QualcodeError as exc:
