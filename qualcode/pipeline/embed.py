@@ -128,22 +128,22 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxEmbedder:
-    """A sentence-transformers model (mean pooling) exported to ONNX and quantised to int8.
+    """A sentence-transformers model (mean pooling) exported to ONNX and run by ONNX Runtime:
+    float32 (the default backend) or, with ``quantise``, int8 (``onnx-int8:NAME``).
 
-    Why: on a CPU the matrix products of the transformer are most of the time, and int8
-    weights make them cheaper. The exported graph first gets ONNX Runtime's BERT fusions
-    (attention, skip layer norm, GELU: fewer, larger operators), then int8 dynamic
-    quantisation of the MatMuls only (per channel; quantising the embedding lookups too,
-    the default of ``quantize_dynamic``, fell to cosine 0.94). Encoding embeds each distinct
-    text once, sorted by token count, each batch padded to its own longest text. Measured
-    here (shared 2-core machine at load 8-15, so noisy): 1.74x and 1.84x raw
-    ``SentenceTransformer.encode`` (1.66x without the fusions), short of the 2x we want;
-    embeddings at cosine 0.988 on average (0.965 at worst) to torch's. Held out
-    (``qualcode evaluate nhft_gold.csv --seed 42 --fine-tune never``): micro-F1 0.6529
-    against torch's 0.6523, macro-F1 0.480 against 0.486 (the rare codes lose a little):
-    0.006 is more than the 0.005 we accept, so torch stays the default and this backend is
-    asked for by name. The export needs torch once; encoding needs only ``onnxruntime``
-    and ``tokenizers``."""
+    Why: on a CPU, torch runs a BERT as many small operators; the exported graph gets ONNX
+    Runtime's BERT fusions (attention, skip layer norm, GELU: fewer, larger operators) and
+    one intra-op pool as wide as the usable cores. Encoding embeds each distinct text once,
+    sorted by token count, each batch padded to its own longest text. Measured here (shared
+    2-core machine, load 8-25, so noisy; ``bench/embed_throughput.py``): float32 about 2x raw
+    ``SentenceTransformer.encode``, vectors at cosine 1.0000 to torch's (mean and worst over
+    1,000 comments), so it keeps torch's model id and suggestions. int8 dynamic quantisation
+    of the MatMuls (per channel; quantising the embedding lookups too fell to cosine 0.94;
+    ``reduce_range`` was slower and no closer) is faster again but at cosine 0.989 (0.95 at
+    worst), and held out (``qualcode evaluate nhft_gold.csv --seed 42 --fine-tune never``)
+    macro-F1 0.480 against torch's 0.486: more than the 0.005 we accept, so it is asked for
+    by name. The export needs torch once; encoding needs only ``onnxruntime`` and
+    ``tokenizers``."""
 
     def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64,
                  quantise: bool = True) -> None:
