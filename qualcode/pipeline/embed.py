@@ -10,7 +10,7 @@
   default through :class:`OnnxEmbedder` in float32: the same weights exported to ONNX
   from the local files, ONNX Runtime's BERT fusions, built once and kept in the cache folder
   under a fingerprint of the model's files. Its vectors are torch's to float rounding, so
-  it keeps torch's model id (cached vectors stay valid) and about twice torch's speed.
+  it keeps torch's model id (cached vectors stay valid), and it is faster than torch.
   ``QUALCODE_BACKEND`` (``onnx`` / ``torch`` / ``onnx-int8``) or a prefix on the name
   (``torch:NAME``, ``onnx:NAME``, ``onnx-int8:NAME``) chooses another; ``onnx-int8`` adds
   int8 quantisation of the matrix products (faster, vectors at cosine ~0.99, own model id).
@@ -135,8 +135,8 @@ class OnnxEmbedder:
     Runtime's BERT fusions (attention, skip layer norm, GELU: fewer, larger operators) and
     one intra-op pool as wide as the usable cores. Encoding embeds each distinct text once,
     sorted by token count, each batch padded to its own longest text. Measured here (shared
-    2-core machine, load 8-25, so noisy; ``bench/embed_throughput.py``): float32 about 2x raw
-    ``SentenceTransformer.encode``, vectors at cosine 1.0000 to torch's (mean and worst over
+    2-core machine, load 8-25, so noisy; ``bench/embed_throughput.py``): float32 1.37x-2.0x raw
+    ``SentenceTransformer.encode`` (int8 1.75x-2.25x), vectors at cosine 1.0000 to torch's (mean and worst over
     1,000 comments), so it keeps torch's model id and suggestions. int8 dynamic quantisation
     of the MatMuls (per channel; quantising the embedding lookups too fell to cosine 0.94;
     ``reduce_range`` was slower and no closer) is faster again but at cosine 0.989 (0.95 at
