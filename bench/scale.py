@@ -81,9 +81,9 @@ def main() -> None:
         report = study.import_transcripts(transcripts, people, max_words=80)
         t_import = time.perf_counter() - t0
         embedder = make_embedder(args.model, cache_dir=Path(tmp) / "cache")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         first = code_study(study, embedder)
-        t_code = time.perf_counter() - t0
+        t_code, c_code = time.perf_counter() - t0, time.process_time() - c0
         t0 = time.perf_counter()
         code_study(study, make_embedder(args.model, cache_dir=Path(tmp) / "cache"))
         t_recode = time.perf_counter() - t0
@@ -96,11 +96,12 @@ def main() -> None:
         print(f"segments: {report.segments} in {len(transcripts)} transcripts; model {embedder.model_id}")
         print(f"import            : {t_import:8.1f} s")
         print(f"code (embed+suggest): {t_code:6.1f} s  ({first.segments / t_code:.0f} segments/s, "
-              f"{first.suggestions} suggestions)")
+              f"{first.suggestions} suggestions; {c_code:.1f} CPU s)")
         print(f"code again (cached): {t_recode:7.1f} s  (speed-up {t_code / t_recode:.1f}x)")
         print(f"next (20)         : {t_next:8.1f} s")
         print(f"report            : {t_report:8.1f} s")
         print(f"peak memory       : {peak_mb():8.0f} MB")
+        print(f"load average      : {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

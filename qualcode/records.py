@@ -429,3 +429,28 @@ class DiscoveryRun:
         if self.groups is None:
             del out["groups"]
         return out
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background job as every session sees it (``Study.latest_job``)."""
+
+    id: int
+    kind: str
+    state: str  # running / done / failed
+    started_by: str
+    started_at: str  # ISO, UTC
+    heartbeat_age: float  # seconds since the job last said it was alive
+    phase: str = ""
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    finished_at: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0

@@ -4,6 +4,7 @@
 |---|---|---|
 | QUALCODE_DATABASE_URL | database of a new study | SQLite file in the study folder |
 | QUALCODE_MODEL | embedding model name or path | the bundled all-MiniLM-L6-v2 |
+| QUALCODE_BACKEND | how the model runs: onnx, torch or onnx-int8 (read by ``pipeline/embed.py``) | onnx where it can run, else torch |
 | QUALCODE_CACHE_DIR | where embeddings are cached | ``~/.cache/qualcode`` |
 | QUALCODE_SEGMENT_WORDS | longest segment, in words | 80 |
 """

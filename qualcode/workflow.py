@@ -6,6 +6,7 @@ storage in :mod:`qualcode.store`; the CLI and the app both call these functions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,6 @@ import numpy as np
 
 from qualcode.pipeline import suggest
 from qualcode.pipeline.acknowledgements import PROTOTYPES as ACKNOWLEDGEMENTS
-from qualcode.pipeline.acknowledgements import is_dialogue
 from qualcode.pipeline.embed import Embedder, Progress, fine_tune_plan
 from qualcode.pipeline.prototypes import code_prototypes  # noqa: F401  (re-exported: callers import it here)
 from qualcode.pipeline.suggest import FLOOR, TOP_K, CodeSuggester
@@ -65,7 +65,8 @@ MIN_LABELLED = suggest.MIN_LABELLED  # decided segments before a classifier is t
 
 def code_study(study: Study, embedder: Embedder, progress: Progress | None = None,
                floor: float = FLOOR, top_k: int = TOP_K, prior_weight: float = 5.0, fine_tune: str = "auto",
-               tuning_progress: Progress | None = None, fine_tune_cache: str | None = None) -> CodingReport:
+               tuning_progress: Progress | None = None, fine_tune_cache: str | None = None, *,
+               stage: Callable[[str], None] | None = None, write_chunk: int | None = None) -> CodingReport:
     """Embed every codeable segment (cached), learn from all human decisions, and
     replace the stored machine suggestions (confidence ≥ ``floor``, best ``top_k``).
 
@@ -79,45 +80,84 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
 
     ``fine_tune`` (``auto`` / ``always`` / ``never``): also fine-tune the embedding model on
     the decided segments (auto: a sentence-transformers model and ≥ 200 decided segments;
-    minutes on a CPU, so the app's refresh button uses ``never``). With ``fine_tune_cache``
-    (a folder), the tuned model and its scores are kept there: coding again with the same
-    decisions (e.g. after importing more transcripts) reuses them.
+    minutes on a CPU). With ``fine_tune_cache`` (a folder), the tuned model and its scores
+    are kept there: coding again with the same decisions (e.g. after importing more
+    transcripts) reuses them.
+
+    ``stage(name)`` is told each step as it starts (``embedding``, ``learning``,
+    ``suggesting``, ``saving``), and ``progress(done, total)`` follows the embedding, the
+    fine-tuned model and the saving. ``write_chunk``: store the suggestions of that many
+    segments per transaction (the app's background job, so coders are never kept waiting
+    on the write lock for long); ``None``, the default, stores them all in one.
+
+    Speed (50,000 segments): segments are read as bare (id, text) columns, the stored
+    suggestions are picked with one ``nonzero`` over the matrix, and only the decided
+    segments named in a reason are read as records.
     """
+    say = stage or (lambda name: None)
     codebook = study.codebook()
     codes = codebook.ids()  # themes too: a segment may speak to a theme as a whole
-    segments = study.segments(codeable_only=True)
-    if not segments:
+    index = study.codeable_index()  # (id, transcript id, text) in transcript order, no record per segment
+    if not index:
         return CodingReport(0, 0, 0, 0)
+    ids = [x[0] for x in index]
+    texts = [x[2] for x in index]
+    say("embedding")
     misses_before = getattr(embedder, "misses", 0)
-    X = embedder.encode([s.text for s in segments], progress)
+    X = embedder.encode(texts, progress)
     embedded = getattr(embedder, "misses", 0) - misses_before
     proto_texts, owners, labels = code_prototypes(codebook, codes)
-    ids = [s.id for s in segments]
-    texts = [s.text for s in segments]
+    say("learning")
     tunable, minimum = fine_tune_plan(embedder, fine_tune)
     engine = CodeSuggester(embedder.encode(proto_texts), np.array(owners, dtype=np.int64),
                            prior_weight=prior_weight, min_labelled=MIN_LABELLED, floor=floor, top_k=top_k,
                            fine_tune=tunable, fine_tune_min=minimum, progress=tuning_progress,
                            fine_tune_cache=fine_tune_cache, acknowledgements=embedder.encode(list(ACKNOWLEDGEMENTS)),
-                           dialogue=is_dialogue(segments))
+                           dialogue=study.is_dialogue())
     engine.fit(texts, human_labels(study, ids, codes), embeddings=X)
+    say("suggesting")
     proba = engine.predict_proba(texts, embeddings=X, progress=progress)  # fine-tuned: every segment through it
+    rows, cols, suggestions = _stored_suggestions(study, engine, proba, X, ids, codes, labels)
+    say("saving")
+    model_id = embedder.model_id
+    if write_chunk is None:
+        n = study.replace_suggestions(suggestions, ids, model_id)
+    else:
+        n = 0
+        bounds = np.searchsorted(rows, np.arange(0, len(ids) + write_chunk, write_chunk))
+        for c, start in enumerate(range(0, len(ids), write_chunk)):
+            n += study.replace_suggestions(suggestions[bounds[c]:bounds[c + 1]], ids[start:start + write_chunk],
+                                           model_id)
+            if progress:
+                progress(min(start + write_chunk, len(ids)), len(ids))
+    return CodingReport(len(ids), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_,
+                        engine.fine_tune_reused_)
+
+
+def _stored_suggestions(study: Study, engine: CodeSuggester, proba: np.ndarray, X: np.ndarray, ids: list[int],
+                        codes: list[str], labels: list[str]) -> tuple[np.ndarray, np.ndarray, list[Suggestion]]:
+    """The suggestions the engine's ``stored`` rule keeps, segment by segment, each segment's
+    best first (ties in codebook order), with their reasons; and their (row, column) in ``proba``."""
     stored = engine.stored(proba)
     best_proto, nearest = engine.explain(X)
-    suggestions: list[Suggestion] = []
-    for i, seg in enumerate(segments):
-        for k in np.argsort(-proba[i], kind="stable"):
-            if not stored[i, k]:
-                continue
-            if nearest[i, k] >= 0 and nearest[i, k] != i:
-                ref = segments[nearest[i, k]]
-                reason = f"like coded segment {ref.id} ({ref.attribution()}): “{ref.text[:120]}”"
-            else:
-                reason = labels[best_proto[i, k]]
-            suggestions.append(Suggestion(seg.id, codes[k], float(round(proba[i, k], 4)), reason))
-    n = study.replace_suggestions(suggestions, ids, embedder.model_id)
-    return CodingReport(len(segments), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_,
-                        engine.fine_tune_reused_)
+    rows, cols = np.nonzero(stored)
+    order = np.lexsort((cols, -proba[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
+    refs = np.unique(nearest[rows, cols])
+    wanted = [ids[r] for r in refs if r >= 0]
+    records = {}
+    for i in range(0, len(wanted), 900):
+        records.update({seg.id: seg for seg in study.segments(ids=wanted[i:i + 900])})
+    suggestions = []
+    for i, k in zip(rows.tolist(), cols.tolist(), strict=True):
+        ref = nearest[i, k]
+        if ref >= 0 and ref != i and ids[ref] in records:
+            seg = records[ids[ref]]
+            reason = f"like coded segment {seg.id} ({seg.attribution()}): “{seg.text[:120]}”"
+        else:
+            reason = labels[best_proto[i, k]]
+        suggestions.append(Suggestion(ids[i], codes[k], float(round(proba[i, k], 4)), reason))
+    return rows, cols, suggestions
 
 
 @dataclass(frozen=True)

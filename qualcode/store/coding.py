@@ -142,7 +142,7 @@ class Coding(StudyCore):
                     kept.confidence = float(x.confidence)
             if fresh:
                 now = utcnow()
-                s.execute(insert(CodeApplicationRow), [
+                s.execute(insert(CodeApplicationRow.__table__), [  # Core executemany: no ORM bookkeeping per row
                     {"segment_id": x.segment_id, "code_id": x.code_id, "codebook_version": version,
                      "source": "machine", "coder_id": machine.id, "present": True,
                      "confidence": float(x.confidence), "reason": x.reason, "decided_by": model_id,

@@ -258,3 +258,26 @@ class DiscoveryRunRow(Base):
     params: Mapped[str] = mapped_column(Text, default="{}")  # JSON: scope, by, min_size, n_clusters …
     clusters: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of clusters
     extra: Mapped[str] = mapped_column(Text, default="{}")  # JSON: outliers, group table
+
+
+class JobRow(Base):
+    """A long step run in the background (the app's *Update suggestions*): who started it,
+    how far it got and how it ended, where every session and process can read it.
+
+    ``running`` holds the job's kind while it runs and NULL once it ended; being UNIQUE, the
+    database itself lets only one job of a kind run per study (two coders pressing at once,
+    on SQLite or PostgreSQL: the second insert fails)."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    running: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    state: Mapped[str] = mapped_column(String(20))  # running / done / failed
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    phase: Mapped[str] = mapped_column(String(40), default="")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")  # the outcome, or the error, in words

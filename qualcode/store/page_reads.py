@@ -152,5 +152,15 @@ class PageReads(StudyCore):
                      .order_by(TranscriptRow.name, SegmentRow.start))
             return [(i, t, text) for i, t, text in s.execute(query)]
 
+    def is_dialogue(self) -> bool:
+        """Whether some transcript has turns by two or more speakers (an interview, a
+        hearing), as against texts that stand alone (survey answers, comments): the
+        acknowledgement rule's prior depends on it (:mod:`qualcode.pipeline.acknowledgements`)."""
+        with self._read() as s:
+            query = (select(SegmentRow.transcript_id).where(SegmentRow.speaker.is_not(None))
+                     .group_by(SegmentRow.transcript_id)
+                     .having(func.count(func.distinct(SegmentRow.speaker)) >= 2).limit(1))
+            return s.execute(query).first() is not None
+
 
 __all__ = ["PageReads", "ReviewPool"]

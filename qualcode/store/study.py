@@ -37,6 +37,7 @@ from qualcode.store.coding import Coding
 from qualcode.store.core import _json
 from qualcode.store.discovery import Discovery
 from qualcode.store.double_coding import DoubleCoding
+from qualcode.store.jobs import Jobs
 from qualcode.store.locking import insert_ignore, lock_codebook
 from qualcode.store.matrix import FrameworkMatrix
 from qualcode.store.memos import Memos
@@ -86,7 +87,7 @@ class TranscriptInfo:
 
 
 class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Discovery, Spans, Memos, Search,
-            Undo, ParticipantEdits, PageReads):
+            Undo, ParticipantEdits, PageReads, Jobs):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one.
 
     Each part is a :class:`~qualcode.store.core.StudyCore` (transactions, audit, coders)."""

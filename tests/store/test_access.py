@@ -27,7 +27,7 @@ POLICY = {
         save_discovery search_page search_text segments segments_for_span segments_to_recode span_codings
         transcript_id transcripts undo_last unset update_memo visible_applications
         change_counter codeable_count decided_counts code_counts decided_segment_ids machine_confidences
-        codeable_index review_pool uncertainty_sums segment_texts""",
+        codeable_index is_dialogue review_pool uncertainty_sums segment_texts start_job job_progress finish_job latest_job""",
     # supervisors assign, compare, adjudicate, reopen, summarise the matrix and manage participants
     "supervisor": """assign coded_transcripts disagreements import_transcripts merge_cluster presence_tables
         reopen seen_transcripts set_final set_framework_summary update_participant""",
@@ -74,7 +74,8 @@ def calls(tid: int, segs: list[int], other: int, me: str) -> dict[str, tuple]:
         "is_done": ((tid, me), {}), "done_by_all": ((), {}), "created_at": ((), {}),
         "change_counter": ((), {}), "codeable_count": ((), {}), "decided_counts": ((me,), {}),
         "code_counts": ((me, "human"), {}), "decided_segment_ids": ((me,), {}), "machine_confidences": ((me,), {}),
-        "codeable_index": ((), {}), "review_pool": ((me,), {}), "uncertainty_sums": ((me, ["phones"]), {}), "segment_texts": ((segs[:1],), {}),
+        "codeable_index": ((), {}), "is_dialogue": ((), {}), "review_pool": ((me,), {}), "uncertainty_sums": ((me, ["phones"]), {}), "segment_texts": ((segs[:1],), {}),
+        "start_job": (("recode", me), {}), "latest_job": (("recode",), {}),
         "span_codings": ((), {"transcript_id": tid}), "segments_for_span": ((tid, 0, 5), {}),
         "coded_segments": ((["phones"],), {}), "retrieve": (("access",), {}),
         "search_text": (("ring",), {}), "search_page": (("ring",), {}), "framework_summaries": ((), {}), "discovery_runs": ((), {}),
@@ -137,7 +138,12 @@ def later_calls(study, tmp_path, other: int, me: str) -> dict[str, tuple]:  # no
     memos = [study.add_memo(owner, f"note {i} by {owner}", segment_id=seg) for i in (1, 2)]
     run = study.save_discovery([{"label": 0, "size": 1, "segments": [seg], "exemplars": [seg], "fit": [0.9],
                                  "keywords": ["ring"], "label_words": ["ring"]}], "hash")
+    jobs = [study.start_job("recode", owner)]
+    study.finish_job(jobs[0].id, owner, "done")
+    jobs.append(study.start_job("recode", owner))
     return {
+        "job_progress": ((jobs[1].id, "saving", 1, 2, me), {}),
+        "finish_job": ((jobs[1].id, me, "2 suggestions"), {}),
         "remove_span": ((span, me), {}),
         "update_memo": ((memos[0], "edited", me), {}),
         "delete_memo": ((memos[1], me), {}),

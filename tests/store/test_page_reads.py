@@ -112,3 +112,13 @@ def test_review_pool_and_uncertainty_sums_equal_the_records_with_the_blind_rule(
     picked = coded.machine_confidences("carol", segment_ids=[seen.id])
     assert picked and {sid for sid, _, _ in picked} == {seen.id}
     assert coded.segment_texts([segs[1].id, segs[0].id]) == [segs[1].text, segs[0].text]
+
+
+def test_is_dialogue_when_some_transcript_has_two_speakers(study, tmp_path):
+    from qualcode.io.transcripts import read_transcript
+
+    assert study.is_dialogue() is False  # nothing imported
+    study.import_transcripts([read_transcript(write(tmp_path / "c1.txt", "P01: A comment.\n\nP01: Another.\n"))])
+    assert study.is_dialogue() is False  # one voice per file: texts that stand alone
+    study.import_transcripts([read_transcript(write(tmp_path / "i1.txt", "Interviewer: Why?\n\nP02: Because.\n"))])
+    assert study.is_dialogue() is True
