@@ -49,3 +49,15 @@ segment_words = bounded_int(1, MAX_SEGMENT_WORDS)
 bootstrap = bounded_int(0, MAX_BOOTSTRAP)
 orders = bounded_int(1, MAX_ORDERS)
 listed = bounded_int(1, MAX_LISTED)
+
+
+def model_name_or_path(text: str) -> str:
+    """``--model``: a path (absolute, ``./``, ``../`` or ``~``) must exist, checked before the
+    heavy model libraries load (loading them first made a typo cost half a minute)."""
+    import os
+
+    looks_like_path = text.startswith(("/", "./", "../", "~", ".\\", "..\\")) or os.path.isabs(text)
+    if looks_like_path and not os.path.exists(os.path.expanduser(text)):
+        raise argparse.ArgumentTypeError(f"expected a model name or an existing model folder, got {_shown(text, 200)}"
+                                         " (no such file or folder)")
+    return text

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clusters", type=bounds.listed, default=None, metavar="N", help="how many (default: from size)")
     p.add_argument("--seed", type=bounds.seed, default=0, help="the same seed gives the same clusters (default 0)")
     p.add_argument("--redact", metavar="FILE", help="names never to use as labels, one per line")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--promote", type=bounds.record_id, metavar="N", help="make cluster N of the latest run a new code")
     p.add_argument("--name", metavar="NAME", help="with --promote: the new code's name")

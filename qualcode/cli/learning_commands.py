@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("study", metavar="STUDY")
     p.add_argument("--coder", required=True, metavar="NAME")
     p.add_argument("-n", type=bounds.listed, default=20, help="how many, at most 10,000 (default 20)")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_next)
 
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="active: rows the simulated coder labels between retrainings (default 10)")
     p.add_argument("--codebook", metavar="FILE", help="YAML codebook or code,definition CSV: used for codes "
                    "with no labelled example yet (and alone with --budget 0)")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None)
     p.add_argument("--fine-tune", choices=("auto", "always", "never"), default="auto",
                    help="also fine-tune the embedding model on the labelled rows (auto: with a "
                    "sentence-transformers model and at least 200 rows; a few minutes on a CPU)")

@@ -77,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Embed the study's segments (cached: unchanged text is never "
                        "embedded twice), learn from every human decision, and store machine suggestions.")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None,
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None,
                    help="sentence-transformers model name or local folder (default: the bundled "
                    "all-MiniLM-L6-v2; 'hash' for a model-free lexical embedder)")
     p.add_argument("--floor", type=_fraction, default=0.3, help="store suggestions with at least this confidence")
@@ -105,7 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="build, code and report the example study, then open the app")
     p.add_argument("dir", metavar="DIR", nargs="?", default="qualcode-demo")
     p.add_argument("--no-app", action="store_true", help="do not start the app")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None)
     p.add_argument("--port", type=bounds.port, default=8501)
     p.set_defaults(handler=cmd_demo)
 
