@@ -364,15 +364,16 @@ def cmd_segments(args: argparse.Namespace) -> int:
                     row[key] = redactor.text(value)
                 elif isinstance(value, dict):
                     row[key] = {k: redactor.text(v) if isinstance(v, str) else v for k, v in value.items()}
+        if fmt == "json":
+            data = (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        else:
+            data = segments_csv(rows, args.bom)
+        if args.out:
+            write_atomic(args.out, data)  # first: a file that could not be written is not audited
         if args.out or args.identifiable:
             study.record_export(owner_name(), "segments", str(Path(args.out).resolve()) if args.out else "stdout",
                                 identifiable=args.identifiable)
-    if fmt == "json":
-        data = (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-    else:
-        data = segments_csv(rows, args.bom)
     if args.out:
-        write_atomic(args.out, data)
         print(f"wrote {args.out}: {len(rows)} segments")
     else:
         sys.stdout.write(data.decode("utf-8"))
