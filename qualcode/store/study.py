@@ -315,11 +315,17 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                 report.participants = self._upsert_participants(s, participants, actor)
             people = [self._participant(r) for r in s.scalars(select(ParticipantRow))]
             batch_hashes: set[str] = set()
+            batch_names: dict[str, str] = {}  # transcript name → the file in this import that gave it
             for t in transcripts:
                 if t.content_hash in batch_hashes or s.scalar(
                         select(TranscriptRow.id).where(TranscriptRow.content_hash == t.content_hash)):
                     report.unchanged.append(t.name)
                     continue
+                if t.name in batch_names:
+                    raise StoreError(f"{t.source_path or t.name}: expected a transcript name of its own, got "
+                                     f"'{t.name}', the name of another file in this import "
+                                     f"({batch_names[t.name]}); rename one of the two")
+                batch_names[t.name] = str(t.source_path or t.name)
                 if s.scalar(select(TranscriptRow.id).where(TranscriptRow.name == t.name)):
                     raise StoreError(f"{t.source_path or t.name}: expected a new transcript name, got "
                                      f"'{t.name}' which the study already holds with other content "
