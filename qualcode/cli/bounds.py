@@ -33,8 +33,10 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
             value = int(text.strip())
         except ValueError:  # not a number, or more digits than int() accepts
             raise argparse.ArgumentTypeError(f"expected {expected}, got {_shown(text)}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {_shown(text)}")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {low:,}, got {_shown(text)}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at most {high:,}, got {_shown(text)}")
         return value
 
     parse.__name__ = "whole number"  # argparse names the type in its own messages
