@@ -70,7 +70,9 @@ def owner_name() -> str:
 
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:  # bytes, decoded here: a clear line for input that is not UTF-8
-        raw = sys.stdin.buffer.readline().rstrip(b"\r\n")
+        stream = getattr(sys.stdin, "buffer", None)  # None: a text stream (tests, an embedding program)
+        line = stream.readline() if stream is not None else sys.stdin.readline().encode("utf-8", "surrogateescape")
+        raw = line.rstrip(b"\r\n")
         try:
             password = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
