@@ -7,8 +7,28 @@ stderr and exits with code 2; any other exception is a bug in qualcode.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+GOT_LIMIT = 200  # characters of what was found that a message shows
+
+
+def safe_text(text: object, limit: int = GOT_LIMIT) -> str:
+    """``text`` fit for a one-line message: control, format and line/paragraph separator
+    characters (newlines, U+202E, U+2029 …) shown as escapes, and at most ``limit``
+    characters kept, then "…" (a wrongly decoded 12 KB header or a 5,000-digit number is
+    named, not echoed)."""
+    text = str(text)
+    cut = len(text) > limit
+    out = []
+    for ch in text[:limit] if cut else text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii") if ord(ch) > 0x7F or ch in "\n\r\t"
+                       else f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out) + ("…" if cut else "")
 
 
 class QualcodeError(Exception):
@@ -40,7 +60,7 @@ class InputError(QualcodeError):
             where += f": field '{self.field}'"
         msg = f"{where}: expected {self.expected}"
         if self.got:
-            msg += f", got {self.got}"
+            msg += f", got {safe_text(self.got)}"
         return msg
 
 
@@ -58,6 +78,11 @@ class ModelError(QualcodeError):
 
 class UsageError(QualcodeError):
     """A command was called with arguments that do not fit together."""
+
+
+class OutputError(QualcodeError):
+    """A file qualcode was asked to write cannot be written there (a folder, a device, no
+    such folder, no permission); the message names the path."""
 
 
 class StaleEditError(StoreError):

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from qualcode import __version__
-from qualcode.errors import QualcodeError
+from qualcode.errors import QualcodeError, safe_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except QualcodeError as exc:
-        print(f"qualcode {args.command}: error: {exc}", file=sys.stderr)
+        # one line whatever the message holds (a file's text, a driver's multi-line message)
+        print(f"qualcode {args.command}: error: {safe_text(exc, 2000)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qualcode: interrupted; nothing half-written was kept", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from qualcode.cli import bounds
 from qualcode.errors import UsageError
 
 
@@ -22,12 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--statistic", choices=STATISTICS, default="alpha",
                    help="with --table: percent, cohen, scott, fleiss, alpha or ac1 (default alpha)")
     p.add_argument("--level", choices=LEVELS, default="nominal", help="for alpha: nominal, ordinal or interval")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples for the CI")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--bootstrap", type=bounds.bootstrap, default=1000, metavar="N",
+                   help="bootstrap resamples for the CI (0 to 100,000; default 1000)")
+    p.add_argument("--seed", type=bounds.seed, default=42)
     p.add_argument("--coders", metavar="A,B", help="with STUDY: the coders to compare (default: all)")
     p.add_argument("--codes", metavar="ID,...", help="with STUDY: only these codes")
     p.add_argument("--threshold", type=float, default=0.667, help="flag codes with alpha below this")
-    p.add_argument("--codebook-version", type=int, metavar="N",
+    p.add_argument("--codebook-version", type=bounds.record_id, metavar="N",
                    help="with STUDY: only decisions made under this codebook version (default: all)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--out", metavar="FILE.xlsx", help="with STUDY: also write the tables to an Excel workbook")

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from qualcode.cli import bounds
 from qualcode.errors import UsageError
 
 
@@ -27,7 +28,7 @@ def _coders(text: str) -> list[str]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("decide", help="a coder applies (or rejects) a code on a segment")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("--segment", type=int, required=True, metavar="ID")
+    p.add_argument("--segment", type=bounds.record_id, required=True, metavar="ID")
     p.add_argument("--code", required=True, metavar="ID")
     p.add_argument("--coder", required=True, metavar="NAME")
     p.add_argument("--reject", action="store_true", help="record that the code does not apply")
@@ -46,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--coders", type=_coders, required=True, metavar="A,B")
     p.add_argument("--fraction", type=float, required=True, help="share of transcripts, e.g. 0.2")
     p.add_argument("--stratify", choices=("group", "site", "role"), help="draw the fraction within each value")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=bounds.seed, default=42)
     p.add_argument("--include-seen", action="store_true", help="also draw transcripts a coder already coded "
                    "with the machine's suggestions in view (recorded in the audit log)")
     p.set_defaults(handler=cmd_assign)
@@ -67,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("adjudicate", help="record the final code on a segment, with a rationale")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("--segment", type=int, required=True, metavar="ID")
+    p.add_argument("--segment", type=bounds.record_id, required=True, metavar="ID")
     p.add_argument("--code", required=True, metavar="ID")
     p.add_argument("--present", type=_yes_no, required=True, metavar="yes|no")
     p.add_argument("--by", required=True, metavar="NAME", help="the adjudicator")

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qualcode.cli import bounds
 from qualcode.cli.study_commands import _positive_int, _progress_bar, make_study_embedder
 from qualcode.errors import InputError, UsageError
 
@@ -32,15 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", metavar="ATTR", help="participant attribute to compare (group, role, site, …)")
     p.add_argument("--min-size", type=_positive_int, default=None, metavar="N",
                    help="smallest cluster kept (default: 3, or 1 %% of the segments)")
-    p.add_argument("--clusters", type=_positive_int, default=None, metavar="N", help="how many (default: from size)")
-    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clusters (default 0)")
+    p.add_argument("--clusters", type=bounds.listed, default=None, metavar="N", help="how many (default: from size)")
+    p.add_argument("--seed", type=bounds.seed, default=0, help="the same seed gives the same clusters (default 0)")
     p.add_argument("--redact", metavar="FILE", help="names never to use as labels, one per line")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--promote", type=int, metavar="N", help="make cluster N of the latest run a new code")
+    p.add_argument("--promote", type=bounds.record_id, metavar="N", help="make cluster N of the latest run a new code")
     p.add_argument("--name", metavar="NAME", help="with --promote: the new code's name")
     p.add_argument("--parent", metavar="CODE", help="with --promote: put the new code under CODE")
-    p.add_argument("--merge", type=int, metavar="N", help="suggest code --into for cluster N's segments")
+    p.add_argument("--merge", type=bounds.record_id, metavar="N", help="suggest code --into for cluster N's segments")
     p.add_argument("--into", metavar="CODE", help="with --merge: the code")
     p.add_argument("--run", type=_positive_int, metavar="ID", help="with --promote/--merge: an earlier run")
     p.add_argument("--coder", metavar="NAME", help="who promotes or merges (required for those)")

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from qualcode.cli import bounds
 from qualcode.cli.study_commands import (
     _fraction,
     _positive_int,
@@ -26,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "STUDY' after coding to refresh the suggestions.")
     p.add_argument("study", metavar="STUDY")
     p.add_argument("--coder", required=True, metavar="NAME")
-    p.add_argument("-n", type=_positive_int, default=20, help="how many (default 20)")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("-n", type=bounds.listed, default=20, help="how many, at most 10,000 (default 20)")
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_next)
 
@@ -50,19 +51,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(default text)")
     p.add_argument("--predictions", metavar="OUT.csv", help="write each test row's id, its coders' codes and "
                    "the codes shown with their confidences")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=bounds.seed, default=42)
     p.add_argument("--strategy", choices=("full", "random", "active"), default="full")
-    p.add_argument("--budget", type=int, default=200, metavar="N",
+    p.add_argument("--budget", type=bounds.bounded_int(0, bounds.MAX_ID), default=200, metavar="N",
                    help="rows a simulated coder labels (random/active); 0 with --codebook: cold start")
     p.add_argument("--round-size", type=_positive_int, default=10, metavar="N",
                    help="active: rows the simulated coder labels between retrainings (default 10)")
     p.add_argument("--codebook", metavar="FILE", help="YAML codebook or code,definition CSV: used for codes "
                    "with no labelled example yet (and alone with --budget 0)")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None)
     p.add_argument("--fine-tune", choices=("auto", "always", "never"), default="auto",
                    help="also fine-tune the embedding model on the labelled rows (auto: with a "
                    "sentence-transformers model and at least 200 rows; a few minutes on a CPU)")
-    p.add_argument("--repeats", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--repeats", type=bounds.bounded_int(1, 1000), default=1, metavar="N",
                    help="evaluate on N splits (seeds SEED, SEED+1 …) and report the mean and spread: one "
                    "split of a few hundred rows is a small sample (default 1)")
     p.add_argument("--json", action="store_true")

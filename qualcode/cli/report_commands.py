@@ -7,7 +7,8 @@ import getpass
 import json
 from pathlib import Path
 
-from qualcode.cli.study_commands import _fraction, _open, _positive_int
+from qualcode.cli import bounds
+from qualcode.cli.study_commands import _fraction, _open
 from qualcode.errors import UsageError
 
 # The app's display threshold for suggestions; engine defines
@@ -57,13 +58,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "appear; per attribute group with --by; over random orders with --orders.")
     p.add_argument("study", metavar="STUDY")
     p.add_argument("--by", metavar="ATTR", help="one participant attribute: a curve per group")
-    p.add_argument("--orders", type=_positive_int, default=0, metavar="N",
-                   help="also N random interview orders: mean curve, band (lowest–highest) and median point")
+    p.add_argument("--orders", type=bounds.orders, default=0, metavar="N",
+                   help="also N random interview orders (at most 10,000): mean curve, band (lowest–highest) "
+                   "and median point")
     p.add_argument("--threshold", type=_share, default=0.05, metavar="SHARE", help="share of new codes (0.05)")
     p.add_argument("--source", choices=SOURCE_CHOICES, default="best", help="coding counted (as in report)")
     p.add_argument("--confidence", type=_fraction, default=SHOW_THRESHOLD,
                    help=f"lowest machine confidence counted (default {SHOW_THRESHOLD})")
-    p.add_argument("--seed", type=int, default=0, help="random orders' seed (default 0)")
+    p.add_argument("--seed", type=bounds.seed, default=0, help="random orders' seed (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=cmd_saturation)
 

@@ -9,18 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from qualcode.cli import bounds
 from qualcode.errors import InputError, UsageError
 from qualcode.exports import segment_rows  # noqa: F401  (the app imports it from here)
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
+_positive_int = bounds.positive_int  # other command modules import it from here
 
 
 def _fraction(text: str) -> float:
@@ -53,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("study", metavar="STUDY")
     p.add_argument("files", metavar="FILE", nargs="*", help="transcript files or folders")
     p.add_argument("--participants", metavar="CSV", help="participants sheet (see data_templates/participants.csv)")
-    p.add_argument("--max-words", type=_positive_int, default=None,
-                   help="longest segment in words (default 80, or QUALCODE_SEGMENT_WORDS)")
+    p.add_argument("--max-words", type=bounds.segment_words, default=None,
+                   help="longest segment in words, at most 100,000 (default 80, or QUALCODE_SEGMENT_WORDS)")
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("codebook", help="show, load or change the study's codebook (each change is a new version)",
@@ -64,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "coding done under them are kept.")
     p.add_argument("study", metavar="STUDY")
     p.add_argument("file", metavar="FILE", nargs="?")
-    p.add_argument("--version", type=int, metavar="N", help="print this version instead of the current one")
+    p.add_argument("--version", type=bounds.record_id, metavar="N", help="print this version instead of the current one")
     p.add_argument("--versions", action="store_true", help="list the codebook versions")
     change = p.add_mutually_exclusive_group()
     change.add_argument("--rename", nargs=2, metavar=("ID", "NAME"), help="give a code a new name")
@@ -84,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Embed the study's segments (cached: unchanged text is never "
                        "embedded twice), learn from every human decision, and store machine suggestions.")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None,
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None,
                    help="sentence-transformers model name or local folder (default: the bundled "
                    "all-MiniLM-L6-v2; 'hash' for a model-free lexical embedder)")
     p.add_argument("--floor", type=_fraction, default=0.3, help="store suggestions with at least this confidence")
@@ -112,13 +105,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="build, code and report the example study, then open the app")
     p.add_argument("dir", metavar="DIR", nargs="?", default="qualcode-demo")
     p.add_argument("--no-app", action="store_true", help="do not start the app")
-    p.add_argument("--model", metavar="NAME_OR_PATH", default=None)
-    p.add_argument("--port", type=_positive_int, default=8501)
+    p.add_argument("--model", type=bounds.model_name_or_path, metavar="NAME_OR_PATH", default=None)
+    p.add_argument("--port", type=bounds.port, default=8501)
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("app", help="open the coding app in your browser (local only)")
     p.add_argument("study", metavar="STUDY")
-    p.add_argument("--port", type=_positive_int, default=8501)
+    p.add_argument("--port", type=bounds.port, default=8501)
     p.add_argument("--host", metavar="ADDRESS", default="localhost",
                    help="serve a team on this address (needs accounts: 'qualcode user add'); default: this computer only")
     p.set_defaults(handler=cmd_app)
@@ -371,15 +364,16 @@ def cmd_segments(args: argparse.Namespace) -> int:
                     row[key] = redactor.text(value)
                 elif isinstance(value, dict):
                     row[key] = {k: redactor.text(v) if isinstance(v, str) else v for k, v in value.items()}
+        if fmt == "json":
+            data = (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        else:
+            data = segments_csv(rows, args.bom)
+        if args.out:
+            write_atomic(args.out, data)  # first: a file that could not be written is not audited
         if args.out or args.identifiable:
             study.record_export(owner_name(), "segments", str(Path(args.out).resolve()) if args.out else "stdout",
                                 identifiable=args.identifiable)
-    if fmt == "json":
-        data = (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-    else:
-        data = segments_csv(rows, args.bom)
     if args.out:
-        write_atomic(args.out, data)
         print(f"wrote {args.out}: {len(rows)} segments")
     else:
         sys.stdout.write(data.decode("utf-8"))

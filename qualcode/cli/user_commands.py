@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import unicodedata
 
 from qualcode.errors import UsageError
 
@@ -68,14 +69,24 @@ def owner_name() -> str:
 
 
 def _password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+    if args.password_stdin:  # bytes, decoded here: a clear line for input that is not UTF-8
+        stream = getattr(sys.stdin, "buffer", None)  # None: a text stream (tests, an embedding program)
+        line = stream.readline() if stream is not None else sys.stdin.readline().encode("utf-8", "surrogateescape")
+        raw = line.rstrip(b"\r\n")
+        try:
+            password = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"--password-stdin: expected a UTF-8 password on the first line, got byte "
+                             f"0x{raw[exc.start]:02x} at position {exc.start}") from None
     else:
         password = getpass.getpass(f"password for {args.name}: ")
         if getpass.getpass("again: ") != password:
             raise UsageError("password: expected the same password twice, got two different ones")
     if not password:
         raise UsageError("password: expected a password, got an empty one")
+    bad = next((ch for ch in password if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise UsageError(f"password: expected printable characters, got the control character U+{ord(bad):04X}")
     return password
 
 

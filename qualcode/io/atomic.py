@@ -9,8 +9,11 @@ interview text for qualcode's own use (the study database, the caches) is privat
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from qualcode.errors import OutputError
 
 
 def current_umask() -> int:
@@ -33,7 +36,11 @@ def write_atomic(path: str | Path, data: str | bytes, private: bool = False) -> 
     The file gets the mode the umask gives new files (0644 under umask 022), or 0600
     with ``private``."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    _check_target(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise _output_error(path, exc) from None
     try:
         os.fchmod(fd, 0o600 if private else 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
@@ -41,9 +48,30 @@ def write_atomic(path: str | Path, data: str | bytes, private: bool = False) -> 
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _output_error(path, exc) from None
         raise
+
+
+def _check_target(path: Path) -> None:
+    """Refuse a target that is not a regular file (a folder, /dev/full, a FIFO, a symlink to
+    one): renaming over it would replace the device node or fail half-way."""
+    try:
+        mode = path.stat().st_mode  # follows a symlink: what it points to counts
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _output_error(path, exc) from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        raise OutputError(f"{path}: expected a file to write (new or a regular file), got {kind}")
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(f"{path}: expected a file that can be written, got {reason.lower()}")
 
 
 def private_dir(path: str | Path) -> Path:

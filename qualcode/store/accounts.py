@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,6 +56,9 @@ def check_person_name(name: str) -> str:
                          "(machine and final are qualcode's own coders)")
     if len(name) > 100:
         raise StoreError(f"name: expected at most 100 characters, got {len(name)}")
+    bad = next((ch for ch in name if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:  # invisible in every list and audit line that shows the name
+        raise StoreError(f"name: expected printable characters, got the control character U+{ord(bad):04X}")
     return name
 
 

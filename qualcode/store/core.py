@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qualcode.errors import StoreError
@@ -73,8 +74,13 @@ class StudyCore:
         On SQLite it starts with ``BEGIN IMMEDIATE`` (the engine's begin hook), so a
         read-modify-write holds the write lock from its first read; on PostgreSQL the
         writers lock the rows they change (:mod:`qualcode.store.locking`)."""
-        with self._sessions.begin() as session:
-            yield session
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except OperationalError as exc:  # SQLite's busy timeout ran out: one clear line
+            if engines.is_locked(exc):
+                raise engines.busy_error(self.engine) from None
+            raise
 
     @contextmanager
     def _read(self) -> Iterator[Session]:

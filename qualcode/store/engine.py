@@ -15,12 +15,12 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
 from qualcode.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for another one's write lock
+BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for another one's write lock, then StudyBusy
 READ_ONLY = "qualcode_read_only"  # execution option of the engine read-only transactions use
 
 
@@ -96,36 +96,111 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def one_line(text: object, limit: int = 300) -> str:
+    """A driver's message (psycopg's run over several lines) as one short line."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+def _where(engine: Engine) -> str:
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        return str(engine.url.database)
+    return engine.url.render_as_string(hide_password=True)
+
+
+def busy_error(engine: Engine) -> StoreError:
+    return StoreError(f"{_where(engine)} is busy: another qualcode process is writing it (waited "
+                      f"{BUSY_TIMEOUT} s); try again")
+
+
+def is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(getattr(exc, "orig", exc))
+
+
+def database_error(engine: Engine, exc: DatabaseError) -> StoreError:
+    """One clear line for a database that cannot be used: busy, unreachable or damaged."""
+    if is_locked(exc):
+        return busy_error(engine)
+    reason = one_line(getattr(exc, "orig", exc))
+    if isinstance(exc, OperationalError) and engine.url.get_backend_name() != "sqlite":
+        return StoreError(f"database {_where(engine)}: expected a reachable database, got {reason}")
+    return StoreError(f"{_where(engine)}: expected a qualcode study database, got a damaged or "
+                      f"non-SQLite file ({reason})")
+
+
+def check_known_revision(engine: Engine, current: str | None) -> None:
+    """A study made by a newer qualcode names a schema this one does not know: refuse it
+    before anything (a backup copy included) is written."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if current is None:
+        return
+    try:
+        known = ScriptDirectory.from_config(_alembic_config(None)).get_revision(current) is not None
+    except (CommandError, KeyError, ValueError):
+        known = False
+    if not known:
+        raise StoreError(f"{_where(engine)}: expected a study of schema {head_revision()} or older, got one "
+                         f"made by a newer qualcode (schema {one_line(current, 60)}); upgrade qualcode")
+
+
+def check_schema(engine: Engine) -> None:
+    """Every table and column the models use must be in the database: a study edited by hand
+    or half-restored fails here with the missing column named, not later mid-command."""
+    from qualcode.store.models import Base
+
+    inspector = inspect(engine)
+    tables = set(inspector.get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in tables:
+            missing = table.name
+        else:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            absent = [c.name for c in table.columns if c.name not in have]
+            if not absent:
+                continue
+            missing = f"{table.name}.{absent[0]}"
+        raise StoreError(f"{_where(engine)}: the database does not match schema {head_revision()} "
+                         f"({missing} missing)")
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema, backing up an existing SQLite file first."""
+    """Bring the database to the newest schema, backing up an existing SQLite file first,
+    then check that its tables hold every column the models use."""
+    try:
+        _upgrade(engine)
+        check_schema(engine)
+    except DatabaseError as exc:
+        raise database_error(engine, exc) from None
+
+
+def _upgrade(engine: Engine) -> None:
     from alembic import command
 
-    try:
-        current = current_revision(engine)
-        head = head_revision()
-        if current == head:
-            return
-        db_path = engine.url.database
-        if engine.url.get_backend_name() == "sqlite" and current is not None and db_path:
-            shutil.copy2(db_path, f"{db_path}.bak-{current}")
-        if current is None and inspect(engine).get_table_names():
-            tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
-            if tables:
-                raise StoreError(f"database {engine.url!r}: expected an empty database or a "
-                                 f"qualcode study, got other tables ({', '.join(tables[:5])})")
-        sqlite = engine.url.get_backend_name() == "sqlite"
-        with engine.connect() as conn:
-            if sqlite:  # batch migrations re-create tables: foreign keys off meanwhile (outside a transaction)
-                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
-            try:
-                with conn.begin():
-                    command.upgrade(_alembic_config(conn), "head")
-                    if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
-                        raise StoreError(f"database {db_path}: expected consistent references after the "
-                                         "migration, got dangling ones (nothing was changed)")
-            finally:
-                if sqlite:
-                    conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
-    except OperationalError as exc:
-        raise StoreError(f"database {engine.url.render_as_string(hide_password=True)}: "
-                         f"expected a reachable database, got {str(exc.orig).strip()}") from None
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    check_known_revision(engine, current)
+    db_path = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and current is not None and db_path:
+        shutil.copy2(db_path, f"{db_path}.bak-{current}")
+    if current is None and inspect(engine).get_table_names():
+        tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+        if tables:
+            raise StoreError(f"database {engine.url!r}: expected an empty database or a "
+                             f"qualcode study, got other tables ({', '.join(tables[:5])})")
+    sqlite = engine.url.get_backend_name() == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # batch migrations re-create tables: foreign keys off meanwhile (outside a transaction)
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                command.upgrade(_alembic_config(conn), "head")
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise StoreError(f"database {db_path}: expected consistent references after the "
+                                     "migration, got dangling ones (nothing was changed)")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")

@@ -66,6 +66,18 @@ SYSTEM_CODERS = {"machine": "system", "final": "system"}
 SOURCES = ("human", "machine", "final")
 
 
+def _config_url(path: Path, config: object) -> str | None:
+    """The database URL in study.json (None: the SQLite file beside it), its shape checked."""
+    if not isinstance(config, dict):
+        raise StoreError(f"{path}: expected a JSON object written by 'qualcode init', "
+                         f"got a JSON {type(config).__name__}")
+    url = config.get("database_url")
+    if url is not None and not isinstance(url, str):
+        raise StoreError(f"{path}: field 'database_url': expected a database URL (text) or null, "
+                         f"got a JSON {type(url).__name__}")
+    return url or None
+
+
 @dataclass
 class ImportReport:
     imported: list[str] = field(default_factory=list)
@@ -159,7 +171,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
         folder = Path(folder)
         if not folder.is_dir():
             raise StoreError(f"{folder}: expected a study folder made by 'qualcode init', "
-                             "got no such folder")
+                             f"got {'a file' if folder.exists() else 'no such folder'}")
         config_path = folder / CONFIG_NAME
         if not config_path.exists():
             raise StoreError(f"{folder}: expected a study folder made by 'qualcode init', "
@@ -168,7 +180,13 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
             config = json.loads(config_path.read_text(encoding="utf-8"))
         except (ValueError, OSError) as exc:
             raise StoreError(f"{config_path}: expected the JSON written by 'qualcode init', got {exc}") from None
-        url = config.get("database_url") or f"sqlite:///{(folder / DB_NAME).resolve()}"
+        url = _config_url(config_path, config)
+        if url is None:  # the SQLite file beside study.json: opening must never create it
+            db = folder / DB_NAME
+            if not db.is_file():
+                raise StoreError(f"{folder}: expected a study database {DB_NAME}, got "
+                                 f"{'a folder' if db.exists() else 'none'} (was it moved or deleted?)")
+            url = f"sqlite:///{db.resolve()}"
         return cls(folder, url)
 
     def created_at(self) -> str:
@@ -298,11 +316,17 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                 report.participants = self._upsert_participants(s, participants, actor)
             people = [self._participant(r) for r in s.scalars(select(ParticipantRow))]
             batch_hashes: set[str] = set()
+            batch_names: dict[str, str] = {}  # transcript name → the file in this import that gave it
             for t in transcripts:
                 if t.content_hash in batch_hashes or s.scalar(
                         select(TranscriptRow.id).where(TranscriptRow.content_hash == t.content_hash)):
                     report.unchanged.append(t.name)
                     continue
+                if t.name in batch_names:
+                    raise StoreError(f"{t.source_path or t.name}: expected a transcript name of its own, got "
+                                     f"'{t.name}', the name of another file in this import "
+                                     f"({batch_names[t.name]}); rename one of the two")
+                batch_names[t.name] = str(t.source_path or t.name)
                 if s.scalar(select(TranscriptRow.id).where(TranscriptRow.name == t.name)):
                     raise StoreError(f"{t.source_path or t.name}: expected a new transcript name, got "
                                      f"'{t.name}' which the study already holds with other content "

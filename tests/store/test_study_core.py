@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import qualcode.store as store_pkg
+from qualcode.errors import StoreError
 from qualcode.io.transcripts import parse_speaker_text
 from qualcode.records import Participant, Transcript
 from qualcode.store import Study
@@ -84,7 +85,7 @@ def test_sqlite_reads_do_not_wait_for_a_writer_but_writes_do(tmp_path: Path, tin
         assert study.codebook().ids() == tiny_codebook.ids()
         assert len(study.segments()) == 1
         assert time.perf_counter() - t0 < 0.3  # none of them waited for the lock
-        with pytest.raises(Exception, match="locked"):
+        with pytest.raises(StoreError, match="is busy: another qualcode process is writing it"):
             study.ensure_coder("ada")  # a write still waits for (and here misses) the lock
     finally:
         other.execute("ROLLBACK")
