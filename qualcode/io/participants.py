@@ -30,6 +30,11 @@ def read_participants(path: str | Path) -> list[Participant]:
     if missing:
         raise InputError(path, "columns " + ", ".join(REQUIRED_COLUMNS) + " (and optionally speaker)",
                          "no column " + ", ".join(repr(m) for m in missing), line=1)
+    twice = sorted({c for c in columns if c and columns.count(c) > 1})
+    if twice:
+        raise InputError(path, "each column named once", ", ".join(repr(c) for c in twice[:5]) + " more than once",
+                         line=1)
+    unnamed = [i for i, c in enumerate(columns) if not c]
     seen: dict[str, int] = {}
     out: list[Participant] = []
     for line_no, row in rows[1:]:
@@ -37,6 +42,10 @@ def read_participants(path: str | Path) -> list[Participant]:
             continue
         if len(row) > len(columns):
             raise InputError(path, f"{len(columns)} cells as in the header", f"{len(row)}", line=line_no)
+        filled = next((i for i in unnamed if i < len(row) and row[i].strip()), None)
+        if filled is not None:  # an attribute without a name would be lost: say so
+            raise InputError(path, f"a name in the header for column {filled + 1}, which holds data",
+                             "an empty header cell", line=line_no)
         values = {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(columns)}
         pid = values["participant_id"]
         if not pid:

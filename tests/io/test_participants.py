@@ -32,6 +32,9 @@ def test_speaker_column_and_matching(tmp_path):
     ("participant_id,group,role\nP1,a,b\n", "no column 'site'"),
     ("participant_id,group,role,site\nP1,a,b,c\nP1,a,b,c\n", "'P1' again"),
     ("participant_id,group,role,site\n,a,b,c\n", "participant_id"),
+    ("participant_id,group,role,site,age,Age\nP1,a,b,c,40,41\n", "p.csv:1: expected each column named once, got 'age' more"),
+    ("participant_id,group,role,site,\nP1,a,b,c,\nP2,a,b,c,40s\n",
+     "p.csv:3: expected a name in the header for column 5, which holds data, got an empty header cell"),
 ])
 def test_bad_sheets(tmp_path, text, words):
     path = write(tmp_path / "p.csv", text)
