@@ -66,11 +66,18 @@ SYSTEM_CODERS = {"machine": "system", "final": "system"}
 SOURCES = ("human", "machine", "final")
 
 
+FORMAT_VERSION = 1  # of study.json
+
+
 def _config_url(path: Path, config: object) -> str | None:
     """The database URL in study.json (None: the SQLite file beside it), its shape checked."""
     if not isinstance(config, dict):
         raise StoreError(f"{path}: expected a JSON object written by 'qualcode init', "
                          f"got a JSON {type(config).__name__}")
+    version = config.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        raise StoreError(f"{path}: field 'format_version': expected {FORMAT_VERSION} (or older) as written by "
+                         f"'qualcode init', got {str(version)[:40]!r} (a newer qualcode made it? upgrade qualcode)")
     url = config.get("database_url")
     if url is not None and not isinstance(url, str):
         raise StoreError(f"{path}: field 'database_url': expected a database URL (text) or null, "
@@ -138,7 +145,7 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                     study._write_codebook(s, codebook, actor, "initial codebook")
                 study._audit(s, actor, "init", "study", folder.name, None, {"database": "sqlite"
                              if url.startswith("sqlite") else "url"})
-            config = {"format": "qualcode-study", "format_version": 1,
+            config = {"format": "qualcode-study", "format_version": FORMAT_VERSION,
                       "database_url": db_url}  # None: the SQLite file beside this one
             write_atomic(folder / CONFIG_NAME, json.dumps(config, indent=2) + "\n", private=True)
             return study
