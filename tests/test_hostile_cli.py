@@ -75,6 +75,8 @@ def test_damaged_database_is_one_line(st, capsys):
 @pytest.mark.parametrize(("config", "expected"), [
     ("[1, 2]", "study.json: expected a JSON object written by 'qualcode init', got a JSON list"),
     ('{"database_url": 5}', "study.json: field 'database_url': expected a database URL (text) or null, got a JSON int"),
+    ('{"database_url": "sqlite:////nonexistent/gone.sqlite"}',
+     "study.json: field 'database_url': expected an existing study database, got 'sqlite:////nonexistent/gone.sqlite'"),
     ('{"format_version": 99}', "study.json: field 'format_version': expected 1 (or older) as written by 'qualcode init', "
                                "got '99'"),
 ])

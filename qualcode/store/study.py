@@ -194,6 +194,9 @@ class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Disc
                 raise StoreError(f"{folder}: expected a study database {DB_NAME}, got "
                                  f"{'a folder' if db.exists() else 'none'} (was it moved or deleted?)")
             url = f"sqlite:///{db.resolve()}"
+        elif url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            raise StoreError(f"{config_path}: field 'database_url': expected an existing study database, got "
+                             f"{url[:200]!r}, which does not exist (was it moved or deleted?)")
         return cls(folder, url)
 
     def created_at(self) -> str:
