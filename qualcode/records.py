@@ -169,7 +169,9 @@ class CodeApplication:
     """A decision on whether a code applies to a segment.
 
     ``source`` is ``human`` (a coder's decision), ``machine`` (a suggestion) or
-    ``final`` (adjudicated). ``present`` is False for an explicit rejection.
+    ``final`` (adjudicated). ``present`` is False for an explicit rejection. ``shown``
+    (machine only): whether the engine decided a coder is shown it; None for suggestions
+    stored before it decided (the app then uses the fixed rule).
     """
 
     segment_id: int
@@ -181,16 +183,19 @@ class CodeApplication:
     reason: str = ""
     codebook_version: int = 1
     created_at: str = ""
+    shown: bool | None = None
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A machine suggestion: code, confidence in [0, 1], and why."""
+    """A machine suggestion: code, confidence in [0, 1], why, and whether the engine shows
+    it (:meth:`qualcode.pipeline.suggest.CodeSuggester.shown`; None: not decided)."""
 
     segment_id: int
     code_id: str
     confidence: float
     reason: str = ""
+    shown: bool | None = None
 
 
 @dataclass(frozen=True)

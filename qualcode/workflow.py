@@ -75,8 +75,9 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
     blended with a classifier trained on the decided segments (final decisions first),
     weighted ``positives / (positives + prior_weight)`` per code, so that a code with few
     coded examples still leans on its definition and examples. What is stored is the
-    engine's :meth:`~qualcode.pipeline.suggest.CodeSuggester.stored` rule; the app shows
-    those at :data:`qualcode.pipeline.suggest.SHOW_THRESHOLD` or above.
+    engine's :meth:`~qualcode.pipeline.suggest.CodeSuggester.stored` rule, each with the
+    engine's :meth:`~qualcode.pipeline.suggest.CodeSuggester.shown` decision (its display
+    rule learnt from the decisions), which the app follows.
 
     ``fine_tune`` (``auto`` / ``always`` / ``never``): also fine-tune the embedding model on
     the decided segments (auto: a sentence-transformers model and ≥ 200 decided segments;
@@ -137,8 +138,11 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
 def _stored_suggestions(study: Study, engine: CodeSuggester, proba: np.ndarray, X: np.ndarray, ids: list[int],
                         codes: list[str], labels: list[str]) -> tuple[np.ndarray, np.ndarray, list[Suggestion]]:
     """The suggestions the engine's ``stored`` rule keeps, segment by segment, each segment's
-    best first (ties in codebook order), with their reasons; and their (row, column) in ``proba``."""
+    best first (ties in codebook order), with their reasons and the engine's ``shown``
+    decision (stored with them, so the app shows exactly what was measured); and their
+    (row, column) in ``proba``."""
     stored = engine.stored(proba)
+    shown = engine.shown(proba)
     best_proto, nearest = engine.explain(X)
     rows, cols = np.nonzero(stored)
     order = np.lexsort((cols, -proba[rows, cols], rows))
@@ -156,7 +160,7 @@ def _stored_suggestions(study: Study, engine: CodeSuggester, proba: np.ndarray, 
             reason = f"like coded segment {seg.id} ({seg.attribution()}): “{seg.text[:120]}”"
         else:
             reason = labels[best_proto[i, k]]
-        suggestions.append(Suggestion(ids[i], codes[k], float(round(proba[i, k], 4)), reason))
+        suggestions.append(Suggestion(ids[i], codes[k], float(round(proba[i, k], 4)), reason, bool(shown[i, k])))
     return rows, cols, suggestions
 
 

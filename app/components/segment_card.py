@@ -90,17 +90,23 @@ def spans_of(study, transcript_id: int) -> list:  # noqa: ANN001
     return study.span_codings(transcript_id=transcript_id) if hasattr(study, "span_codings") else []
 
 
-def suggestions(apps, mine: dict, codebook, min_conf: float) -> list:  # noqa: ANN001
-    """Machine suggestions the coder has not decided, on codes the codebook still has, by the
-    engine's own display rule (:func:`qualcode.pipeline.suggest.is_shown`: the segment's best
-    stored suggestion, and any other from ``min_conf``), so the app shows what `evaluate`
-    measures."""
+def suggestions(apps, mine: dict, codebook, min_conf: float | None = None) -> list:  # noqa: ANN001
+    """Machine suggestions the coder has not decided, on codes the codebook still has, that
+    the engine decided to show (``shown``, stored by ``qualcode code`` from its display rule
+    learnt on the study's decisions), so the app shows what `evaluate` measures; plus any
+    other from ``min_conf`` (the Code page's slider: "also show others from"). A suggestion
+    stored before the engine decided (``shown`` None) follows the old fixed rule
+    (:func:`qualcode.pipeline.suggest.is_shown`: the segment's best, any other from 0.5)."""
     from qualcode.pipeline.suggest import is_shown
 
     ids = set(codebook.ids())
     ranked = sorted((a for a in apps if a.source == "machine"), key=lambda a: -(a.confidence or 0))
-    return [a for rank, a in enumerate(ranked) if a.code_id not in mine and a.code_id in ids
-            and is_shown(a.confidence or 0.0, rank, min_conf)]
+
+    def shown(a, rank: int) -> bool:  # noqa: ANN001
+        engine = is_shown(a.confidence or 0.0, rank) if a.shown is None else a.shown
+        return engine or (min_conf is not None and (a.confidence or 0.0) >= min_conf)
+
+    return [a for rank, a in enumerate(ranked) if a.code_id not in mine and a.code_id in ids and shown(a, rank)]
 
 
 @st.fragment

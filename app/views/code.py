@@ -33,7 +33,6 @@ from app.state import (
 )
 from qualcode.errors import QualcodeError
 from qualcode.pipeline.active import COLD_START
-from qualcode.pipeline.suggest import SHOW_THRESHOLD
 
 PAGE_SIZE = 25
 
@@ -279,9 +278,10 @@ def render() -> None:
                                on_change=remember, args=("f_sites",))
         code_filter = st.selectbox("Code", codebook.ids(), index=None, placeholder="any code",
                                    format_func=lambda c: code_label(codebook, c))
-        min_conf = st.slider("Show suggestions from confidence", 0.0, 1.0, SHOW_THRESHOLD, 0.05,
-                             help="Each segment's best suggestion is always shown, with its confidence; "
-                             "others from this confidence (the rule `qualcode evaluate` measures)")
+        # the engine's stored `shown` decides what is shown (learnt rule); the slider only adds others
+        min_conf = st.slider("Also show suggestions from confidence", 0.0, 1.0, 1.0, 0.05,
+                             help="What the engine decided to show (the rule `qualcode evaluate` measures, learnt "
+                             "from the study's decisions) is always shown; also show any other from this confidence")
         restore("page_size", PAGE_SIZE)
         st.selectbox("Segments per page", [10, 25, 50, 100], key="page_size", on_change=remember, args=("page_size",))
         restore("uncoded", False)

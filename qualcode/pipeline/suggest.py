@@ -64,6 +64,7 @@ from sklearn.base import BaseEstimator
 
 from qualcode.pipeline.acknowledgements import AcknowledgementGate
 from qualcode.pipeline.classify import CodeClassifier, as_embeddings, sigmoid
+from qualcode.pipeline.display import DisplayRule
 from qualcode.pipeline.recalibrate import ShownCalibrator
 
 SHOW_THRESHOLD = 0.5  # the app shows a suggestion from this confidence: more likely right than not
@@ -224,8 +225,11 @@ class CodeSuggester(BaseEstimator):
                  fine_tune_cache: str | None = None, progress: Callable[[int, int], None] | None = None,
                  random_state: int = 0, embedder: object | None = None,
                  acknowledgements: np.ndarray | None = None, dialogue: bool = False,
-                 calibration_rows: float | None = 200.0) -> None:
+                 calibration_rows: float | None = 200.0, display_rows: float | None = 200.0,
+                 display_positives: float | None = 50.0) -> None:
         self.calibration_rows = calibration_rows
+        self.display_rows = display_rows
+        self.display_positives = display_positives
         self.prototypes = prototypes
         self.acknowledgements = acknowledgements
         self.dialogue = dialogue
@@ -270,6 +274,7 @@ class CodeSuggester(BaseEstimator):
                                               progress=self.progress, fine_tune_cache=self.fine_tune_cache)
             self.classifier_.fit([texts[i] for i in self.decided_], Yd, embeddings=self.X_decided_)
         self._fit_calibration(texts)
+        self._fit_display(texts)
         return self
 
     def _code_similarity(self, X: np.ndarray) -> np.ndarray | None:
@@ -330,24 +335,52 @@ class CodeSuggester(BaseEstimator):
         lowered micro-F1 at 100 decisions from 0.491 to 0.462, at 200 from 0.544 to 0.505)."""
         self.calibrator_ = ShownCalibrator(self.calibration_rows)
         self.calibration_kept_ = False
+        self.oof_blend_ = self._oof_blend(texts)
         blended = np.flatnonzero(self.prior_.has_prototypes_)
         if self.calibration_rows is None or self.decided_.size < self.calibrator_.min_rows or not blended.size:
             return
+        oof = self.oof_blend_
+        self.calibrator_.fit(oof, self.Y_decided_, blended)
+        # kept only where it does not cost what a coder is shown (micro-F1 of the fixed 0.5
+        # rule, out of fold): on the FFT comments it lifts a 200-decision engine (more shown,
+        # more found) but lowers a 1,747-decision one, whose Platt-scaled classifier already leads
+        fixed = self.show_threshold
+        self.calibration_kept_ = bool(_shown_f1(self.shown(self._calibrated(oof), fixed), self.Y_decided_) >=
+                                      _shown_f1(self.shown(oof, fixed), self.Y_decided_))
+        if not self.calibration_kept_:
+            self.calibrator_ = ShownCalibrator(self.calibration_rows)
+
+    def _oof_blend(self, texts: list[str]) -> np.ndarray | None:
+        """The decided rows' blend as an engine meets a segment it was not trained on: the
+        classifier's cross-validated scores (Platt-scaled; a fine-tuned head has none, so
+        the SVMs stand in for it), each row's neighbours without itself. None below 2 rows."""
+        if self.decided_.size < 2:
+            return None
         learnt = None
         if self.classifier_ is not None:
             c = self.classifier_
             learnt = np.where(np.isinf(c.thresholds_), 0.0, c.calibrator_.transform(
                 np.where(np.isinf(c.thresholds_), -40, c.oof_margin_)))
-        oof = self._blend([texts[i] for i in self.decided_], self.X_decided_, learnt,
-                          leave_out=np.arange(self.decided_.size))
-        self.calibrator_.fit(oof, self.Y_decided_, blended)
-        # kept only where it does not cost what a coder is shown (micro-F1 of the shown rule,
-        # out of fold): on the FFT comments it lifts a 200-decision engine (more shown, more
-        # found) but lowers a 1,747-decision one, whose Platt-scaled classifier already leads
-        self.calibration_kept_ = bool(_shown_f1(self.shown(self._calibrated(oof)), self.Y_decided_) >=
-                                      _shown_f1(self.shown(oof), self.Y_decided_))
-        if not self.calibration_kept_:
-            self.calibrator_ = ShownCalibrator(self.calibration_rows)
+        return self._blend([texts[i] for i in self.decided_], self.X_decided_, learnt,
+                           leave_out=np.arange(self.decided_.size))
+
+    def _fit_display(self, texts: list[str]) -> None:
+        """The display rule (:class:`qualcode.pipeline.display.DisplayRule`) learnt on the
+        decided rows' out-of-fold confidences, exactly as :meth:`predict_proba` would give
+        them (the study's calibration, the acknowledgement gate); the fixed
+        ``show_threshold`` with ``display_rows=None`` or too few decisions."""
+        self.display_ = DisplayRule(self.show_threshold, self.floor, pooled_rows=self.display_rows or 0.0,
+                                    code_positives=self.display_positives)
+        self.oof_proba_ = None
+        if self.display_rows is None or self.oof_blend_ is None:
+            self.display_.fit(np.zeros((0, self.n_codes_)), np.zeros((0, self.n_codes_)), [], [])
+            return
+        oof = self._calibrated(self.oof_blend_) if self.calibration_kept_ else self.oof_blend_
+        Xd = self.X_decided_
+        decided_texts = [texts[i] for i in self.decided_]
+        oof = oof * self.gate_.factor(decided_texts, embeddings=Xd, code_similarity=self._code_similarity(Xd))[:, None]
+        self.oof_proba_ = oof
+        self.display_.fit(oof, self.Y_decided_, *self._always_eligible(oof))
 
     def _calibrated(self, proba: np.ndarray) -> np.ndarray:
         """The codebook's (blended) codes through the study's calibration, the others as they are."""
@@ -381,14 +414,33 @@ class CodeSuggester(BaseEstimator):
             np.put_along_axis(mask, top, True, axis=1)
         return mask & (proba >= self.floor)
 
-    def shown(self, proba: np.ndarray) -> np.ndarray:
-        """Boolean mask of what the app shows (:func:`is_shown`): of the stored suggestions,
-        each segment's best one, and every other at ``show_threshold`` or above."""
+    def _always_eligible(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the stored suggestions: each segment's best (always shown), and the others."""
         proba = np.asarray(proba)
         best = np.zeros(proba.shape, dtype=bool)
         if proba.size:
             best[np.arange(proba.shape[0]), proba.argmax(axis=1)] = True
-        return self.stored(proba) & (best | (proba >= self.show_threshold))
+        stored = self.stored(proba)
+        return stored & best, stored & ~best
+
+    @property
+    def show_thresholds_(self) -> np.ndarray:
+        """Per code, the confidence from which a stored suggestion that is not its segment's
+        best is shown (learnt, see :meth:`_fit_display`)."""
+        display = getattr(self, "display_", None)
+        if display is None:
+            return np.full(getattr(self, "n_codes_", 0), float(self.show_threshold))
+        return display.thresholds_
+
+    def shown(self, proba: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """Boolean mask of what the app shows: of the stored suggestions, each segment's
+        best one, and every other at its code's learnt show threshold or above
+        (:attr:`show_thresholds_`; with ``threshold``, that one for every code: the fixed
+        rule of :func:`is_shown`). ``qualcode code`` stores this mask, so the app shows
+        exactly what was measured."""
+        always, eligible = self._always_eligible(proba)
+        limit = self.show_thresholds_ if threshold is None else threshold
+        return always | (eligible & (np.asarray(proba) >= limit))
 
     def predict(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """0/1 per segment and code: exactly the suggestions a coder is shown."""

@@ -105,7 +105,8 @@ class Coding(StudyCore):
             found = [CodeApplication(r.segment_id, r.code_id, r.source, r.present,
                                      r.decided_by if r.source == "final" else
                                      (None if r.source == "machine" else name),
-                                     r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
+                                     r.confidence, r.reason, r.codebook_version, r.created_at.isoformat(),
+                                     r.shown)
                      for r, name in s.execute(query.order_by(CodeApplicationRow.id))]
         if include_spans:
             decided = {(a.segment_id, a.code_id, a.source, a.coder) for a in found}
@@ -140,13 +141,14 @@ class Coding(StudyCore):
                     fresh.append(x)
                 elif float(x.confidence) > (kept.confidence or 0.0):
                     kept.confidence = float(x.confidence)
+                    kept.shown = None  # a person's merge: the fixed rule on its new confidence
             if fresh:
                 now = utcnow()
                 s.execute(insert(CodeApplicationRow.__table__), [  # Core executemany: no ORM bookkeeping per row
                     {"segment_id": x.segment_id, "code_id": x.code_id, "codebook_version": version,
                      "source": "machine", "coder_id": machine.id, "present": True,
                      "confidence": float(x.confidence), "reason": x.reason, "decided_by": model_id,
-                     "created_at": now, "updated_at": now} for x in fresh])
+                     "created_at": now, "updated_at": now, "shown": x.shown} for x in fresh])
             self._audit(s, "machine", "suggest", "study", model_id, None,
                         {"segments": len(ids), "suggestions": len(suggestions), "model": model_id,
                          "kept_from_discovery": len(merged)})

@@ -140,6 +140,8 @@ class CodeApplicationRow(Base):
     decided_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # machine rows: the engine's display decision (migration 0008); NULL = the old fixed rule
+    shown: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class SpanCodingRow(Base):
