@@ -101,7 +101,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from qualcode.io.codebook import load_codebook
     from qualcode.io.gold import read_gold
     from qualcode.pipeline.evaluate import evaluate_repeated
-    from qualcode.pipeline.suggest import SHOW_THRESHOLD
 
     if args.budget < 0:
         raise UsageError(f"--budget: expected 0 or more rows, got {args.budget}")
@@ -147,7 +146,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             w(f"  split seed {split['seed']}: {_figures(split)}\n")
         w(f"mean of {result['repeats']} splits ± standard deviation; per code: means, support summed\n")
     w(_figures(result, result.get("sd")) + "\n")
-    w(f"shown (each segment's best, others from {SHOW_THRESHOLD:.2f}): {result['shown']} suggestions, precision "
+    w(f"shown (each segment's best, others from their code's learnt threshold, pooled {result['shown_from']:.2f}): "
+      f"{result['shown']} suggestions, precision "
       f"{result['shown_precision']:.3f}, recall {result['shown_recall']:.3f}; top suggestion right "
       f"{result['precision_at_1']:.3f}; ECE {result['ece']:.3f}\n")
     w(f"{'confidence':<12} {'suggestions':>11} {'mean conf':>9} {'accepted':>8}\n")
@@ -156,10 +156,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         acc = "       -" if band["accepted"] is None else f"{band['accepted']:8.3f}"
         w(f"{band['low']:.1f}-{band['high']:.1f}{'' if band['shown'] else ' below':<5} {band['n']:>11} {conf} {acc}\n")
     w("\n")
-    w(f"{'code':<48} {'support':>7} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6}\n")
+    w(f"{'code':<48} {'support':>7} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6} {'shown from':>10}\n")
     for code, m in sorted(result["per_code"].items(), key=lambda kv: -kv[1]["support"]):
         kappa = "   n/a" if m["kappa"] is None else f"{m['kappa']:6.3f}"
-        w(f"{code[:48]:<48} {m['support']:>7} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {kappa}\n")
+        shown_from = f"{m['shown_from']:10.2f}" if "shown_from" in m else f"{'':>10}"  # one split: learnt per code
+        w(f"{code[:48]:<48} {m['support']:>7} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {kappa} "
+          f"{shown_from}\n")
     return 0
 
 

@@ -4,8 +4,9 @@ What is measured is the product: :class:`qualcode.pipeline.suggest.CodeSuggester
 by :func:`make_engine` exactly as ``qualcode code`` builds it (the codebook's prototypes,
 the same blending, floor, top-k and display threshold), fitted as a study fits it (every
 text of the corpus, the training rows decided, the test rows not), and scored on what a
-coder would be *shown*: a code counts as predicted when its confidence reaches
-:data:`qualcode.pipeline.suggest.SHOW_THRESHOLD`.
+coder would be *shown*: a code counts as predicted when it is the segment's best stored
+suggestion or its confidence reaches its code's show threshold, learnt from the training
+rows' decisions out of fold (:mod:`qualcode.pipeline.display`; 0.5 before 50 decisions).
 
 The split is scikit-learn's ``train_test_split(test_size, random_state=seed)`` over rows,
 or with ``groups`` ``GroupShuffleSplit`` (every row of one transcript or participant on
@@ -186,6 +187,9 @@ def evaluate(gold: Gold, embedder: Embedder, test_size: float = 0.2, seed: int =
     P = model.shown(proba).astype(np.int64)
     result = metrics(Y[held], P, gold.codes)
     result.update(shown_metrics(Y[held], proba, model))
+    for code, threshold in zip(gold.codes, model.show_thresholds_, strict=True):
+        result["per_code"][code]["shown_from"] = round(float(threshold), 4)
+    result["shown_from"] = round(float(model.display_.pooled_), 4)  # the pooled learnt threshold
     result.update({"fine_tuned": model.fine_tuned_, "strategy": strategy,
                    "round_size": round_size if strategy == "active" else None,
                    "budget": int(rows.size) if strategy != "full" else None,
@@ -225,7 +229,7 @@ def evaluate_repeated(gold: Gold, embedder: Embedder, repeats: int = 1, seed: in
         per_code[code]["kappa"] = round(float(np.mean(kappas)), 4) if kappas else None
         per_code[code]["support"] = int(sum(r["support"] for r in rows))
     figures = (*FIGURES, *SHOWN_FIGURES)
-    result = {key: round(float(np.mean([run[key] for run in runs])), 4) for key in figures}
+    result = {key: round(float(np.mean([run[key] for run in runs])), 4) for key in (*figures, "shown_from")}
     result.update({
         "per_code": per_code,
         "shown": int(sum(run["shown"] for run in runs)),

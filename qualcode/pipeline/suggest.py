@@ -439,8 +439,9 @@ class CodeSuggester(BaseEstimator):
         rule of :func:`is_shown`). ``qualcode code`` stores this mask, so the app shows
         exactly what was measured."""
         always, eligible = self._always_eligible(proba)
-        limit = self.show_thresholds_ if threshold is None else threshold
-        return always | (eligible & (np.asarray(proba) >= limit))
+        if threshold is None:  # an engine not fitted yet: the fixed rule
+            threshold = self.show_thresholds_ if hasattr(self, "display_") else self.show_threshold
+        return always | (eligible & (np.asarray(proba) >= threshold))
 
     def predict(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """0/1 per segment and code: exactly the suggestions a coder is shown."""

@@ -38,7 +38,10 @@ def test_evaluate_json(gold, capsys, strategy):
     assert set(r) >= {"micro_f1", "macro_f1", "samples_f1", "per_code", "n_train", "n_test", "seconds"}
     assert r["n_test"] == 24 and r["n_train"] == (96 if strategy == "full" else 40)
     assert set(r["per_code"]) == {"Phones", "Money", "Staff manner"}
-    assert set(r["per_code"]["Money"]) == {"precision", "recall", "f1", "kappa", "support"}
+    assert set(r["per_code"]["Money"]) == {"precision", "recall", "f1", "kappa", "support", "shown_from"}
+    # the display rule: learnt from the 96 decided rows (full), the fixed 0.5 below 50 decisions
+    thresholds = [m["shown_from"] for m in r["per_code"].values()]
+    assert all(0.3 <= t <= 0.95 for t in thresholds) and (strategy == "full" or thresholds == [0.5] * 3)
     assert r["micro_f1"] > 0.8  # the words give the codes away
     assert r["round_size"] == (10 if strategy == "active" else None)
 
