@@ -45,11 +45,13 @@ Three layers, each a probability that a coder applies the code to the segment:
    decisions (before any, a tenth in a dialogue).
 
 The decision rule lives here too: ``qualcode code`` stores each segment's best
-``top_k`` codes at ``floor`` or above (:meth:`CodeSuggester.stored`), the app shows the
-best of them and any other at :data:`SHOW_THRESHOLD` or above (:func:`is_shown`,
-:meth:`CodeSuggester.shown`), and
-:meth:`CodeSuggester.predict` (what ``qualcode evaluate`` scores) is exactly what is
-shown. The estimators follow scikit-learn's contract: hyper-parameters in ``__init__``
+``top_k`` codes at ``floor`` or above (:meth:`CodeSuggester.stored`); of them the best is
+shown and any other at its code's show threshold or above (:meth:`CodeSuggester.shown`),
+thresholds learnt from the decided segments' out-of-fold confidences
+(:class:`qualcode.pipeline.display.DisplayRule`; :data:`SHOW_THRESHOLD` for every code
+before 50 decisions, the fixed rule of :func:`is_shown`). ``qualcode code`` stores that
+decision with each suggestion and the app follows it, and :meth:`CodeSuggester.predict`
+(what ``qualcode evaluate`` scores) is exactly what is shown. The estimators follow scikit-learn's contract: hyper-parameters in ``__init__``
 (``sklearn.base.clone`` rebuilds them), one ``fit(texts, Y, *, embeddings=None)``,
 learned attributes ending in ``_``, deterministic given ``random_state``. ``Y`` holds 1
 (applied), 0 (not applied) or NaN (not decided) per segment and code.
@@ -67,7 +69,7 @@ from qualcode.pipeline.classify import CodeClassifier, as_embeddings, sigmoid
 from qualcode.pipeline.display import DisplayRule
 from qualcode.pipeline.recalibrate import ShownCalibrator
 
-SHOW_THRESHOLD = 0.5  # the app shows a suggestion from this confidence: more likely right than not
+SHOW_THRESHOLD = 0.5  # shown from this confidence before the decisions teach a rule: more likely right than not
 FLOOR = 0.3  # stored (and listed by `qualcode suggestions`) from this confidence
 TOP_K = 5  # at most this many stored suggestions a segment
 MIN_LABELLED = 25  # decided segments before a classifier is trained and the prior recalibrated
@@ -81,8 +83,9 @@ REFERENCE_N_CODES = 32
 
 
 def is_shown(confidence: float, rank: int, threshold: float = SHOW_THRESHOLD) -> bool:
-    """Whether the app shows a stored suggestion: the segment's best one (``rank`` 0, the
-    highest stored confidence), or any at ``threshold`` or above. The best guess is shown
+    """The fixed display rule (an engine with fewer than 50 decisions, and suggestions
+    stored before the engine stored its own decision): the segment's best one (``rank`` 0,
+    the highest stored confidence), or any at ``threshold`` or above. The best guess is shown
     even below the threshold, with its confidence, because nearly every segment a coder
     reads carries some code, and one honest "38 %" beside the likeliest code saves a
     search through the codebook (on the FFT test split, seed 42, without fine-tuning:
