@@ -130,6 +130,7 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
                                            model_id)
             if progress:
                 progress(min(start + write_chunk, len(ids)), len(ids))
+    study.prepare_review_index(codes)  # the next *Review next*, here or in another process, finds it ready
     return CodingReport(len(ids), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_,
                         engine.fine_tune_reused_)
 

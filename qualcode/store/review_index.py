@@ -89,6 +89,19 @@ class ReviewIndexReads(StudyCore):
         decided = np.isin(segment_ids, sorted(self.decided_segment_ids(viewer)))
         return ReviewIndex(segment_ids, transcript_ids, _frozen(decided), uncertainty, suggested, mark)
 
+    def prepare_review_index(self, code_ids: Sequence[str]) -> str | None:
+        """Build the cached part now (after a suggestion run), so that the next *Review next*,
+        in this process or another, finds it ready; the mark it was built under."""
+        mark = self.review_mark()
+        memo = self._review_entry(mark)
+        if "layout" not in memo:
+            memo["layout"] = self._read_layout()
+        key = tuple(code_ids)
+        if key and key not in memo:
+            memo[key] = self._read_uncertainty(memo["layout"][0], key)
+        self._save_review_cache(mark, memo)
+        return mark
+
     # ---------------------------------------------------------------- the cached part
     def _review_entry(self, mark: str | None) -> dict:
         memo = self._review_memo

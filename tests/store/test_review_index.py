@@ -105,8 +105,14 @@ def test_the_cache_is_used_until_a_new_suggestion_run(coded, fake_embedder):
     assert coded.review_mark() != mark
     with Statements(coded) as sql:
         fresh = cached(coded, "alice", codes)
+    assert sql.summing() == 0 and sql.layout() == 0  # the run itself prepared the new one
+    assert same(fresh, uncached(coded, "alice", codes)) and fresh != again
+    seg = int(again.segment_ids[1])
+    coded.replace_suggestions([Suggestion(seg, "phones", 0.5, "why")], [seg], "hash")  # any other write
+    with Statements(coded) as sql:
+        fresh = cached(coded, "alice", codes)
     assert sql.summing() == 1 and sql.layout() == 1
-    assert same(fresh, uncached(coded, "alice", codes))
+    assert same(fresh, uncached(coded, "alice", codes)) and fresh[3][1] == 1.0  # 1 − |2·0.5 − 1|
 
 
 def test_every_write_of_suggestions_or_segments_moves_the_mark(coded, tmp_path):
@@ -146,7 +152,12 @@ def test_a_later_process_reads_the_cache_file_and_never_a_stale_one(coded, fake_
         with Statements(other) as sql:
             assert cached(other, "alice", codes) == want
         assert sql.summing() == 0 and sql.layout() == 0
-        code_study(coded, fake_embedder, floor=0.9)  # written by the first: the file's mark is old
+        code_study(coded, fake_embedder, floor=0.9)  # the run writes the file for its new mark
+        with Statements(other) as sql:
+            assert same(cached(other, "alice", codes), uncached(coded, "alice", codes))
+        assert sql.summing() == 0
+        seg = int(other.review_index("alice").segment_ids[0])
+        coded.replace_suggestions([], [seg], "hash")  # the file's mark is now old: never read
         with Statements(other) as sql:
             assert same(cached(other, "alice", codes), uncached(coded, "alice", codes))
         assert sql.summing() == 1
