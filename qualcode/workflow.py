@@ -209,7 +209,7 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
         pool = study.review_index(coder, codes)  # decisions read afresh: ``open_`` again
         open_ = ~pool.decided & ~np.isin(pool.transcript_ids, finished)
         labelled = np.flatnonzero(pool.decided)
-        has_model = bool(pool.suggested[open_].any())
+        has_model = pool.suggested is not None and bool(pool.suggested[open_].any())  # None: no codes
         score = pool.uncertainty[open_] if has_model else None
     unl = np.flatnonzero(open_).astype(np.int64)
     # rows are places in the pool, the same from one click to the next (see stable_sample)
