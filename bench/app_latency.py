@@ -9,6 +9,8 @@ browser, so it includes the server's rerun, the websocket and React's redraw.
 Goals (issue #14): a click under 300 ms; the Code page and *Review next* under 1 s.
 
     nice -n 10 .venv/bin/python bench/app_latency.py [--segments 50000] [--repeat 10]
+    nice -n 10 .venv/bin/python bench/app_latency.py --only review --coded 120 --keep /tmp/bench
+      (*Review next* alone, each round from a fresh Code page, past the cold start)
 """
 
 from __future__ import annotations
