@@ -58,7 +58,6 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 class ReviewIndexReads(StudyCore):
     # mark -> {"layout": (segment ids, transcript ids), codes tuple -> (uncertainty, suggested)}
     _review_memo: dict | None = None
-    reads_counted: int = 0  # SQL reads of the cached part (what a test of the cache counts)
 
     def review_mark(self) -> str | None:
         """The newest review mark: it changes with every write of suggestions or segments."""
@@ -112,7 +111,6 @@ class ReviewIndexReads(StudyCore):
 
     def _read_layout(self) -> tuple[np.ndarray, np.ndarray]:
         """Codeable segments by transcript name, then start (the covering ``ix_segments_layout``)."""
-        self.reads_counted += 1
         with self._read() as s:
             names = dict(s.execute(select(TranscriptRow.id, TranscriptRow.name)).tuples().all())
             rows = s.connection().execute(
@@ -132,7 +130,6 @@ class ReviewIndexReads(StudyCore):
     def _read_uncertainty(self, segment_ids: np.ndarray, code_ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Each segment's summed uncertainty over ``code_ids`` and whether some confidence is
         above 0, summed in SQL from the covering ``ix_applications_suggestions``."""
-        self.reads_counted += 1
         conf = func.coalesce(CodeApplicationRow.confidence, 0.0)
         query = (select(CodeApplicationRow.segment_id, func.sum(1.0 - func.abs(2.0 * conf - 1.0)), func.max(conf))
                  .where(CodeApplicationRow.source == "machine", CodeApplicationRow.code_id.in_(list(code_ids)))
