@@ -9,6 +9,8 @@ browser, so it includes the server's rerun, the websocket and React's redraw.
 Goals (issue #14): a click under 300 ms; the Code page and *Review next* under 1 s.
 
     nice -n 10 .venv/bin/python bench/app_latency.py [--segments 50000] [--repeat 10]
+    nice -n 10 .venv/bin/python bench/app_latency.py --only review --coded 120 --keep /tmp/bench
+      (*Review next* alone, each round from a fresh Code page, past the cold start)
 """
 
 from __future__ import annotations
@@ -112,6 +114,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None,
                         help="build the study once into this folder and copy it for each run "
                              "(before/after comparisons on the same data; never inside the checkout)")
+    parser.add_argument("--only", choices=("review", "search"), default=None,
+                        help="measure only *Review next* (each round from a fresh Code page) or only search")
+    parser.add_argument("--coded", type=int, default=0, metavar="N",
+                        help="the bench coder first decides N segments (120: past the cold start, so "
+                             "*Review next* ranks by uncertainty)")
     args = parser.parse_args()
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
@@ -122,6 +129,7 @@ def main() -> None:
         t0 = time.perf_counter()
         study = built_study(Path(tmp) / "study", args.segments, args.keep)
         n = len(study.segments(codeable_only=True))
+        precode(study, args.coded)
         print(f"study: {n} codeable segments in {len(study.transcripts())} transcripts "
               f"(ready in {time.perf_counter() - t0:.0f} s)", flush=True)
         proc, url = start_server(study.folder, {"QUALCODE_CACHE_DIR": str(Path(tmp) / "cache")})
@@ -146,7 +154,7 @@ def main() -> None:
             polling = (browser_cpu_seconds(SERVER["driver"]) - b0) / (time.perf_counter() - t0)
             print(f"the bench's 10 ms polling alone costs the browser {polling * 1000:.0f} ms CPU per second "
                   "(included in the browser CPU below)", flush=True)
-            for i in range(args.repeat):
+            for i in range(0 if args.only else args.repeat):
                 results["Code page"].append(timed("Code page", driver, lambda: driver.get(f"{url}/code?coder=bench"),
                                                   lambda: driver.execute_script(COUNT, "Accept") > 0))
                 settle(driver)
@@ -192,9 +200,19 @@ def main() -> None:
                     "Review next", driver, aimed(driver, "button", "Find segments to review"),
                     lambda: driver.execute_script(ROUND, "Round 1:"), timeout=300))  # the first embeds every segment  # each reload is a fresh session
                 settle(driver)
-            click(driver, '[data-testid="stSidebarNavLink"]', "Search", exact=True)
-            settle(driver)
-            for i in range(args.repeat):
+            for _ in range(args.repeat if args.only == "review" else 0):
+                driver.get(f"{url}/code?coder=bench")  # a fresh session, as in the full round above
+                settle(driver)
+                click(driver, '[role="tab"]', "Review next")
+                settle(driver)
+                results["Review next"].append(timed(
+                    "Review next", driver, aimed(driver, "button", "Find segments to review"),
+                    lambda: driver.execute_script(ROUND, "Round 1:"), timeout=300))
+                settle(driver)
+            if args.only != "review":
+                click(driver, '[data-testid="stSidebarNavLink"]', "Search", exact=True)
+                settle(driver)
+            for i in range(0 if args.only == "review" else args.repeat):
                 box = find(driver, '[data-testid="stTextInput"] input')[0]
                 word = WORDS[i % len(WORDS)]
                 box.send_keys(Keys.CONTROL, "a")  # React keeps its own value: select it and type over it
@@ -216,6 +234,17 @@ def main() -> None:
             if times:
                 print(line(name, times, goals.get(name, 300)))
         study.close()
+
+
+def precode(study, n: int) -> None:  # noqa: ANN001
+    """The bench coder decides the first ``n`` codeable segments (one code each, in pool
+    order): with 100 or more, *Review next* ranks by uncertainty instead of typical clusters."""
+    if n <= 0:
+        return
+    code = study.codebook().ids()[1]
+    for segment_id in study.review_pool("bench").segment_ids[:n]:
+        study.decide(segment_id, code, "bench", True)
+    print(f"the bench coder decided {n} segments first", flush=True)
 
 
 def built_study(folder: Path, n_segments: int, keep: Path | None):  # noqa: ANN201

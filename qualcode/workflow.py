@@ -131,6 +131,7 @@ def code_study(study: Study, embedder: Embedder, progress: Progress | None = Non
                                            model_id)
             if progress:
                 progress(min(start + write_chunk, len(ids)), len(ids))
+    study.prepare_review_index(codes)  # the next *Review next*, here or in another process, finds it ready
     return CodingReport(len(ids), n, int((engine.positives_ > 0).sum()), embedded, engine.fine_tuned_,
                         engine.fine_tune_reused_)
 
@@ -192,34 +193,33 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
     segments coded least; then uncertainty, from the stored suggestions (run ``qualcode
     code`` to refresh them). Embeddings come from the cache, and only for the segments
     the selection looks at (on a large study a bounded sample, see ``POOL`` in
-    :mod:`qualcode.pipeline.active`); uncertainty is summed in SQL (``review_pool``).
+    :mod:`qualcode.pipeline.active`); uncertainty is summed in SQL, and the pool, the sums
+    and the vectors are kept until suggestions or segments are written again (the review
+    mark, ``study.review_index``); decisions, done transcripts and the blind rule are read
+    on every call.
     """
-    from qualcode.pipeline.active import LazyRows, select_next, typical_first
+    from qualcode.pipeline.active import select_next, typical_first
 
     codes = study.codebook().ids()
     col = {c: j for j, c in enumerate(codes)}
-    pool = study.review_pool(coder)  # ids in transcript order: no texts, no records
-    finished = {tid for tid, who in study.done_by_all().items() if coder in who}
-    candidates = [i for i, (d, t) in enumerate(zip(pool.decided, pool.transcript_ids, strict=True))
-                  if not d and t not in finished]
-    if not candidates:
+    pool = study.review_index(coder)  # ids in transcript order, cached until the review mark changes
+    finished = sorted(tid for tid, who in study.done_by_all().items() if coder in who)
+    open_ = ~pool.decided & ~np.isin(pool.transcript_ids, finished)
+    if not open_.any():
         return []
-    labelled = [i for i, d in enumerate(pool.decided) if d]
-
-    def encode(rows: np.ndarray) -> np.ndarray:  # only the rows the selection looks at
-        return embedder.encode(study.segment_texts([pool.segment_ids[r] for r in rows]))
-
+    labelled = np.flatnonzero(pool.decided)
     score, has_model = None, False
     if not typical_first(len(labelled)):  # the cold start needs no uncertainty: not summed then
-        sums = {sid: (u, top) for sid, u, top in study.uncertainty_sums(coder, codes)}
-        mine = [sums.get(pool.segment_ids[i], (0.0, False)) for i in candidates]
-        has_model = any(top for _, top in mine)
-        score = np.array([u for u, _ in mine]) if has_model else None
+        pool = study.review_index(coder, codes)  # decisions read afresh: ``open_`` again
+        open_ = ~pool.decided & ~np.isin(pool.transcript_ids, finished)
+        labelled = np.flatnonzero(pool.decided)
+        has_model = pool.suggested is not None and bool(pool.suggested[open_].any())  # None: no codes
+        score = pool.uncertainty[open_] if has_model else None
+    unl = np.flatnonzero(open_).astype(np.int64)
     # rows are places in the pool, the same from one click to the next (see stable_sample)
-    unl, lab = np.array(candidates, dtype=np.int64), np.array(labelled, dtype=np.int64)
-    picks = select_next(LazyRows(len(pool.segment_ids), encode), unl, lab, n, score=score)
+    picks = select_next(_pool_rows(study, pool, embedder), unl, labelled.astype(np.int64), n, score=score)
     reason = "typical" if typical_first(len(labelled), has_model) else "uncertain"
-    ids = [pool.segment_ids[i] for i in picks]
+    ids = [int(pool.segment_ids[i]) for i in picks]
     chosen = {s.id: s for s in study.segments(ids=ids)}
     proba = np.zeros((len(ids), len(codes)))
     for segment_id, code_id, confidence in study.machine_confidences(coder, segment_ids=ids):
@@ -236,6 +236,30 @@ def next_segments(study: Study, coder: str, embedder: Embedder, n: int = 20) -> 
                                None if hidden or j is None else codes[j],
                                None if hidden or j is None else float(proba[k, j]), reason))
     return out
+
+
+_ROWS: dict[tuple, tuple] = {}  # (study folder, review mark, model) -> (LazyRows, [study]): the last only
+
+
+def _pool_rows(study: Study, pool, embedder: Embedder):  # noqa: ANN001, ANN202 - a ReviewIndex; LazyRows
+    """The pool's embedding rows, each read and encoded on first use, kept while the review
+    mark stands: a row is a place in the pool, and the pool's segments and texts change only
+    with a new mark, so the next click reuses the vectors (no segment texts read again)."""
+    from qualcode.pipeline.active import LazyRows
+
+    key = (str(study.folder), pool.mark, getattr(embedder, "model_id", id(embedder)))
+    kept = _ROWS.get(key) if pool.mark is not None else None
+    if kept is None or len(kept[0]) != len(pool.segment_ids):
+        ids, reader = pool.segment_ids, [study]
+
+        def encode(r: np.ndarray) -> np.ndarray:  # only the rows the selection looks at
+            return embedder.encode(reader[0].segment_texts([int(ids[i]) for i in r]))
+
+        kept = (LazyRows(len(ids), encode), reader)
+        _ROWS.clear()
+        _ROWS[key] = kept
+    kept[1][0] = study  # texts are read as the person asking now
+    return kept[0]
 
 
 def discover_study(study: Study, embedder: Embedder, n_clusters: int | None = None,

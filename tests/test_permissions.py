@@ -40,7 +40,8 @@ def built(tmp_path, capsys):
 
 def test_study_folder_database_and_config_are_private(built):
     assert mode(built) == 0o700
-    assert {p.name: mode(p) for p in built.iterdir()} == {"study.json": 0o600, "study.sqlite": 0o600}
+    assert {p.name: mode(p) for p in built.iterdir()} == {"study.json": 0o600, "study.sqlite": 0o600,
+                                                         ".review-cache.npz": 0o600}  # Review next's cache
 
 
 def test_wal_and_shm_of_an_open_study_are_private(built):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.goto import open_place
-from app.state import code_label, md_escape, require_coder, saved, verbatim
+from app.state import cached, code_label, md_escape, require_coder, saved, verbatim
 from qualcode.errors import QualcodeError
 
 PAGE_SIZE = 25  # hits drawn (as the Code page draws 25 segments); the study counts them all and builds only these
@@ -71,7 +71,7 @@ def render() -> None:
     if not found.total:
         st.info("No transcript contains this.")
         return
-    codebook = study.codebook()
+    codebook = cached(study, "codebook")  # kept until the study changes: not read per search
     codable = [c.id for c in codebook if c.is_codable]
     with st.container(border=True):
         k1, k2, k3 = st.columns([3, 1.4, 1])

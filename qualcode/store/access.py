@@ -68,6 +68,8 @@ RULES: dict[str, str] = {
     "change_counter": "coder", "codeable_count": "coder", "decided_counts": "coder", "code_counts": "coder",
     "decided_segment_ids": "coder", "machine_confidences": "coder", "codeable_index": "coder", "is_dialogue": "coder",
     "review_pool": "coder", "uncertainty_sums": "coder", "segment_texts": "coder",
+    # *Review next*'s pool, cached until suggestions or segments change (qualcode/store/review_index.py)
+    "review_mark": "coder", "review_index": "coder", "prepare_review_index": "coder",
     # background jobs (*Update suggestions*): anyone who may replace suggestions may start one;
     # only its starter reports progress and ends it (checked in store/jobs.py)
     "start_job": "coder", "job_progress": "coder", "finish_job": "coder", "latest_job": "coder",

@@ -32,6 +32,7 @@ from qualcode.records import Participant
 from qualcode.store import engine as engines
 from qualcode.store.locking import insert_ignore
 from qualcode.store.models import AuditRow, CoderRow, ParticipantRow
+from qualcode.store.review_marks import watch_review_writes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,6 +66,7 @@ class StudyCore:
         self.engine = engines.make_engine(url)
         engines.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        watch_review_writes(self._sessions)  # writes of suggestions or segments bump the review mark
         self._reads = sessionmaker(engines.read_only(self.engine), expire_on_commit=False)
 
     @contextmanager
@@ -155,6 +157,8 @@ class StudyCore:
         def coded_transcripts(self, coder: str) -> set[int]: ...
         def presence_tables(self, coders: list[str], code_ids: list[str], version: int | None = None
                             ) -> tuple[list[int], dict[str, np.ndarray], list[int]]: ...
+        # page_reads.PageReads
+        def decided_segment_ids(self, viewer: str) -> set[int]: ...
         # discovery.Discovery
         def discovery(self, run_id: int | None = None) -> DiscoveryRun | None: ...
         # spans.Spans

@@ -283,3 +283,17 @@ class JobRow(Base):
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")  # the outcome, or the error, in words
+
+
+class ReviewMarkRow(Base):
+    """A random token appended whenever what *Review next* ranks changes other than by a
+    decision: machine suggestions written, moved or removed, segments or transcripts added,
+    changed or removed (:mod:`qualcode.store.review_marks` appends it in the writing
+    transaction itself). The newest token keys the cached pool and uncertainty sums
+    (:mod:`qualcode.store.review_index`); random, not a counter, so a cache made for one
+    database is never taken for another's. Append-only, like the audit log."""
+
+    __tablename__ = "review_marks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

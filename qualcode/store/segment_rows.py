@@ -19,6 +19,7 @@ from qualcode.io.participants import is_interviewer_label, match_speaker
 from qualcode.pipeline.segment import SegmentSpan
 from qualcode.records import Participant, Transcript
 from qualcode.store.models import SegmentRow, TranscriptRow
+from qualcode.store.review_marks import mark_review_changed
 
 CHUNK = 2_000  # rows per INSERT batch: bounded memory, few round trips
 
@@ -45,6 +46,7 @@ def _writer(s: Session) -> Callable[[list[tuple]], None]:
         sql = (f"INSERT INTO {table.name} ({', '.join(f'[{c}]' for c in COLUMNS)}) "
                f"VALUES ({', '.join('?' for _ in COLUMNS)})")
         cursor = s.connection().connection.dbapi_connection.cursor()
+        mark_review_changed(s)  # past the session's hooks: say so (qualcode/store/review_marks.py)
         return lambda rows: cursor.executemany(sql, rows)
     statement = insert(table)
     return lambda rows: s.execute(statement, [dict(zip(COLUMNS, r, strict=True)) for r in rows])

@@ -55,6 +55,7 @@ from qualcode.store.models import (
 )
 from qualcode.store.page_reads import PageReads
 from qualcode.store.participant_edits import ParticipantEdits
+from qualcode.store.review_index import ReviewIndexReads
 from qualcode.store.search import Search
 from qualcode.store.segment_rows import insert_segments, link_segments
 from qualcode.store.spans import Spans
@@ -106,7 +107,7 @@ class TranscriptInfo:
 
 
 class Study(Coding, CodebookEdits, DoubleCoding, FrameworkMatrix, Accounts, Discovery, Spans, Memos, Search,
-            Undo, ParticipantEdits, PageReads, Jobs):
+            Undo, ParticipantEdits, PageReads, Jobs, ReviewIndexReads):
     """An open study. Use :meth:`init` to create one and :meth:`open` to open one.
 
     Each part is a :class:`~qualcode.store.core.StudyCore` (transactions, audit, coders)."""

@@ -27,7 +27,7 @@ POLICY = {
         save_discovery search_page search_text segments segments_for_span segments_to_recode span_codings
         transcript_id transcripts undo_last unset update_memo visible_applications
         change_counter codeable_count decided_counts code_counts decided_segment_ids machine_confidences
-        codeable_index is_dialogue review_pool uncertainty_sums segment_texts start_job job_progress finish_job latest_job""",
+        codeable_index is_dialogue review_pool uncertainty_sums segment_texts review_mark review_index prepare_review_index start_job job_progress finish_job latest_job""",
     # supervisors assign, compare, adjudicate, reopen, summarise the matrix and manage participants
     "supervisor": """assign coded_transcripts disagreements import_transcripts merge_cluster presence_tables
         reopen seen_transcripts set_final set_framework_summary update_participant""",
@@ -75,6 +75,7 @@ def calls(tid: int, segs: list[int], other: int, me: str) -> dict[str, tuple]:
         "change_counter": ((), {}), "codeable_count": ((), {}), "decided_counts": ((me,), {}),
         "code_counts": ((me, "human"), {}), "decided_segment_ids": ((me,), {}), "machine_confidences": ((me,), {}),
         "codeable_index": ((), {}), "is_dialogue": ((), {}), "review_pool": ((me,), {}), "uncertainty_sums": ((me, ["phones"]), {}), "segment_texts": ((segs[:1],), {}),
+        "review_mark": ((), {}), "review_index": ((me, ["phones"]), {}), "prepare_review_index": ((["phones"],), {}),
         "start_job": (("recode", me), {}), "latest_job": (("recode",), {}),
         "span_codings": ((), {"transcript_id": tid}), "segments_for_span": ((tid, 0, 5), {}),
         "coded_segments": ((["phones"],), {}), "retrieve": (("access",), {}),
