@@ -4,7 +4,7 @@
 SQL on 50,000 segments) keyed by the newest token; see qualcode/store/review_marks.py.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 import uuid
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: Union[str, Sequence[str], None] = "0007"
+down_revision: Union[str, Sequence[str], None] = "0008"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
