@@ -82,7 +82,7 @@ def test_the_default_backend_is_onnx_float32_and_each_backend_can_be_chosen(tmp_
     assert default.model_id == "all-MiniLM-L6-v2"  # torch's vectors to float rounding: one cache for both
     assert isinstance(make_embedder("torch:all-MiniLM-L6-v2"), SentenceTransformerEmbedder)
     int8 = make_embedder("onnx-int8:all-MiniLM-L6-v2", tmp_path)
-    assert int8.inner.quantise and int8.model_id == "all-MiniLM-L6-v2+onnx-int8"  # never mixed in one cache
+    assert int8.inner.quantise and int8.model_id == "all-MiniLM-L6-v2+onnx-int8-ffn32"  # never mixed in one cache
     monkeypatch.setenv("QUALCODE_BACKEND", "torch")
     assert isinstance(make_embedder("all-MiniLM-L6-v2"), SentenceTransformerEmbedder)
     monkeypatch.setenv("QUALCODE_BACKEND", "gpu")
@@ -105,7 +105,7 @@ def test_fully_cached_run_never_builds_the_onnx_model(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("backend, model_id, built_name", [
     ("onnx", "all-MiniLM-L6-v2", "model_fused.onnx"),
-    ("onnx-int8", "all-MiniLM-L6-v2+onnx-int8", "model_int8.onnx")])
+    ("onnx-int8", "all-MiniLM-L6-v2+onnx-int8-ffn32", "model_int8.onnx")])
 def test_onnx_and_torch_backends_give_the_same_suggestions(tmp_path, backend, model_id, built_name):
     from qualcode.io.codebook import parse_codebook
     from qualcode.pipeline.prototypes import code_prototypes
