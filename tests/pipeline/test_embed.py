@@ -125,7 +125,8 @@ def test_onnx_and_torch_backends_give_the_same_suggestions(tmp_path, backend, mo
     A, B = onnx.encode(texts), torch_.encode(texts)
     assert A.shape == B.shape and A.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(A, axis=1), 1.0, rtol=1e-5)
-    assert float((A * B).sum(axis=1).min()) > (0.9999 if backend == "onnx" else 0.95)
+    # int8 with float32 feed-forward outputs: 0.978 at worst on these texts (0.982 over 500 comments)
+    assert float((A * B).sum(axis=1).min()) > (0.9999 if backend == "onnx" else 0.97)
     built = list((tmp_path / "cache").rglob(built_name))
     assert len(built) == 1  # exported once from the local weights, then reused
     make_embedder(f"{backend}:all-MiniLM-L6-v2", tmp_path / "cache").encode(texts[:2])
@@ -140,8 +141,8 @@ def test_onnx_and_torch_backends_give_the_same_suggestions(tmp_path, backend, mo
     if backend == "onnx":  # float32: the same suggestions
         assert gap.max() < 1e-3 and (shown[0] == shown[1]).all() and shown[0].sum() > 5
     else:
-        assert gap.mean() < 0.03 and gap.max() < 0.2  # the largest on near-ties ("Okay.", "lovely staff")
-        assert (shown[0] == shown[1]).mean() >= 0.9 and shown[0].sum() > 5
+        assert gap.mean() < 0.02 and gap.max() < 0.15  # measured 0.009 and 0.11, the largest on near-ties
+        assert (shown[0] == shown[1]).mean() >= 0.95 and shown[0].sum() > 5  # measured: all the same
 
 
 class _FakeTokenizer:
