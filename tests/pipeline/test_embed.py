@@ -82,7 +82,7 @@ def test_the_default_backend_is_onnx_float32_and_each_backend_can_be_chosen(tmp_
     assert default.model_id == "all-MiniLM-L6-v2"  # torch's vectors to float rounding: one cache for both
     assert isinstance(make_embedder("torch:all-MiniLM-L6-v2"), SentenceTransformerEmbedder)
     int8 = make_embedder("onnx-int8:all-MiniLM-L6-v2", tmp_path)
-    assert int8.inner.quantise and int8.model_id == "all-MiniLM-L6-v2+onnx-int8"  # never mixed in one cache
+    assert int8.inner.quantise and int8.model_id == "all-MiniLM-L6-v2+onnx-int8-ffn32"  # never mixed in one cache
     monkeypatch.setenv("QUALCODE_BACKEND", "torch")
     assert isinstance(make_embedder("all-MiniLM-L6-v2"), SentenceTransformerEmbedder)
     monkeypatch.setenv("QUALCODE_BACKEND", "gpu")
@@ -105,7 +105,7 @@ def test_fully_cached_run_never_builds_the_onnx_model(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("backend, model_id, built_name", [
     ("onnx", "all-MiniLM-L6-v2", "model_fused.onnx"),
-    ("onnx-int8", "all-MiniLM-L6-v2+onnx-int8", "model_int8.onnx")])
+    ("onnx-int8", "all-MiniLM-L6-v2+onnx-int8-ffn32", "model_int8.onnx")])
 def test_onnx_and_torch_backends_give_the_same_suggestions(tmp_path, backend, model_id, built_name):
     from qualcode.io.codebook import parse_codebook
     from qualcode.pipeline.prototypes import code_prototypes
@@ -125,7 +125,8 @@ def test_onnx_and_torch_backends_give_the_same_suggestions(tmp_path, backend, mo
     A, B = onnx.encode(texts), torch_.encode(texts)
     assert A.shape == B.shape and A.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(A, axis=1), 1.0, rtol=1e-5)
-    assert float((A * B).sum(axis=1).min()) > (0.9999 if backend == "onnx" else 0.95)
+    # int8 with float32 feed-forward outputs: 0.978 at worst on these texts (0.982 over 500 comments)
+    assert float((A * B).sum(axis=1).min()) > (0.9999 if backend == "onnx" else 0.97)
     built = list((tmp_path / "cache").rglob(built_name))
     assert len(built) == 1  # exported once from the local weights, then reused
     make_embedder(f"{backend}:all-MiniLM-L6-v2", tmp_path / "cache").encode(texts[:2])
@@ -140,8 +141,8 @@ def test_onnx_and_torch_backends_give_the_same_suggestions(tmp_path, backend, mo
     if backend == "onnx":  # float32: the same suggestions
         assert gap.max() < 1e-3 and (shown[0] == shown[1]).all() and shown[0].sum() > 5
     else:
-        assert gap.mean() < 0.03 and gap.max() < 0.2  # the largest on near-ties ("Okay.", "lovely staff")
-        assert (shown[0] == shown[1]).mean() >= 0.9 and shown[0].sum() > 5
+        assert gap.mean() < 0.02 and gap.max() < 0.15  # measured 0.009 and 0.11, the largest on near-ties
+        assert (shown[0] == shown[1]).mean() >= 0.95 and shown[0].sum() > 5  # measured: all the same
 
 
 class _FakeTokenizer:
