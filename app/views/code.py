@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 
 import streamlit as st
-import streamlit.components.v1 as components
 
+from app.components.card_page import card_page
 from app.components.recode_job import update_suggestions_button
-from app.components.segment_card import DECIDED, FOCUS, PREFETCH, act, segment_card, spans_of, suggestions
+from app.components.segment_card import DECIDED, FOCUS, act, segment_card, spans_of
 from app.components.span_select import checked_selection, span_select
 from app.state import (
     cached,
@@ -74,45 +74,6 @@ def open_goto(study, names: list[str]) -> None:  # noqa: ANN001
     else:
         st.session_state.pop("goto_span", None)
         st.session_state["view"] = st.session_state["_view"] = "Segments"
-
-
-def scroll_to(segment_id: int) -> None:
-    """Bring a segment's card into view (a zero-height script; the card carries its key as a class)."""
-    components.html(f"""<script>
-      const find = () => window.parent.document.querySelector('.st-key-seg-{int(segment_id)}');
-      let n = 0; const t = setInterval(() => {{ const el = find();
-        if (el || ++n > 40) {{ clearInterval(t); if (el) el.scrollIntoView({{block: 'center'}}); }} }}, 100);
-    </script>""", height=0)
-
-
-def shortcut_action(study, coder: str, codebook, ids: list[int], min_conf: float, what: str) -> None:  # noqa: ANN001
-    """Accept / reject the focused segment's top suggestion, or move to the next segment."""
-    focus = st.session_state.get(FOCUS)
-    if focus not in ids:
-        focus = ids[0] if ids else None
-    if focus is None:
-        return
-    if what == "next":
-        st.session_state[FOCUS] = ids[min(ids.index(focus) + 1, len(ids) - 1)]
-        st.session_state["scroll_to"] = st.session_state[FOCUS]
-        return
-    apps = study.visible_applications(coder, segment_ids=[focus])
-    mine = {a.code_id: a for a in apps if a.source == "human" and a.coder == coder}
-    top = suggestions(apps, mine, codebook, min_conf)
-    if not top:
-        st.session_state[f"card_error-{focus}"] = "No suggestion left on this segment: press N for the next one."
-        return
-    act(focus, study.decide, focus, top[0].code_id, coder, present=what == "accept",
-        message=("Accepted " if what == "accept" else "Rejected ") + code_label(codebook, top[0].code_id))
-
-
-def undo(study, coder: str) -> None:  # noqa: ANN001
-    try:
-        message = study.undo_last(coder)
-    except QualcodeError as exc:
-        st.session_state["code_error"] = str(exc)
-    else:
-        saved(message, later=True)
 
 
 def code_selection(study, coder: str, tid: int, plain: str, value: dict | None) -> None:  # noqa: ANN001
@@ -175,40 +136,12 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     c2.segmented_control("View", ["Segments", "Select text"], key="view", on_change=remember, args=("view",),
                          help="Select text: select any words and code exactly that span")
     page_segs = visible[(st.session_state["page"] - 1) * size: st.session_state["page"] * size]
-    if not (uncoded or code_filter):
-        by_segment = applications_by_segment(study, coder, [s.id for s in page_segs])
-    spans = [sp for sp in spans_of(study, transcript.id) if sp.code_id in set(codebook.ids())
-             and (not blind or sp.coder == coder)]
     if st.session_state.get("view") == "Select text":
+        spans = [sp for sp in spans_of(study, transcript.id) if sp.code_id in set(codebook.ids())
+                 and (not blind or sp.coder == coder)]
         span_view(study, transcript, codebook, coder, page_segs, spans)
         return
-    codeable = [s.id for s in page_segs if not s.is_interviewer]
-    bar = st.container(horizontal=True, gap="small")  # one row element, not four columns
-    bar.button("Accept top", key="kb-accept", shortcut="A", on_click=shortcut_action,
-               args=(study, coder, codebook, codeable, min_conf, "accept"), help="Accept the ▶ segment's top suggestion")
-    bar.button("Reject top", key="kb-reject", shortcut="X", on_click=shortcut_action,
-               args=(study, coder, codebook, codeable, min_conf, "reject"), help="Reject the ▶ segment's top suggestion")
-    bar.button("Next segment", key="kb-next", shortcut="N", on_click=shortcut_action,
-               args=(study, coder, codebook, codeable, min_conf, "next"))
-    bar.button("Undo", key="kb-undo", shortcut="U", on_click=undo, args=(study, coder),
-               disabled=not hasattr(study, "undo_last"), help="Undo your last action (kept in the audit log)")
-    if st.session_state.get(FOCUS) not in codeable and codeable:  # the first segment with work to do
-        st.session_state[FOCUS] = next((i for i in codeable if suggestions(
-            by_segment.get(i, []), {a.code_id: a for a in by_segment.get(i, []) if a.source == "human"
-                                    and a.coder == coder}, codebook, min_conf)), codeable[0])
-    memos: dict[int, list] = {}
-    for m in study.memos(segment_ids=[s.id for s in page_segs]):
-        memos.setdefault(m.segment_id, []).append(m)
-    st.session_state[PREFETCH] = {s.id: (by_segment.get(s.id, []), memos.get(s.id, []), spans) for s in page_segs}
-    for seg in page_segs:
-        if seg.is_interviewer:
-            st.markdown(f"<div style='color:gray'><b>{verbatim(seg.speaker or '')}</b>: {verbatim(seg.text)}</div>",
-                        unsafe_allow_html=True)
-            continue
-        segment_card(study, seg, codebook, coder, blind, min_conf)
-    target = st.session_state.pop("scroll_to", None)
-    if target is not None:
-        scroll_to(target)
+    card_page(study, coder, codebook, page_segs, blind, min_conf)  # one component: app/components/card_page
 
 
 def span_view(study, transcript, codebook, coder: str, page_segs: list, spans: list) -> None:  # noqa: ANN001

@@ -159,8 +159,8 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     shot(alice, "04-undone")
 
     # a memo draft survives a switch of transcript; then it is saved
-    click(alice, '[data-testid="stExpander"] summary', "Memos (0)")
-    box = find(alice, '[data-testid="stTextArea"] textarea')[0]
+    click(alice, "button.qc-summary", "Memos (0)")  # the cards are one component: plain HTML buttons
+    box = find(alice, "textarea.qc-memo-box")[0]
     box.click()
     box.send_keys("Mill Lane: the practice as a place")
     choose(alice, "Transcript", second)
@@ -168,7 +168,7 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     shot(alice, "05-other-transcript")
     choose(alice, "Transcript", first)
     settle(alice)
-    box = until(lambda: [t for t in find(alice, '[data-testid="stTextArea"] textarea')
+    box = until(lambda: [t for t in find(alice, "textarea.qc-memo-box")
                          if t.get_attribute("value") == "Mill Lane: the practice as a place"], what="the draft back")[0]
     shot(alice, "06-draft-kept")
     click(alice, "button", "Save memo")
@@ -223,7 +223,7 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     find(alice, "h1", "Code")
     settle(alice)
     find(alice, "button", "Remove")  # her accepted code
-    find(alice, '[data-testid="stExpander"] summary', "Memos (1)")
+    find(alice, "button.qc-summary", "Memos (1)")
     click(alice, "button", "Select text", exact=True)
     mine = len(study.span_codings(coder="alice", transcript_id=study.transcript_id(first)))
     assert mine == 2  # "Mill Lane" by hand, and again by Code all hits (another code)
