@@ -16,12 +16,13 @@ Every text is handed over as data and put on the page with ``textContent`` only 
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import streamlit as st
 
 from app.components.segment_card import DECIDED, DRAFTS, FOCUS, spans_of, suggestions
-from app.state import DEFAULT_COLOR, _is_hex, code_label, color_of, saved
+from app.state import DEFAULT_COLOR, _is_hex, code_label, color_of
 from qualcode.errors import QualcodeError
 from qualcode.io.transcripts import format_time
 
@@ -54,6 +55,8 @@ def perform(study, coder: str, codebook, page_ids: list[int], event: dict, draft
             drafts.pop(seg, None)
         return ""
     if action == "memo":
+        if not str(event.get("text") or "").strip():
+            raise QualcodeError("Save memo: expected some text, got an empty memo")
         study.add_memo(coder, str(event.get("text") or ""), segment_id=seg)
         drafts.pop(seg, None)
         return "Memo saved"
@@ -76,22 +79,28 @@ def perform(study, coder: str, codebook, page_ids: list[int], event: dict, draft
 
 
 def on_event(study, coder: str, codebook, page_ids: list[int]) -> None:  # noqa: ANN001
-    """The component's callback: perform the event, keep its acknowledgement for the page."""
-    event = (st.session_state.get(KEY) or {}).get("event")
+    """The component's callback: the event the click sent, performed (:func:`handle`)."""
+    handle(st.session_state, study, coder, codebook, page_ids, (st.session_state.get(KEY) or {}).get("event"))
+
+
+def handle(session: MutableMapping, study, coder: str, codebook, page_ids: list[int], event: object) -> dict | None:  # noqa: ANN001
+    """Perform ``event`` and keep its acknowledgement in ``session`` (the page's session state):
+    the next data the component gets carries it, with the refusal if there was one."""
     if not isinstance(event, dict):
-        return
+        return None
     ack = {"id": str(event.get("id", "")), "seg": event.get("seg"), "error": None, "message": ""}
     try:
-        ack["message"] = perform(study, coder, codebook, page_ids, event, st.session_state.setdefault(DRAFTS, {}))
+        ack["message"] = perform(study, coder, codebook, page_ids, event, session.setdefault(DRAFTS, {}))
     except QualcodeError as exc:
         ack["error"] = str(exc)
     else:
-        if event.get("action") not in ("draft", "undo") and isinstance(event.get("seg"), int):
-            st.session_state.setdefault(DECIDED, set()).add(event["seg"])
-            st.session_state[FOCUS] = event["seg"]
-        if event.get("action") == "undo":
-            saved(ack["message"], later=True)  # what was undone may be anywhere: say it as the page did
-    st.session_state[ACKS] = (st.session_state.get(ACKS, []) + [ack])[-KEEP_ACKS:]
+        if event.get("action") not in ("draft", "undo"):
+            session.setdefault(DECIDED, set()).add(event["seg"])  # stays on the page under the uncoded filter
+            session[FOCUS] = event["seg"]
+        if event.get("action") == "undo":  # what was undone may be anywhere: said as the page said it
+            session.setdefault("_saved", []).append(ack["message"])
+    session[ACKS] = (session.get(ACKS, []) + [ack])[-KEEP_ACKS:]
+    return ack
 
 
 def hex_color(codebook, code_id: str) -> str:  # noqa: ANN001
@@ -123,7 +132,7 @@ def card_data(seg, apps: list, memos: list, spans: list, codebook, coder: str, b
         "sugg": [[a.code_id, round(float(a.confidence or 0.0), 4), a.reason or ""]
                  for a in suggestions(apps, mine, codebook, min_conf)],
         "spans": [[sp.code_id, sp.text, sp.coder] for sp in over],
-        "others": sorted(others.items()), "final": final,
+        "others": [[name, codes] for name, codes in sorted(others.items())], "final": final,
         "memos": [[m.coder, (m.updated_at or "")[:16], m.text] for m in memos if m.coder == coder or not blind],
     }
 

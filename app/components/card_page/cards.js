@@ -3,7 +3,7 @@
 // one at a time (a trigger value holds one event per rerun), each acknowledged in the next
 // data the fragment sends (data.acks). The card is always drawn as the confirmed state plus
 // the events not yet acknowledged, so a refusal simply drops its change and shows why.
-// Every text goes in with textContent, never innerHTML: shown exactly as stored.
+// Every text goes in with textContent, never parsed as markup: shown exactly as stored.
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
