@@ -2,8 +2,10 @@
 select any words and code exactly that span.
 
 Every click is one Study call, saved at once in its own transaction. Clicks rerun only
-what they change: a card (app/components/segment_card.py) or the page section (page of
-segments, span view, keyboard toolbar), both ``st.fragment``; the transcript, page,
+what they change: the page of cards is one custom component (app/components/card_page:
+a click redraws its card in the browser and sends one event), the page section (page
+number, view, span view) an ``st.fragment``; *Review next* keeps Streamlit cards
+(app/components/segment_card.py). The transcript, page,
 filters and memo drafts are kept in the session, so neither a decision, nor the sidebar,
 nor a switch of transcript loses the coder's place or words. On a transcript in a blind
 double-coding sample only the coder's own codes are shown.
