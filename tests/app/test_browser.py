@@ -155,6 +155,13 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     click(alice, '[data-testid="stCaptionContainer"]', "site A")  # focus the page, not a text box
     ActionChains(alice).send_keys("u").perform()
     until(lambda: not study.applications(source="human", coder="alice"), what="the undo")
+    find(alice, ".qc-bar-status", "Undid")  # the server's confirmation, shown in the page
+    ActionChains(alice).send_keys("n").send_keys("x").perform()  # the next segment's top suggestion, rejected
+    [rejected] = until(lambda: study.applications(source="human", coder="alice"), what="the key X saved")
+    assert not rejected.present and rejected.segment_id != decision.segment_id
+    find(alice, f'.qc-card[data-seg="{rejected.segment_id}"] .qc-caption', "You rejected:")
+    ActionChains(alice).send_keys("u").perform()
+    until(lambda: not study.applications(source="human", coder="alice"), what="the second undo")
     settle(alice)
     shot(alice, "04-undone")
 
