@@ -163,6 +163,8 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     ActionChains(alice).send_keys("u").perform()
     until(lambda: not study.applications(source="human", coder="alice"), what="the second undo")
     settle(alice)
+    assert [e.action for e in study.audit_log() if e.actor == "alice"].count("undo") == 2  # one key, one event
+    settle(alice)
     shot(alice, "04-undone")
 
     # a memo draft survives a switch of transcript; then it is saved

@@ -369,7 +369,16 @@ export default function (args) {
   }
   mark(state);
   pump(state);
-  const keys = (e) => onKey(state, e);
-  document.addEventListener("keydown", keys);
-  return () => document.removeEventListener("keydown", keys);
+  // one key listener per page of cards: Streamlit calls this function again on every new data
+  // and calls the cleanup it returned only once the component is gone
+  if (!state.keys) {
+    state.keys = (e) => onKey(state, e);
+    document.addEventListener("keydown", state.keys);
+  }
+  return () => setTimeout(() => {
+    if (state.keys && !state.root.isConnected) {
+      document.removeEventListener("keydown", state.keys);
+      state.keys = null;
+    }
+  }, 0);
 }
