@@ -2,8 +2,10 @@
 select any words and code exactly that span.
 
 Every click is one Study call, saved at once in its own transaction. Clicks rerun only
-what they change: a card (app/components/segment_card.py) or the page section (page of
-segments, span view, keyboard toolbar), both ``st.fragment``; the transcript, page,
+what they change: the page of cards is one custom component (app/components/card_page:
+a click redraws its card in the browser and sends one event), the page section (page
+number, view, span view) an ``st.fragment``; *Review next* keeps Streamlit cards
+(app/components/segment_card.py). The transcript, page,
 filters and memo drafts are kept in the session, so neither a decision, nor the sidebar,
 nor a switch of transcript loses the coder's place or words. On a transcript in a blind
 double-coding sample only the coder's own codes are shown.
@@ -14,10 +16,10 @@ from __future__ import annotations
 import time
 
 import streamlit as st
-import streamlit.components.v1 as components
 
+from app.components.card_page import card_page
 from app.components.recode_job import update_suggestions_button
-from app.components.segment_card import DECIDED, FOCUS, PREFETCH, act, segment_card, spans_of, suggestions
+from app.components.segment_card import DECIDED, FOCUS, act, segment_card, spans_of
 from app.components.span_select import checked_selection, span_select
 from app.state import (
     cached,
@@ -75,45 +77,6 @@ def open_goto(study, names: list[str]) -> None:  # noqa: ANN001
         st.session_state["view"] = st.session_state["_view"] = "Segments"
 
 
-def scroll_to(segment_id: int) -> None:
-    """Bring a segment's card into view (a zero-height script; the card carries its key as a class)."""
-    components.html(f"""<script>
-      const find = () => window.parent.document.querySelector('.st-key-seg-{int(segment_id)}');
-      let n = 0; const t = setInterval(() => {{ const el = find();
-        if (el || ++n > 40) {{ clearInterval(t); if (el) el.scrollIntoView({{block: 'center'}}); }} }}, 100);
-    </script>""", height=0)
-
-
-def shortcut_action(study, coder: str, codebook, ids: list[int], min_conf: float, what: str) -> None:  # noqa: ANN001
-    """Accept / reject the focused segment's top suggestion, or move to the next segment."""
-    focus = st.session_state.get(FOCUS)
-    if focus not in ids:
-        focus = ids[0] if ids else None
-    if focus is None:
-        return
-    if what == "next":
-        st.session_state[FOCUS] = ids[min(ids.index(focus) + 1, len(ids) - 1)]
-        st.session_state["scroll_to"] = st.session_state[FOCUS]
-        return
-    apps = study.visible_applications(coder, segment_ids=[focus])
-    mine = {a.code_id: a for a in apps if a.source == "human" and a.coder == coder}
-    top = suggestions(apps, mine, codebook, min_conf)
-    if not top:
-        st.session_state[f"card_error-{focus}"] = "No suggestion left on this segment: press N for the next one."
-        return
-    act(focus, study.decide, focus, top[0].code_id, coder, present=what == "accept",
-        message=("Accepted " if what == "accept" else "Rejected ") + code_label(codebook, top[0].code_id))
-
-
-def undo(study, coder: str) -> None:  # noqa: ANN001
-    try:
-        message = study.undo_last(coder)
-    except QualcodeError as exc:
-        st.session_state["code_error"] = str(exc)
-    else:
-        saved(message, later=True)
-
-
 def code_selection(study, coder: str, tid: int, plain: str, value: dict | None) -> None:  # noqa: ANN001
     code_id = st.session_state.get("span_code")
     picked = checked_selection(value, plain)
@@ -138,6 +101,17 @@ def applications_by_segment(study, coder: str, ids: list[int]) -> dict[int, list
     return out
 
 
+def machine_shown(a, min_conf: float) -> bool:  # noqa: ANN001
+    """Whether the card shows machine suggestion ``a``: the engine's stored decision (the old
+    fixed rule, 0.5, for one stored before it), or from the coder's own confidence slider.
+    The segment's best stored suggestion is shown below its threshold too, so a filter by
+    this rule may miss it: the filter asks "suggested with confidence", not "the likeliest"."""
+    from qualcode.pipeline.suggest import SHOW_THRESHOLD
+
+    engine = (a.confidence or 0) >= SHOW_THRESHOLD if a.shown is None else a.shown
+    return engine or (a.confidence or 0) >= min_conf
+
+
 @st.fragment
 def section(study, transcript, codebook, coder: str, blind: bool, min_conf: float, code_filter: str | None) -> None:  # noqa: ANN001
     """The page of segments (or the span view) with its toolbar: reruns on its own."""
@@ -157,8 +131,8 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
         mine = [a for a in by_segment.get(seg.id, []) if a.source == "human" and a.coder == coder]
         if uncoded and mine and seg.id not in kept:  # what you just decided stays where it was
             return False
-        if code_filter:
-            return any(a.code_id == code_filter and a.present and (a.source != "machine" or (a.confidence or 0) >= min_conf)
+        if code_filter:  # a machine suggestion counts where the card shows it (the engine's stored decision)
+            return any(a.code_id == code_filter and a.present and (a.source != "machine" or machine_shown(a, min_conf))
                        for a in by_segment.get(seg.id, []))
         return True
 
@@ -174,40 +148,12 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     c2.segmented_control("View", ["Segments", "Select text"], key="view", on_change=remember, args=("view",),
                          help="Select text: select any words and code exactly that span")
     page_segs = visible[(st.session_state["page"] - 1) * size: st.session_state["page"] * size]
-    if not (uncoded or code_filter):
-        by_segment = applications_by_segment(study, coder, [s.id for s in page_segs])
-    spans = [sp for sp in spans_of(study, transcript.id) if sp.code_id in set(codebook.ids())
-             and (not blind or sp.coder == coder)]
     if st.session_state.get("view") == "Select text":
+        spans = [sp for sp in spans_of(study, transcript.id) if sp.code_id in set(codebook.ids())
+                 and (not blind or sp.coder == coder)]
         span_view(study, transcript, codebook, coder, page_segs, spans)
         return
-    codeable = [s.id for s in page_segs if not s.is_interviewer]
-    bar = st.container(horizontal=True, gap="small")  # one row element, not four columns
-    bar.button("Accept top", key="kb-accept", shortcut="A", on_click=shortcut_action,
-               args=(study, coder, codebook, codeable, min_conf, "accept"), help="Accept the ▶ segment's top suggestion")
-    bar.button("Reject top", key="kb-reject", shortcut="X", on_click=shortcut_action,
-               args=(study, coder, codebook, codeable, min_conf, "reject"), help="Reject the ▶ segment's top suggestion")
-    bar.button("Next segment", key="kb-next", shortcut="N", on_click=shortcut_action,
-               args=(study, coder, codebook, codeable, min_conf, "next"))
-    bar.button("Undo", key="kb-undo", shortcut="U", on_click=undo, args=(study, coder),
-               disabled=not hasattr(study, "undo_last"), help="Undo your last action (kept in the audit log)")
-    if st.session_state.get(FOCUS) not in codeable and codeable:  # the first segment with work to do
-        st.session_state[FOCUS] = next((i for i in codeable if suggestions(
-            by_segment.get(i, []), {a.code_id: a for a in by_segment.get(i, []) if a.source == "human"
-                                    and a.coder == coder}, codebook, min_conf)), codeable[0])
-    memos: dict[int, list] = {}
-    for m in study.memos(segment_ids=[s.id for s in page_segs]):
-        memos.setdefault(m.segment_id, []).append(m)
-    st.session_state[PREFETCH] = {s.id: (by_segment.get(s.id, []), memos.get(s.id, []), spans) for s in page_segs}
-    for seg in page_segs:
-        if seg.is_interviewer:
-            st.markdown(f"<div style='color:gray'><b>{verbatim(seg.speaker or '')}</b>: {verbatim(seg.text)}</div>",
-                        unsafe_allow_html=True)
-            continue
-        segment_card(study, seg, codebook, coder, blind, min_conf)
-    target = st.session_state.pop("scroll_to", None)
-    if target is not None:
-        scroll_to(target)
+    card_page(study, coder, codebook, page_segs, blind, min_conf)  # one component: app/components/card_page
 
 
 def span_view(study, transcript, codebook, coder: str, page_segs: list, spans: list) -> None:  # noqa: ANN001

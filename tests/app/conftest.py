@@ -44,9 +44,31 @@ def button(at, key: str | None = None, label: str | None = None):  # noqa: ANN00
     raise AssertionError(f"no button {key or label}; have {[(b.key, b.label) for b in at.button][:30]}")
 
 
-def open_card(at, key: str):  # noqa: ANN001, ANN201
-    """Open a segment card's *Add a code* picker and memo box (``key``: the card's key, e.g.
-    ``"12"`` or ``"next-12"``) as a click on each would: they are built only while open."""
-    at.session_state[f"addpop-{key}"] = True
-    at.session_state[f"memos-{key}"] = True
-    return at.run()
+def cards(at) -> dict:  # noqa: ANN001
+    """What the Code page hands its card component (app/components/card_page): the page's data."""
+    import json
+
+    [component] = [e for e in at.get("bidi_component") if e.proto.component_name == "qualcode_card_page"]
+    return json.loads(component.proto.json or component.proto.mixed.json)
+
+
+def card(at, seg: int) -> dict:  # noqa: ANN001
+    return next(c for c in cards(at)["cards"] if c["id"] == int(seg))
+
+
+def click_card(at, study, coder: str, **event):  # noqa: ANN001, ANN003, ANN201
+    """What a click in the card component sends, handled as its callback handles it, then the
+    fragment's rerun (AppTest cannot click inside a custom component): the page's session
+    state, the study as this coder may use it, the codebook and the page it was drawn with."""
+    from app.components.card_page import handle
+
+    keys = ("memo_drafts", "decided_here", "focus_segment", "card_acks", "_saved")
+    session = {k: at.session_state[k] for k in keys if k in at.session_state}
+    page = [c["id"] for c in cards(at)["cards"] if not c["interviewer"]]
+    event.setdefault("id", f"test-{len(session.get('card_acks', []))}")
+    ack = handle(session, study.for_user(coder), coder, study.codebook(), page, event)
+    for k, v in session.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return ack

@@ -5,14 +5,15 @@ downloads, and HTML escaping of hostile text on every page."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
 
 from qualcode.io.transcripts import read_transcript
 from qualcode.records import Code, Suggestion
-from tests.app.conftest import button, open_app
-from tests.conftest import write
+from tests.app.conftest import button, cards, click_card, open_app
+from tests.conftest import ROOT, write
 
 PAGES = ("start", "code", "codebook", "agreement", "themes")
 
@@ -173,17 +174,22 @@ def test_hostile_text_never_reaches_raw_html(hostile, page):
         button(at, label="Search").click().run()
     assert not at.exception, at.exception
     shown = " ".join([m.value for m in at.markdown] + [t.value for t in at.text] + [c.value for c in at.caption])
+    if page == "code":  # the page of cards is one component: its data, put on the page as text only
+        data = cards(at)
+        shown = json.dumps(data)
     if page in ("code", "retrieve", "search", "memos"):  # the hostile text is on the page …
         assert "script" in shown and "onerror" in shown, page
     raw = [m.value for m in at.markdown if m.proto.allow_html]
     for value in raw:
         assert not re.search(r"<\s*(script|img)", value, re.I), value
-    if page == "code":
-        escaped = " ".join(m.value for m in at.markdown)  # the interviewer's turn, in escaped HTML
-        assert "&lt;script&gt;" in escaped and "&lt;img src" in escaped
-        texts = " ".join(t.value for t in at.text)  # participants' turns: plain text, as typed
-        assert HOSTILE[0] in texts and HOSTILE[1] in texts
-        assert any("because &lt;script&gt;" in v for v in raw)  # the suggestion's reason
+    if page == "code":  # every text as typed in the data, drawn by cards.js with textContent only
+        texts = [c["text"] for c in data["cards"]]
+        assert f"{HOSTILE[0]} and {HOSTILE[1]}?" in texts  # the interviewer's turn
+        assert f"I said {HOSTILE[0]} then {HOSTILE[1]} to the practice manager." in texts
+        assert any(s[2] == f"because {HOSTILE[0]}{HOSTILE[1]}" for c in data["cards"] for s in c.get("sugg", []))
+        assert data["codes"]["evil"][0] == f"Evil {HOSTILE[0]}{HOSTILE[1]}"
+        source = (ROOT / "app" / "components" / "card_page" / "cards.js").read_text()
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", source)
     if page == "themes":
         assert any("Evil &lt;script&gt;" in v for v in raw)  # the code name heading
 
@@ -202,12 +208,13 @@ def test_a_coder_cannot_change_the_codebook_an_admin_can(app_study):
 def test_done_locks_the_code_page_until_reopened(app_study):
     at = open_app("code", "alice")
     button(at, label="Mark this transcript done").click().run()
-    accept = [b for b in at.button if b.key and b.key.startswith("acc-")][0]
-    accept.click().run()
-    assert any("marked it done, so their coding on it is locked" in unescaped(e.value) for e in at.error)
+    seg, code = next((c["id"], c["sugg"][0][0]) for c in cards(at)["cards"] if c.get("sugg"))
+    ack = click_card(at, app_study, "alice", action="accept", seg=seg, code=code)
+    assert "marked it done, so their coding on it is locked" in ack["error"]  # shown on the card
+    assert cards(at)["acks"][-1]["error"] == ack["error"]
     assert not app_study.applications(source="human", coder="alice")
     tid = app_study.transcript_id(at.selectbox(key="transcript").value)
     app_study.reopen(tid, "alice", "sue")
     again = open_app("code", "alice")
-    [b for b in again.button if b.key and b.key.startswith("acc-")][0].click().run()
+    assert click_card(again, app_study, "alice", action="accept", seg=seg, code=code)["error"] is None
     assert app_study.applications(source="human", coder="alice")

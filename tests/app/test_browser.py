@@ -155,12 +155,21 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     click(alice, '[data-testid="stCaptionContainer"]', "site A")  # focus the page, not a text box
     ActionChains(alice).send_keys("u").perform()
     until(lambda: not study.applications(source="human", coder="alice"), what="the undo")
+    find(alice, ".qc-bar-status", "Undid")  # the server's confirmation, shown in the page
+    ActionChains(alice).send_keys("n").send_keys("x").perform()  # the next segment's top suggestion, rejected
+    [rejected] = until(lambda: study.applications(source="human", coder="alice"), what="the key X saved")
+    assert not rejected.present and rejected.segment_id != decision.segment_id
+    find(alice, f'.qc-card[data-seg="{rejected.segment_id}"] .qc-caption', "You rejected:")
+    ActionChains(alice).send_keys("u").perform()
+    until(lambda: not study.applications(source="human", coder="alice"), what="the second undo")
+    settle(alice)
+    assert [e.action for e in study.audit_log() if e.actor == "alice"].count("undo") == 2  # one key, one event
     settle(alice)
     shot(alice, "04-undone")
 
     # a memo draft survives a switch of transcript; then it is saved
-    click(alice, '[data-testid="stExpander"] summary', "Memos (0)")
-    box = find(alice, '[data-testid="stTextArea"] textarea')[0]
+    click(alice, "button.qc-summary", "Memos (0)")  # the cards are one component: plain HTML buttons
+    box = find(alice, "textarea.qc-memo-box")[0]
     box.click()
     box.send_keys("Mill Lane: the practice as a place")
     choose(alice, "Transcript", second)
@@ -168,7 +177,7 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     shot(alice, "05-other-transcript")
     choose(alice, "Transcript", first)
     settle(alice)
-    box = until(lambda: [t for t in find(alice, '[data-testid="stTextArea"] textarea')
+    box = until(lambda: [t for t in find(alice, "textarea.qc-memo-box")
                          if t.get_attribute("value") == "Mill Lane: the practice as a place"], what="the draft back")[0]
     shot(alice, "06-draft-kept")
     click(alice, "button", "Save memo")
@@ -223,7 +232,7 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     find(alice, "h1", "Code")
     settle(alice)
     find(alice, "button", "Remove")  # her accepted code
-    find(alice, '[data-testid="stExpander"] summary', "Memos (1)")
+    find(alice, "button.qc-summary", "Memos (1)")
     click(alice, "button", "Select text", exact=True)
     mine = len(study.span_codings(coder="alice", transcript_id=study.transcript_id(first)))
     assert mine == 2  # "Mill Lane" by hand, and again by Code all hits (another code)

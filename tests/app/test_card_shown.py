@@ -33,3 +33,13 @@ def test_suggestions_stored_before_the_engine_decided_follow_the_old_rule():
     assert codes(apps) == ["money"]  # best (0.55), others from 0.5: none
     apps = [machine("access", 0.42, None), machine("phones", 0.38, None)]
     assert codes(apps) == ["access"]  # the best is shown even below 0.5
+
+
+def test_the_code_filter_counts_a_suggestion_where_the_card_shows_it():
+    from app.views.code import machine_shown
+
+    assert machine_shown(machine("money", 0.36, True), 1.0)  # the engine's learnt threshold showed it
+    assert not machine_shown(machine("phones", 0.62, False), 1.0)  # the engine hid it: not "coded" for the filter
+    assert machine_shown(machine("phones", 0.62, False), 0.6)  # unless the coder's slider shows it
+    assert machine_shown(machine("access", 0.55, None), 1.0)  # stored before the engine decided: 0.5
+    assert not machine_shown(machine("access", 0.45, None), 1.0)

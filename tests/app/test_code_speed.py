@@ -1,6 +1,6 @@
 """The Code page stays fast on a large study (issue #14 point 6): what a page run reads does
-not grow with the study, a card's own rerun reads only its segment, and a closed card
-draws a handful of elements (no code picker, no memo box until opened)."""
+not grow with the study, the page of cards is one element (app/components/card_page) and
+a click on it reads only the page; a Review-next card's own rerun reads only its segment."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from qualcode.io.participants import read_participants
 from qualcode.io.transcripts import read_transcript
-from tests.app.conftest import open_app, open_card
+from tests.app.conftest import cards, open_app
 from tests.conftest import EXAMPLE
 
 
@@ -66,14 +66,33 @@ def test_a_cards_own_rerun_reads_only_its_segment(app_study, monkeypatch):
     assert {a.segment_id for a in apps} <= {seg.id}
 
 
-def test_a_closed_card_draws_few_elements_and_opens_on_demand(app_study):
+def test_the_page_of_cards_is_one_element(app_study):
     at = open_app("code", "alice")
-    cards = [c for c in at.caption if "· segment " in c.value]
-    assert len(cards) == 16  # 25 segments on the page, 9 of them the interviewer's (no card)
-    assert not [s for s in at.selectbox if (s.key or "").startswith("add-")]  # no picker until opened
-    assert not at.text_area  # no memo box until opened
-    assert len(at.button) <= 4 + 3 * len(cards)  # the toolbar, then Accept/Reject (or Remove/example) rows
-    seg = cards[0].value.rsplit(" ", 1)[1]
-    open_card(at, seg)
-    assert [s.key for s in at.selectbox if (s.key or "").startswith("add-")] == [f"add-{seg}"]
-    assert [t.key for t in at.text_area] == [f"memo-{seg}"]
+    data = cards(at)
+    assert len(data["cards"]) == 25 and sum(not c["interviewer"] for c in data["cards"]) == 16
+    assert not [b for b in at.tabs[0].button if b.label != "Mark this transcript done"]  # no Streamlit button per card
+    assert not at.text_area and not at.expander and not at.text  # no memo box, no card elements at all
+
+
+def test_a_click_reads_only_the_page(app_study, monkeypatch):
+    import streamlit as st
+
+    from app.components.card_page import page_data
+
+    segs = app_study.segments(transcript_id=app_study.transcripts()[0].id)[:25]
+    asked = []
+
+    class Spy:
+        def __getattr__(self, name):  # noqa: ANN001, ANN204
+            def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                asked.append((name, args, kwargs))
+                return getattr(app_study, name)(*args, **kwargs)
+            return call
+
+    monkeypatch.setattr(st, "session_state", {})
+    data = page_data(Spy(), "alice", app_study.codebook(), segs, False, 0.5)
+    ids = [s.id for s in segs if not s.is_interviewer]
+    assert asked == [("visible_applications", ("alice",), {"segment_ids": ids}),
+                     ("memos", (), {"segment_ids": ids}),
+                     ("span_codings", (), {"transcript_id": segs[0].transcript_id})]  # three reads, whatever the study
+    assert [c["id"] for c in data["cards"]] == [s.id for s in segs]

@@ -13,7 +13,7 @@ from qualcode.io.codebook import load_codebook
 from qualcode.io.participants import read_participants
 from qualcode.io.transcripts import read_transcript
 from qualcode.store import Study
-from tests.app.conftest import button, open_app, open_card
+from tests.app.conftest import button, card, cards, click_card, open_app
 from tests.conftest import EXAMPLE, ROOT
 
 
@@ -38,64 +38,51 @@ def test_pages_ask_who_you_are_first(app_study):
         assert "Start" in at.info[0].value
 
 
+def human(study, coder: str = "alice") -> set:  # noqa: ANN001
+    return {(a.segment_id, a.code_id, a.present) for a in study.applications(source="human", coder=coder)}
+
+
 def test_code_accept_reject_add_remove_memo_done(app_study):
     at = open_app("code", "alice")
-    accepts = [b for b in at.button if b.key and b.key.startswith("acc-")]
-    assert accepts, "suggestions are shown with Accept buttons"
-    _, seg, code = accepts[0].key.split("-", 2)
-    accepts[0].click().run()
-    assert [t.value for t in at.toast] == ["Accepted"]
-    human = {(a.segment_id, a.code_id, a.present) for a in app_study.applications(source="human", coder="alice")}
-    assert (int(seg), code, True) in human
-    rejects = [b for b in at.button if b.key and b.key.startswith("rej-")]
-    _, seg2, code2 = rejects[0].key.split("-", 2)
-    rejects[0].click().run()
-    assert (int(seg2), code2, False) in {(a.segment_id, a.code_id, a.present)
-                                         for a in app_study.applications(source="human", coder="alice")}
-    extra = next(c for c in app_study.codebook().ids() if c != code)  # a code not applied yet
-    open_card(at, seg)
-    at.selectbox(key=f"add-{seg}").set_value(extra).run()
-    button(at, key=f"addbtn-{seg}").click().run()
-    assert (int(seg), extra, True) in {(a.segment_id, a.code_id, a.present)
-                                       for a in app_study.applications(source="human", coder="alice")}
-    assert not [x for x in at.selectbox if x.key == f"add-{seg}"]  # added: the picker closed
-    button(at, key=f"rm-{seg}-{extra}").click().run()
-    assert (int(seg), extra) not in {(a.segment_id, a.code_id) for a in app_study.applications(source="human")}
-    at.text_area(key=f"memo-{seg}").set_value("GP as gatekeeper here")
-    button(at, key=f"memosave-{seg}").click().run()
-    assert app_study.memos(segment_id=int(seg))[0].text == "GP as gatekeeper here"
-    assert at.text_area(key=f"memo-{seg}").value == ""  # saved: the box is free for the next memo
-    at.text_area(key=f"memo-{seg}").set_value("and a second thought")
-    button(at, key=f"memosave-{seg}").click().run()
-    assert [m.text for m in app_study.memos(segment_id=int(seg))] == ["GP as gatekeeper here",
-                                                                         "and a second thought"]
+    seg, code = next((c["id"], c["sugg"][0][0]) for c in cards(at)["cards"] if not c["interviewer"] and c["sugg"])
+    assert click_card(at, app_study, "alice", action="accept", seg=seg, code=code)["message"] == "Accepted"
+    assert (seg, code, True) in human(app_study)
+    assert [code, True] in card(at, seg)["mine"] and code not in [x[0] for x in card(at, seg)["sugg"]]
+    seg2, code2 = next((c["id"], c["sugg"][0][0]) for c in cards(at)["cards"] if c.get("sugg"))
+    click_card(at, app_study, "alice", action="reject", seg=seg2, code=code2)
+    assert (seg2, code2, False) in human(app_study)
+    extra = next(c for c in app_study.codebook().ids() if c != code and app_study.codebook().get(c).is_codable)
+    click_card(at, app_study, "alice", action="add", seg=seg, code=extra)
+    assert (seg, extra, True) in human(app_study)
+    click_card(at, app_study, "alice", action="remove", seg=seg, code=extra)
+    assert (seg, extra) not in {(a.segment_id, a.code_id) for a in app_study.applications(source="human")}
+    assert [extra, True] not in card(at, seg)["mine"]
+    click_card(at, app_study, "alice", action="memo", seg=seg, text="GP as gatekeeper here")
+    click_card(at, app_study, "alice", action="memo", seg=seg, text="and a second thought")
+    assert [m.text for m in app_study.memos(segment_id=seg)] == ["GP as gatekeeper here", "and a second thought"]
+    assert [m[2] for m in card(at, seg)["memos"]] == ["GP as gatekeeper here", "and a second thought"]
     button(at, label="Mark this transcript done").click().run()
-    tid = app_study.segments(ids=[int(seg)])[0].transcript_id
+    tid = app_study.segments(ids=[seg])[0].transcript_id
     assert "alice" in app_study.done_by(tid)
     # a fresh session (a reload) shows exactly what was saved
-    again = open_app("code", "alice")
-    assert any(b.key == f"rm-{seg}-{code}" for b in again.button)
-    assert any(e.label == "Memos (2)" for e in again.expander)
-    open_card(again, seg)
-    shown = " ".join(m.value for m in again.markdown)
-    assert "GP as gatekeeper here" in shown and "and a second thought" in shown
+    again = card(open_app("code", "alice"), seg)
+    assert [code, True] in again["mine"] and len(again["memos"]) == 2
 
 
 def test_uncoded_filter_and_use_as_example(app_study):
     at = open_app("code", "alice")
-    accept = [b for b in at.button if b.key and b.key.startswith("acc-")][0]
-    _, seg, code = accept.key.split("-", 2)
-    accept.click().run()
-    button(at, key=f"ex-{seg}-{code}").click().run()
-    text = app_study.segments(ids=[int(seg)])[0].text
+    seg, code = next((c["id"], c["sugg"][0][0]) for c in cards(at)["cards"] if c.get("sugg"))
+    click_card(at, app_study, "alice", action="accept", seg=seg, code=code)
+    click_card(at, app_study, "alice", action="example", seg=seg, code=code)
+    text = app_study.segments(ids=[seg])[0].text
     assert app_study.codebook().get(code).examples[-1] == " ".join(text.split())
     at.sidebar.checkbox[0].check().run()
     # what you decided in this session stays where it was (the list does not shift under you) …
-    assert any(b.key and b.key.startswith(f"rm-{seg}-") for b in at.button)
+    assert [code, True] in card(at, seg)["mine"]
     # … and a fresh session leaves it out
     again = open_app("code", "alice")
     again.sidebar.checkbox[0].check().run()
-    assert not any(b.key and b.key.startswith(f"rm-{seg}-") for b in again.button)
+    assert seg not in [c["id"] for c in cards(again)["cards"]]
 
 
 def test_blind_double_coding_hides_others_and_machine(app_study):
@@ -106,15 +93,15 @@ def test_blind_double_coding_hides_others_and_machine(app_study):
     at = open_app("code", "alice")
     at.selectbox(key="transcript").set_value(name).run()
     assert any("Blind double-coding" in i.value for i in at.info)
-    assert not [b for b in at.button if b.key and b.key.startswith("acc-")]  # no machine suggestions
-    assert not any(c.value.startswith("bob:") for c in at.caption)
+    assert not [c for c in cards(at)["cards"] if c.get("sugg")]  # no machine suggestions
+    assert card(at, seg.id)["others"] == []
     carol = open_app("code", "carol")  # not in the sample: blind too (issue 15)
     carol.selectbox(key="transcript").set_value(name).run()
-    assert not any(c.value.startswith("bob:") for c in carol.caption)
+    assert card(carol, seg.id)["others"] == []
     app_study.set_role("sue", "supervisor", actor="owner")
     sue = open_app("code", "sue")  # a supervisor is never blind
     sue.selectbox(key="transcript").set_value(name).run()
-    assert any(c.value.startswith("bob:") for c in sue.caption)
+    assert card(sue, seg.id)["others"] == [["bob", ["equity"]]]
 
 
 def test_codebook_forms_refuse_bad_input_and_save_good(app_study):
@@ -188,15 +175,14 @@ def test_themes_page_counts_quotes_discovery_downloads(app_study):
 
 def test_two_coders_at_once_never_overwrite_each_other(app_study):
     alice, bob = open_app("code", "alice"), open_app("code", "bob")
-    key = next(b.key for b in alice.button if b.key and b.key.startswith("acc-"))
-    _, seg, code = key.split("-", 2)
-    button(alice, key=key).click().run()
-    button(bob, key=f"rej-{seg}-{code}").click().run()  # bob's page was drawn before alice's click
-    decisions = {(a.coder, a.present) for a in app_study.applications(source="human", segment_ids=[int(seg)])
+    seg, code = next((c["id"], c["sugg"][0][0]) for c in cards(alice)["cards"] if c.get("sugg"))
+    click_card(alice, app_study, "alice", action="accept", seg=seg, code=code)
+    click_card(bob, app_study, "bob", action="reject", seg=seg, code=code)  # bob's page was drawn before
+    decisions = {(a.coder, a.present) for a in app_study.applications(source="human", segment_ids=[seg])
                  if a.code_id == code}
     assert decisions == {("alice", True), ("bob", False)}
     alice.run()
-    assert any(b.key == f"rm-{seg}-{code}" for b in alice.button)  # alice still sees her own decision
+    assert [code, True] in card(alice, seg)["mine"]  # alice still sees her own decision
 
 
 def test_review_next_offers_uncoded_segments_and_says_why(app_study):
@@ -221,56 +207,51 @@ def test_who_you_are_holds_across_pages_and_reloads(app_study):
     at.switch_page("views/code.py").run()
     assert not at.exception, at.exception
     assert not [i for i in at.info if "Start" in i.value]
-    assert [b for b in at.button if b.key and b.key.startswith("acc-")]
+    assert [c for c in cards(at)["cards"] if c.get("sugg")]
     assert at.query_params["coder"] in ("dana", ["dana"])  # written back: a reload keeps it
     at.switch_page("views/codebook.py").run()
     assert at.title[0].value == "Codebook" and not at.info
 
 
 def test_a_decision_keeps_the_page_with_the_uncoded_filter(app_study):
-    tid = app_study.transcripts()[0].id
     at = open_app("code", "alice")
     at.sidebar.selectbox(key="page_size").set_value(10).run()
     at.sidebar.checkbox(key="uncoded").check().run()
     at.number_input(key="page").set_value(2).run()
-    page2 = [b.key for b in at.button if b.key and b.key.startswith("acc-")]
-    assert page2
-    button(at, key=page2[0]).click().run()
+    seg, code = next((c["id"], c["sugg"][0][0]) for c in cards(at)["cards"] if c.get("sugg"))
+    click_card(at, app_study, "alice", action="accept", seg=seg, code=code)
     assert at.number_input(key="page").value == 2
-    assert page2[0].replace("acc-", "rm-", 1) in [b.key for b in at.button]  # still shown, now applied
-    assert tid
+    assert [code, True] in card(at, seg)["mine"]  # still shown, now applied
 
 
 def test_memo_draft_survives_transcript_switch_and_navigation(app_study):
     at = open_app("code", "alice")
     first, second = [t.name for t in app_study.transcripts()]
-    seg = next(m.group(1) for c in at.caption for m in [re.search(r"· segment (\d+)$", c.value)] if m)
-    open_card(at, seg)
-    at.text_area(key=f"memo-{seg}").set_value("half a thought").run()
+    seg = next(c["id"] for c in cards(at)["cards"] if not c["interviewer"])
+    click_card(at, app_study, "alice", action="draft", seg=seg, text="half a thought")
     at.selectbox(key="transcript").set_value(second).run()
-    assert f"memo-{seg}" not in [t.key for t in at.text_area]
+    assert str(seg) not in cards(at)["drafts"]
     at.selectbox(key="transcript").set_value(first).run()
-    assert at.text_area(key=f"memo-{seg}").value == "half a thought"
+    assert cards(at)["drafts"][str(seg)] == "half a thought"
     at.switch_page("views/start.py").run()
     at.switch_page("views/code.py").run()
     assert at.selectbox(key="transcript").value == first
-    assert at.text_area(key=f"memo-{seg}").value == "half a thought"
-    assert not app_study.memos(segment_id=int(seg))  # a draft is not saved until you save it
+    assert cards(at)["drafts"][str(seg)] == "half a thought"
+    assert not app_study.memos(segment_id=seg)  # a draft is not saved until you save it
+    click_card(at, app_study, "alice", action="memo", seg=seg, text="half a thought, finished")
+    assert str(seg) not in cards(at)["drafts"] and len(app_study.memos(segment_id=seg)) == 1
 
 
-def test_keyboard_toolbar_accepts_rejects_moves_and_undoes(app_study):
+def test_undo_is_one_event_and_says_what_it_undid(app_study):
     at = open_app("code", "alice")
-    assert {b.key for b in at.button} >= {"kb-accept", "kb-reject", "kb-next", "kb-undo"}
-    button(at, key="kb-accept").click().run()
-    [first] = app_study.applications(source="human", coder="alice")
-    assert first.present
-    button(at, key="kb-undo").click().run()
+    seg, code = next((c["id"], c["sugg"][0][0]) for c in cards(at)["cards"] if c.get("sugg"))
+    click_card(at, app_study, "alice", action="accept", seg=seg, code=code)
+    ack = click_card(at, app_study, "alice", action="undo")
     assert not app_study.applications(source="human", coder="alice")
+    assert ack["error"] is None and ack["message"].startswith("Undid")
     assert any(t.value.startswith("Undid") for t in at.toast)
-    button(at, key="kb-next").click().run()
-    button(at, key="kb-reject").click().run()
-    [second] = app_study.applications(source="human", coder="alice")
-    assert not second.present and second.segment_id != first.segment_id
+    assert [code, True] not in card(at, seg)["mine"] and code in [x[0] for x in card(at, seg)["sugg"]]
+    assert cards(at)["acks"][-1] == ack  # the component learns the outcome from the next data
 
 
 def test_follow_a_link_to_its_place(app_study):
@@ -281,7 +262,8 @@ def test_follow_a_link_to_its_place(app_study):
     at.session_state["goto"] = {"transcript_id": t.id, "segment_id": seg.id, "start": None, "end": None}
     at.run()
     assert at.selectbox(key="transcript").value == t.name
-    assert any(c.value.startswith("▶") and f"segment {seg.id}" in c.value for c in at.caption)
+    data = cards(at)
+    assert data["focus"] == seg.id and data["scroll"][0] == seg.id and seg.id in [c["id"] for c in data["cards"]]
 
 
 # ---------------------------------------------------------------- verbatim
@@ -313,13 +295,13 @@ def test_transcripts_names_and_definitions_are_shown_verbatim(tricky_study):
     seg = tricky_study.segments(codeable_only=True)[0]
     tricky_study.add_memo("alice", "memo with *stars* <inaudible>", segment_id=seg.id)
     at = open_app("code", "alice")
-    open_card(at, str(seg.id))  # memos are drawn in the card's memo box, built when opened
-    assert TRICKY in [t.value for t in at.text]  # st.text: never Markdown, never HTML
-    interviewer = [m.value for m in at.markdown if "Interviewer" in m.value]
-    assert interviewer and shown_text(interviewer[0]) == "Interviewer: And then <inaudible> *what*?"
-    assert "<inaudible>" not in interviewer[0] and "*what*" not in interviewer[0]  # escaped, not raw
-    memo = [m.value for m in at.markdown if "memo with" in m.value]
-    assert memo and "memo with *stars* <inaudible>" in shown_text(memo[0]) and "<inaudible>" not in memo[0]
+    data = cards(at)  # the card component puts every text on the page with textContent, never as HTML
+    assert card(at, seg.id)["text"] == TRICKY
+    assert [(c["speaker"], c["text"]) for c in data["cards"] if c["interviewer"]] == \
+        [("Interviewer", "And then <inaudible> *what*?")]
+    assert card(at, seg.id)["memos"][0][2] == "memo with *stars* <inaudible>"
+    source = (ROOT / "app" / "components" / "card_page" / "cards.js").read_text()
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", source)
     cb = open_app("codebook", "alice")
     definition = [m.value for m in cb.markdown if "stars" in m.value]
     assert definition and shown_text(definition[0]).endswith("Uses *stars* and <b>tags</b>")
@@ -359,20 +341,30 @@ def test_colour_saved_and_shown_as_chips(app_study):
     at.color_picker[0].set_value("#aa3300")
     button(at, label="Save colour").click().run()
     assert app_study.codebook().get("equity").color == "#aa3300"
-    code = open_app("code", "alice")
-    assert any("#aa3300" in m.value and "by you (alice)" in shown_text(m.value) for m in code.markdown)
+    data = cards(open_app("code", "alice"))
+    assert data["codes"]["equity"][1] == "#aa3300" and ["equity", True] in card_of(data, seg.id)["mine"]
+
+
+def card_of(data: dict, seg: int) -> dict:
+    return next(c for c in data["cards"] if c["id"] == seg)
 
 
 def test_retired_codes_disappear_after_a_merge(app_study):
     at = open_app("code", "alice")
-    gone = next(b.key for b in at.button if b.key and b.key.startswith("acc-")).split("-", 2)[2]
+    seg, gone = next((c["id"], c["sugg"][0][0]) for c in cards(at)["cards"] if c.get("sugg"))
+    app_study.decide(seg, gone, "alice")
     codebook = app_study.codebook()
     into = next(c for c in codebook.ids() if c != gone and c != codebook.get(gone).parent
                 and codebook.get(c).parent is None)
     app_study.merge_codes(gone, into, "sue")
     at.run()
     assert not at.exception
-    assert not any(b.key.endswith(f"-{gone}") for b in at.button if b.key and b.key.startswith(("acc-", "rej-")))
+    data = cards(at)
+    assert gone not in data["codes"]
+    assert not [c for c in data["cards"] if not c["interviewer"] and gone in
+                [x[0] for x in c["sugg"] + c["mine"] + c["spans"]] + [y for _, ys in c["others"] for y in ys]]
+    ack = click_card(at, app_study, "alice", action="add", seg=seg, code=gone)  # a page drawn before the merge
+    assert "expected a code of the current codebook" in ack["error"]
 
 
 def test_split_lists_the_segments_to_recode_and_queues_them(app_study):
@@ -437,4 +429,4 @@ def test_span_view_codes_a_selection_and_shows_it(app_study):
     assert any(plain[start:start + 12] in shown_text(m.value) for m in at.markdown)
     assert button(at, key="code-span").disabled  # nothing selected yet
     at.segmented_control(key="view").set_value("Segments").run()
-    assert any(m.value.startswith("Spans:") and plain[start:start + 12] in shown_text(m.value) for m in at.markdown)
+    assert card(at, seg.id)["spans"] == [["equity", plain[start:start + 12], "alice"]]
