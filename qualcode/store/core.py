@@ -17,7 +17,7 @@ writes) and refuses any write; on PostgreSQL it is ``READ ONLY``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,6 +159,9 @@ class StudyCore:
                             ) -> tuple[list[int], dict[str, np.ndarray], list[int]]: ...
         # page_reads.PageReads
         def decided_segment_ids(self, viewer: str) -> set[int]: ...
+        def _codeable_layout(self) -> tuple[np.ndarray, np.ndarray]: ...
+        @staticmethod
+        def _uncertainty_query(code_ids: Sequence[str]): ...  # noqa: ANN205
         # discovery.Discovery
         def discovery(self, run_id: int | None = None) -> DiscoveryRun | None: ...
         # spans.Spans

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -100,17 +101,37 @@ class PageReads(StudyCore):
     def review_pool(self, viewer: str) -> ReviewPool:
         """Every codeable segment with whether ``viewer`` sees it decided (see :class:`ReviewPool`),
         read from the covering index ``ix_segments_layout``."""
+        ids, tids = self._codeable_layout()
+        decided = self.decided_segment_ids(viewer)
+        return ReviewPool(tuple(ids.tolist()), tuple(tids.tolist()), tuple(i in decided for i in ids.tolist()))
+
+    def _codeable_layout(self) -> tuple[np.ndarray, np.ndarray]:
+        """Codeable segments' ids and transcript ids by transcript name, then start (the
+        covering ``ix_segments_layout``; Core rows and numpy, not ORM rows: seconds on 50,000)."""
         with self._read() as s:
             names = dict(s.execute(select(TranscriptRow.id, TranscriptRow.name)).tuples().all())
-            rows = s.connection().execute(  # Core, not ORM rows: a third of the time on 50,000
+            rows = s.connection().execute(
                 select(SegmentRow.transcript_id, SegmentRow.id)
                 .where(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
                 .order_by(SegmentRow.transcript_id, SegmentRow.start)).all()
-            decided = set(s.scalars(self._applications_query(s, viewer, CodeApplicationRow.segment_id)
-                                    .where(CodeApplicationRow.source.in_(("human", "final"))).distinct()))
         rank = {tid: r for r, tid in enumerate(sorted(names, key=lambda t: (names[t], t)))}
-        rows.sort(key=lambda r: rank[r[0]])  # by transcript name; stable, so by start within each
-        return ReviewPool(tuple(r[1] for r in rows), tuple(r[0] for r in rows), tuple(r[1] in decided for r in rows))
+        tids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        ids = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+        ranks = np.zeros(int(tids.max()) + 1 if len(tids) else 0, dtype=np.int64)
+        for tid, r in rank.items():
+            if tid < len(ranks):
+                ranks[tid] = r
+        order = np.argsort(ranks[tids], kind="stable")  # by transcript name; by start within each
+        return ids[order], tids[order]
+
+    @staticmethod
+    def _uncertainty_query(code_ids: Sequence[str]):  # noqa: ANN205 - a SQL select
+        """Per segment with a machine suggestion on ``code_ids``: the sum of ``1 − |2c − 1|``
+        and the highest confidence ``c``, from the covering ``ix_applications_suggestions``."""
+        conf = func.coalesce(CodeApplicationRow.confidence, 0.0)
+        return (select(CodeApplicationRow.segment_id, func.sum(1.0 - func.abs(2.0 * conf - 1.0)), func.max(conf))
+                .where(CodeApplicationRow.source == "machine", CodeApplicationRow.code_id.in_(list(code_ids)))
+                .group_by(CodeApplicationRow.segment_id))
 
     def uncertainty_sums(self, viewer: str, code_ids: Sequence[str]) -> list[tuple[int, float, bool]]:
         """(segment id, the sum over ``code_ids`` of ``1 − |2c − 1|``, whether any confidence
@@ -120,10 +141,7 @@ class PageReads(StudyCore):
         rule for suggestions: none on a transcript blind for ``viewer``."""
         if not code_ids:
             return []
-        conf = func.coalesce(CodeApplicationRow.confidence, 0.0)
-        query = (select(CodeApplicationRow.segment_id, func.sum(1.0 - func.abs(2.0 * conf - 1.0)), func.max(conf))
-                 .where(CodeApplicationRow.source == "machine", CodeApplicationRow.code_id.in_(list(code_ids)))
-                 .group_by(CodeApplicationRow.segment_id))
+        query = self._uncertainty_query(code_ids)
         blind = self.blind_transcripts(viewer)
         if blind:
             query = query.where(CodeApplicationRow.segment_id.not_in(

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qualcode.store.core import StudyCore
-from qualcode.store.models import CodeApplicationRow, ReviewMarkRow, SegmentRow, TranscriptRow
+from qualcode.store.models import ReviewMarkRow
 
 CACHE_NAME = ".review-cache.npz"
 
@@ -68,18 +68,11 @@ class ReviewIndexReads(StudyCore):
         """What *Review next* ranks for ``viewer`` (see :class:`ReviewIndex`); with
         ``code_ids``, each segment's uncertainty summed over those codes."""
         mark = self.review_mark()  # first: what is read after it is at least as new
-        memo = self._review_entry(mark)
-        if "layout" not in memo:
-            memo["layout"] = self._read_layout()
-            self._save_review_cache(mark, memo)
+        memo = self._cached_parts(mark, tuple(code_ids or ()))
         segment_ids, transcript_ids = memo["layout"]
         uncertainty = suggested = None
         if code_ids:
-            key = tuple(code_ids)
-            if key not in memo:
-                memo[key] = self._read_uncertainty(segment_ids, key)
-                self._save_review_cache(mark, memo)
-            uncertainty, suggested = memo[key]
+            uncertainty, suggested = memo[tuple(code_ids)]
             blind = self.blind_transcripts(viewer)
             if blind:  # no machine code counts on a transcript blind for the viewer
                 hidden = np.isin(transcript_ids, sorted(blind))
@@ -92,16 +85,23 @@ class ReviewIndexReads(StudyCore):
         """Build the cached part now (after a suggestion run), so that the next *Review next*,
         in this process or another, finds it ready; the mark it was built under."""
         mark = self.review_mark()
-        memo = self._review_entry(mark)
-        if "layout" not in memo:
-            memo["layout"] = self._read_layout()
-        key = tuple(code_ids)
-        if key and key not in memo:
-            memo[key] = self._read_uncertainty(memo["layout"][0], key)
-        self._save_review_cache(mark, memo)
+        self._cached_parts(mark, tuple(code_ids))
         return mark
 
     # ---------------------------------------------------------------- the cached part
+    def _cached_parts(self, mark: str | None, codes: tuple[str, ...]) -> dict:
+        """The cache entry of ``mark`` with the layout and (for non-empty ``codes``) their
+        sums, each read once under the mark and then kept in the file beside the database."""
+        memo = self._review_entry(mark)
+        missing = "layout" not in memo or (codes and codes not in memo)
+        if "layout" not in memo:
+            memo["layout"] = self._read_layout()
+        if codes and codes not in memo:
+            memo[codes] = self._read_uncertainty(memo["layout"][0], codes)
+        if missing:
+            self._save_review_cache(mark, memo)
+        return memo
+
     def _review_entry(self, mark: str | None) -> dict:
         memo = self._review_memo
         if memo is None or memo.get("mark", "") != mark:
@@ -110,32 +110,14 @@ class ReviewIndexReads(StudyCore):
         return memo
 
     def _read_layout(self) -> tuple[np.ndarray, np.ndarray]:
-        """Codeable segments by transcript name, then start (the covering ``ix_segments_layout``)."""
-        with self._read() as s:
-            names = dict(s.execute(select(TranscriptRow.id, TranscriptRow.name)).tuples().all())
-            rows = s.connection().execute(
-                select(SegmentRow.transcript_id, SegmentRow.id)
-                .where(SegmentRow.is_interviewer.is_(False), SegmentRow.procedural.is_(False))
-                .order_by(SegmentRow.transcript_id, SegmentRow.start)).all()
-        rank = {tid: r for r, tid in enumerate(sorted(names, key=lambda t: (names[t], t)))}
-        tids = np.fromiter((r[0] for r in rows), np.int64, len(rows))  # numpy on Row objects: seconds
-        ids = np.fromiter((r[1] for r in rows), np.int64, len(rows))
-        ranks = np.zeros(int(tids.max()) + 1 if len(tids) else 0, dtype=np.int64)
-        for tid, r in rank.items():
-            if tid < len(ranks):
-                ranks[tid] = r
-        order = np.argsort(ranks[tids], kind="stable")  # by transcript name; by start within each
-        return _frozen(ids[order]), _frozen(tids[order])
+        ids, tids = self._codeable_layout()  # the uncached read of :meth:`review_pool`
+        return _frozen(ids), _frozen(tids)
 
     def _read_uncertainty(self, segment_ids: np.ndarray, code_ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Each segment's summed uncertainty over ``code_ids`` and whether some confidence is
         above 0, summed in SQL from the covering ``ix_applications_suggestions``."""
-        conf = func.coalesce(CodeApplicationRow.confidence, 0.0)
-        query = (select(CodeApplicationRow.segment_id, func.sum(1.0 - func.abs(2.0 * conf - 1.0)), func.max(conf))
-                 .where(CodeApplicationRow.source == "machine", CodeApplicationRow.code_id.in_(list(code_ids)))
-                 .group_by(CodeApplicationRow.segment_id))
-        with self._read() as s:
-            rows = s.connection().execute(query).all()
+        with self._read() as s:  # the query of :meth:`uncertainty_sums`, without the blind rule
+            rows = s.connection().execute(self._uncertainty_query(code_ids)).all()
         uncertainty, suggested = np.zeros(len(segment_ids)), np.zeros(len(segment_ids), dtype=bool)
         if rows and len(segment_ids):
             sid = np.fromiter((r[0] for r in rows), np.int64, len(rows))
