@@ -29,6 +29,19 @@ def statements():  # noqa: ANN201 - a list that fills with the SQL run meanwhile
         event.remove(Engine, "before_cursor_execute", count)
 
 
+
+class Spy:
+    """The study, recording each call (name, args, kwargs) in ``asked`` before making it."""
+
+    def __init__(self, study, asked: list) -> None:  # noqa: ANN001
+        self._study, self._asked = study, asked
+
+    def __getattr__(self, name):  # noqa: ANN001, ANN204
+        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            self._asked.append((name, args, kwargs))
+            return getattr(self._study, name)(*args, **kwargs)
+        return call
+
 def test_a_code_page_run_reads_the_same_however_large_the_study(app_study):
     at = open_app("code", "alice")
     at.run()  # warm: the codebook, transcripts and participants are cached until the next change
@@ -51,16 +64,8 @@ def test_a_cards_own_rerun_reads_only_its_segment(app_study, monkeypatch):
 
     seg = app_study.segments(codeable_only=True)[3]
     asked = []
-
-    class Spy:
-        def __getattr__(self, name):  # noqa: ANN001, ANN204
-            def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-                asked.append((name, args, kwargs))
-                return getattr(app_study, name)(*args, **kwargs)
-            return call
-
     monkeypatch.setattr(st, "session_state", {})  # a card's rerun: nothing prefetched by the page run
-    apps, memos, spans = card.load(Spy(), "alice", seg.id, seg.transcript_id)
+    apps, memos, spans = card.load(Spy(app_study, asked), "alice", seg.id, seg.transcript_id)
     assert [(n, a, k) for n, a, k in asked if n != "span_codings"] == [
         ("visible_applications", ("alice",), {"segment_ids": [seg.id]}), ("memos", (), {"segment_id": seg.id})]
     assert {a.segment_id for a in apps} <= {seg.id}
@@ -81,16 +86,8 @@ def test_a_click_reads_only_the_page(app_study, monkeypatch):
 
     segs = app_study.segments(transcript_id=app_study.transcripts()[0].id)[:25]
     asked = []
-
-    class Spy:
-        def __getattr__(self, name):  # noqa: ANN001, ANN204
-            def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-                asked.append((name, args, kwargs))
-                return getattr(app_study, name)(*args, **kwargs)
-            return call
-
     monkeypatch.setattr(st, "session_state", {})
-    data = page_data(Spy(), "alice", app_study.codebook(), segs, False, 0.5)
+    data = page_data(Spy(app_study, asked), "alice", app_study.codebook(), segs, False, 0.5)
     ids = [s.id for s in segs if not s.is_interviewer]
     assert asked == [("visible_applications", ("alice",), {"segment_ids": ids}),
                      ("memos", (), {"segment_ids": ids}),
