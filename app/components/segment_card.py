@@ -1,10 +1,11 @@
-"""One segment's card on the Code page: its text exactly as stored, the coder's decisions,
-the machine's suggestions, span codings as coloured chips, and memos.
+"""One segment's card of Streamlit elements, as *Review next* draws its picks: its text
+exactly as stored, the coder's decisions, the machine's suggestions, span codings as
+coloured chips, and memos. (The Code page's page of segments is one custom component,
+app/components/card_page, which reuses :func:`suggestions` and the session keys here.)
 
 Each card is an ``st.fragment``: a click on it (accept, reject, add, remove, memo) reruns
-this card only, not the page, so the coder keeps their place and the click is fast. The
-full page run hands each card its data (one query for the page, in ``PREFETCH``); a
-card's own rerun reads its one segment again, so it always shows what the database holds.
+this card only, not the page, so the coder keeps their place and the click is fast. Each
+run reads its one segment, so it always shows what the database holds.
 
 What a page costs is mostly how many elements it sends: each is a message to the browser
 and a redraw (bench/app_latency.py, 50,000 segments). So a card's rows are single
@@ -25,7 +26,6 @@ from qualcode.io.transcripts import format_time
 if TYPE_CHECKING:
     from qualcode.records import Memo
 
-PREFETCH = "card_prefetch"  # session key: {segment_id: (apps, memos, spans)} from the page run
 DRAFTS = "memo_drafts"  # session key: {segment_id: text} unsaved memos, kept across pages/transcripts
 DECIDED = "decided_here"  # session key: segments decided in this session (kept on the page)
 FOCUS = "focus_segment"  # session key: the segment the keyboard shortcuts act on
@@ -77,10 +77,7 @@ def add_chosen_code(study, coder: str, segment_id: int, key: str, box: str | Non
 
 
 def load(study, coder: str, segment_id: int, transcript_id: int) -> tuple[list, list, list]:  # noqa: ANN001
-    """This segment's decisions, memos and overlapping span codings (a card's own rerun)."""
-    cached = st.session_state.get(PREFETCH, {}).pop(segment_id, None)
-    if cached is not None:
-        return cached
+    """This segment's decisions, memos and span codings of its transcript."""
     apps = study.visible_applications(coder, segment_ids=[segment_id])
     memos = study.memos(segment_id=segment_id)
     return apps, memos, spans_of(study, transcript_id)
