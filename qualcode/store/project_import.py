@@ -24,6 +24,7 @@ from qualcode.io.refi_read import RefiRead, read_refi_project
 from qualcode.io.transcripts import parse_speaker_text
 from qualcode.pipeline.segment import segment_transcript
 from qualcode.records import Code, Codebook, Transcript
+from qualcode.store.core import _json
 from qualcode.store.models import (
     CodeApplicationRow,
     CodebookVersion,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from qualcode.store.study import Study
 
 _FINAL_LINE = re.compile(r"^Adjudicated by (?P<by>.+?): (?P<code>.+?)(?:: (?P<reason>.*))?$")
+EMPTY_SOURCE = "the source has no text in the project file, so there is nothing to code (check it in the other tool)"
 RESERVED_RENAMED = {"machine": "machine (imported)"}  # a REFI user may not take a system coder's name
 
 
@@ -56,6 +58,7 @@ class ProjectImport:
     unchanged: list[str] = field(default_factory=list)
     codebook_version: int | None = None
     new_codes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "NAME: what to check", as a transcript import says
 
     def lines(self) -> list[str]:
         r = self.read
@@ -67,6 +70,7 @@ class ProjectImport:
             out.append("skipped: " + "; ".join(f"{n} {kind}" for kind, n in sorted(self.skipped.items())))
         else:
             out.append("skipped: nothing")
+        out += [f"warning: {w}" for w in self.warnings]
         return out
 
 
@@ -166,8 +170,13 @@ def _transcript(study: Study, s: Session, name: str, text: str, where: str, max_
     if s.scalar(select(TranscriptRow.id).where(TranscriptRow.name == name)):
         raise StoreError(f"{where}: expected a new transcript name, got '{name}' which the study already "
                          "holds with other content (rename it in the other tool, or import into a new study)")
-    t = Transcript(name, text, parse_speaker_text(text), "refi", where, digest)
-    row = TranscriptRow(name=name, source_path=where, source_format="refi", content_hash=digest, plain_text=text)
+    warnings: list[str] = []
+    turns = parse_speaker_text(text, warnings=warnings) if text.strip() else ()
+    if not turns:  # kept, so its memos and the other tool's count stay whole, but said
+        warnings[:] = [EMPTY_SOURCE]
+    t = Transcript(name, text, turns, "refi", where, digest, warnings=tuple(warnings))
+    row = TranscriptRow(name=name, source_path=where, source_format="refi", content_hash=digest, plain_text=text,
+                        warnings=_json(warnings))
     s.add(row)
     s.flush()
     spans = segment_transcript(t, max_words)
@@ -176,7 +185,9 @@ def _transcript(study: Study, s: Session, name: str, text: str, where: str, max_
                          start_time=t.turns[sp.turn_index].start_time, end_time=t.turns[sp.turn_index].end_time,
                          procedural=t.turns[sp.turn_index].procedural) for sp in spans)
     study._audit(s, actor, "import", "transcript", row.id, None,
-                 {"name": name, "file": where, "sha256": digest, "format": "refi", "segments": len(spans)})
+                 {"name": name, "file": where, "sha256": digest, "format": "refi", "segments": len(spans),
+                  "warnings": warnings})
+    report.warnings.extend(f"{name}: {w}" for w in warnings)
     report.transcripts.append(name)
     return row.id
 

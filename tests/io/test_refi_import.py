@@ -10,6 +10,7 @@ import pytest
 from qualcode.cli import main
 from qualcode.io.refi_read import offset_map, read_refi_project
 from qualcode.store import Study
+from qualcode.store.project_import import EMPTY_SOURCE
 
 SAMPLES = ["nvivo12_oltas0517.qdpx", "atlasti8_standard_project.qde", "maxqda24_paper_themes_project.qde",
            "atlasti23_target-atlas-project.qdpx"]
@@ -143,3 +144,22 @@ def test_inline_text_coding_notes_cases_and_colours_come_in(tmp_path, capsys):
         (p01,) = study.participants()
         assert p01.attributes == {"age": "41"}
         assert study.segments()[0].participant_id == "P01"
+
+
+def test_an_empty_source_comes_in_with_a_warning_the_summary_and_the_study_keep(tmp_path, capsys):
+    from tests.conftest import write
+
+    empty = HANDMADE.replace("<PlainTextContent>P01: I live in Pécs now.</PlainTextContent>",
+                             "<PlainTextContent>P01: I live in Pécs now.</PlainTextContent>", 1).replace(
+        " </Sources>", ' <TextSource guid="00000000-0000-0000-0000-0000000000b2" name="blank">'
+                       "<PlainTextContent>  </PlainTextContent></TextSource>\n </Sources>", 1)
+    path = write(tmp_path / "hand.qde", empty)
+    assert main(["init", str(tmp_path / "h"), "--from", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: blank: the source has no text in the project file" in out
+    assert out.count("warning:") == 1  # the source with text has speaker labels: nothing to say
+    with Study.open(tmp_path / "h") as study:
+        by_name = {t.name: t for t in study.transcripts()}
+        assert by_name["blank"].warnings == (EMPTY_SOURCE,)
+        assert by_name["inline"].warnings == ()
+        assert not [s for s in study.segments() if s.transcript_id == by_name["blank"].id]
