@@ -7,7 +7,9 @@ Why a thread and not a process: the app's embedder (model loaded, vectors in mem
 is reused, and a Streamlit rerun never touches a thread it did not start in a script
 run. If the app's process ends, the job ends with it; its heartbeat stops and the study
 reports it as stopped (:data:`qualcode.store.jobs.STALE_AFTER`), and the next press starts
-afresh. The suggestions are written in short transactions of :data:`WRITE_CHUNK` segments,
+afresh. A running job can be stopped (``Study.cancel_job``, the *Stop* button): it ends at
+once, and its thread stops at its next progress report (at most a second of work, or one
+heartbeat while a model fits). The suggestions are written in short transactions of :data:`WRITE_CHUNK` segments,
 so coders keep deciding while the job saves; a segment keeps its old suggestions until
 its chunk is written.
 """
@@ -49,6 +51,10 @@ def start_recode(study: Any, embedder: Any, actor: str, *, fine_tune: str = "nev
     return job
 
 
+class Cancelled(Exception):
+    """The job was stopped (``Study.cancel_job``) while it ran: raised at its next progress report."""
+
+
 class _Reporter:
     """Progress into the job row, at most once a second (each is a short write), plus a
     heartbeat thread for the steps that report nothing for a while (fitting, fine-tuning)."""
@@ -59,16 +65,21 @@ class _Reporter:
         self._last = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.cancelled = False  # set when the study says the job no longer runs (stopped by someone)
         self._beat = threading.Thread(target=self._heartbeat, name=f"qualcode-recode-{job.id}-beat", daemon=True)
         self._beat.start()
 
     def stage(self, name: str) -> None:
+        self.check()
         self.phase, self.done, self.total = name, 0, 0
         self._write(force=True)
+        self.check()
 
     def progress(self, done: int, total: int) -> None:
+        self.check()
         self.done, self.total = done, total
         self._write(force=done >= total)
+        self.check()
 
     def tuning(self, done: int, total: int) -> None:
         if self.phase != "tuning":
@@ -81,7 +92,13 @@ class _Reporter:
             return
         with self._lock:
             self._last = now
-            self.study.job_progress(self.job.id, self.phase, self.done, self.total, actor=self.actor)
+            if not self.study.job_progress(self.job.id, self.phase, self.done, self.total, actor=self.actor):
+                self.cancelled = True
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` in the job's own thread once the job was stopped."""
+        if self.cancelled:
+            raise Cancelled
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT):
@@ -104,6 +121,9 @@ def run_recode(study: Any, embedder: Any, job: Job, actor: str, fine_tune: str =
     try:
         report = code_study(study, embedder, reporter.progress, fine_tune=fine_tune, tuning_progress=reporter.tuning,
                             fine_tune_cache=fine_tune_cache, stage=reporter.stage, write_chunk=WRITE_CHUNK)
+    except Cancelled:  # already ended as cancelled, by whoever stopped it
+        reporter.close()
+        return
     except Exception as exc:  # noqa: BLE001 - every failure ends the job with a message
         reporter.close()
         if not isinstance(exc, QualcodeError):
@@ -137,4 +157,4 @@ def describe(job: Job) -> str:
     return job.message
 
 
-__all__ = ["KIND", "WRITE_CHUNK", "describe", "run_recode", "start_recode"]
+__all__ = ["KIND", "Cancelled", "WRITE_CHUNK", "describe", "run_recode", "start_recode"]

@@ -442,7 +442,7 @@ class Job:
 
     id: int
     kind: str
-    state: str  # running / done / failed
+    state: str  # running / done / failed / cancelled
     started_by: str
     started_at: str  # ISO, UTC
     heartbeat_age: float  # seconds since the job last said it was alive

@@ -4,7 +4,8 @@ At 50,000 segments learning from every decision takes minutes, so the button onl
 job (:func:`qualcode.recode_job.start_recode`) and returns. The job's state lives in the
 study (``Study.latest_job``), not in this session: every coder's page shows the same job,
 a second press (by anyone) while one runs is refused with who started it and how far it
-got, and a job whose process died is reported as stopped. While a job runs, its progress
+got, and a job whose process died is reported as stopped. Its starter or a supervisor
+can stop a running job (*Stop*). While a job runs, its progress
 is a fragment that redraws itself every :data:`REFRESH` seconds; nothing else on the page
 reruns. When it ends, the outcome (or the error) is said in words.
 """
@@ -58,6 +59,9 @@ def _show(job) -> bool:  # noqa: ANN001
     if job.running:  # silent too long: its process ended (the app was stopped or crashed)
         st.warning("The last update of the suggestions stopped without finishing (the app was stopped while "
                    "it ran). Press **Update suggestions** to start again.")
+    elif job.state == "cancelled":
+        st.info(f"Updating the suggestions was {md_escape(job.message)} (at {(job.finished_at or '')[11:16]} UTC). "
+                "Press **Update suggestions** to start again.")
     elif job.state == "failed":
         st.error(f"Updating the suggestions failed: {md_escape(job.message)}. Press **Update suggestions** "
                  "to try again.")
@@ -69,6 +73,17 @@ def _show(job) -> bool:  # noqa: ANN001
 
 @st.fragment(run_every=REFRESH)
 def _running(study) -> None:  # noqa: ANN001
-    """The running job's progress, redrawn on its own; the outcome once it ends."""
-    if not _show(study.latest_job(KIND)) and st.button("Show the new suggestions", key="recode-show"):
+    """The running job's progress, redrawn on its own, with *Stop* for its starter or a
+    supervisor; the outcome once it ends."""
+    job = study.latest_job(KIND)
+    if _show(job):
+        if (job.started_by == study.name or study.may("set_final")) and \
+                st.button("Stop", key="recode-stop", help="Stop updating the suggestions; segments already "
+                          "saved keep their new suggestions, the others their old ones"):
+            try:
+                study.cancel_job(job.id, study.name)
+            except QualcodeError as exc:  # it ended meanwhile
+                st.info(md_escape(str(exc)))
+            st.rerun()  # the whole page: its counts may say the job ended
+    elif job is not None and st.button("Show the new suggestions", key="recode-show"):
         st.rerun()

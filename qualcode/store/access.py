@@ -73,6 +73,7 @@ RULES: dict[str, str] = {
     # background jobs (*Update suggestions*): anyone who may replace suggestions may start one;
     # only its starter reports progress and ends it (checked in store/jobs.py)
     "start_job": "coder", "job_progress": "coder", "finish_job": "coder", "latest_job": "coder",
+    "cancel_job": "coder",  # the starter; others need the supervisor role (checked in Study.cancel_job)
 }
 PLAIN_ATTRIBUTES = ("folder",)
 # methods whose coder argument names whose work is read or reopened, not who acts (reads

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qualcode.errors import StoreError
 from qualcode.records import Job
+from qualcode.store.accounts import RANK
 from qualcode.store.core import StudyCore
 from qualcode.store.models import JobRow, utcnow
 
@@ -88,6 +89,26 @@ class Jobs(StudyCore):
             if row.state != "running":
                 raise StoreError(f"job {job_id}: expected a running job, got one {row.state}")
             self._end(s, row, "failed" if failed else "done", message, actor)
+            return _record(row)
+
+    def cancel_job(self, job_id: int, actor: str) -> Job:
+        """Stop job ``job_id`` as ``actor``: its starter, or a supervisor or admin, may. The job
+        ends at once as ``cancelled`` (audited); its thread sees that at its next progress
+        report and stops (:mod:`qualcode.recode_job`). Segments saved before keep their new
+        suggestions, the others their old ones, as after a failure."""
+        actor = (actor or "").strip()
+        with self._tx() as s:
+            row = s.get(JobRow, job_id)
+            if row is None:
+                raise StoreError(f"job: expected a known job id, got {job_id!r}")
+            if row.state != "running":
+                raise StoreError(f"job {job_id}: expected a running job to stop, got one {row.state}")
+            if row.started_by != actor and RANK.get(self.role_of(actor), 0) < RANK["supervisor"]:
+                raise StoreError(f"job {job_id}: only {row.started_by}, who started it, or a supervisor may "
+                                 f"stop it; got {actor!r}")
+            saved = "; segments saved before keep their new suggestions, the others their old ones" \
+                if row.phase == "saving" else "; no suggestion was changed"
+            self._end(s, row, "cancelled", f"stopped by {actor}{saved}", actor)
             return _record(row)
 
     def latest_job(self, kind: str) -> Job | None:

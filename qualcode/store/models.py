@@ -274,7 +274,7 @@ class JobRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     running: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
-    state: Mapped[str] = mapped_column(String(20))  # running / done / failed
+    state: Mapped[str] = mapped_column(String(20))  # running / done / failed / cancelled
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -67,3 +67,18 @@ def test_a_failed_or_stopped_job_is_said_so(app_study):
     button(at, key="recode").click().run()  # pressing again takes over from the dead job
     _join_jobs()
     assert (app_study.latest_job("recode").state, app_study.latest_job("recode").started_by) == ("done", "alice")
+
+
+def test_the_starter_stops_a_running_job_from_the_page_and_another_coder_cannot(app_study):
+    job = app_study.start_job("recode", "alice")
+    app_study.job_progress(job.id, "saving", 2000, 8000, "alice")
+    bob = open_app("code", coder="bob")
+    assert "recode-stop" not in [b.key for b in bob.button]  # bob did not start it and is no supervisor
+    at = open_app("code", coder="alice")
+    button(at, key="recode-stop").click().run()
+    assert not at.exception, at.exception
+    ended = app_study.latest_job("recode")
+    assert (ended.id, ended.state) == (job.id, "cancelled")
+    at.run()
+    said = md_escape("stopped by alice; segments saved before keep their new suggestions, the others their old ones")
+    assert f"Updating the suggestions was {said} (at " in _texts(at)

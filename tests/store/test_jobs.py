@@ -138,3 +138,40 @@ def test_a_background_job_runs_in_its_thread_and_the_caller_returns_at_once(thre
         if thread.name == f"qualcode-recode-{job.id}":
             thread.join(30)
     assert three.latest_job("recode").state == "done"
+
+
+def test_a_running_job_is_stopped_by_its_starter_or_a_supervisor_only(three):
+    three.set_role("sue", "supervisor", actor="owner")
+    job = three.start_job("recode", "alice")
+    with pytest.raises(StoreError, match=f"job {job.id}: only alice, who started it, or a supervisor may stop it; "
+                                         "got 'bob'"):
+        three.cancel_job(job.id, "bob")
+    stopped = three.cancel_job(job.id, "sue")
+    assert (stopped.state, stopped.running, stopped.message) == ("cancelled", False,
+                                                                 "stopped by sue; no suggestion was changed")
+    assert three.job_progress(job.id, "saving", 1, 2, "alice") is False  # what the job's thread hears next
+    with pytest.raises(StoreError, match=f"job {job.id}: expected a running job to stop, got one cancelled"):
+        three.cancel_job(job.id, "alice")
+    log = [(a.actor, a.action) for a in reversed(three.audit_log()) if a.entity == "job"]
+    assert log == [("alice", "job_start"), ("sue", "job_cancelled")]
+    again = three.start_job("recode", "alice")  # the slot is free at once
+    three.job_progress(again.id, "saving", 2000, 8000, "alice")
+    assert three.cancel_job(again.id, "alice").message == (
+        "stopped by alice; segments saved before keep their new suggestions, the others their old ones")
+
+
+def test_a_job_stopped_while_it_embeds_ends_there_and_changes_no_suggestion(three, fake_embedder):
+    before = sorted((a.segment_id, a.code_id, a.confidence) for a in three.applications(source="machine"))
+
+    class StoppedMeanwhile:  # someone presses Stop while the segments are being embedded
+        model_id = fake_embedder.model_id
+
+        def encode(self, texts, progress=None):  # noqa: ANN001, ANN202
+            three.cancel_job(three.latest_job("recode").id, "alice")
+            return fake_embedder.encode(texts, progress)
+
+    start_recode(three, StoppedMeanwhile(), "alice", wait=True)
+    ended = three.latest_job("recode")
+    assert (ended.state, ended.message) == ("cancelled", "stopped by alice; no suggestion was changed")
+    assert sorted((a.segment_id, a.code_id, a.confidence) for a in three.applications(source="machine")) == before
+    assert [a.action for a in reversed(three.audit_log()) if a.entity == "job"] == ["job_start", "job_cancelled"]
