@@ -27,7 +27,8 @@ POLICY = {
         save_discovery search_page search_text segments segments_for_span segments_to_recode span_codings
         transcript_id transcripts undo_last unset update_memo visible_applications
         change_counter codeable_count decided_counts code_counts decided_segment_ids machine_confidences
-        codeable_index is_dialogue review_pool uncertainty_sums segment_texts review_mark review_index prepare_review_index start_job job_progress finish_job latest_job""",
+        codeable_index is_dialogue review_pool uncertainty_sums segment_texts review_mark review_index prepare_review_index start_job job_progress finish_job latest_job
+        cancel_job""",
     # supervisors assign, compare, adjudicate, reopen, summarise the matrix and manage participants
     "supervisor": """assign coded_transcripts disagreements import_transcripts merge_cluster presence_tables
         reopen seen_transcripts set_final set_framework_summary update_participant""",
@@ -145,6 +146,7 @@ def later_calls(study, tmp_path, other: int, me: str) -> dict[str, tuple]:  # no
     return {
         "job_progress": ((jobs[1].id, "saving", 1, 2, me), {}),
         "finish_job": ((jobs[1].id, me, "2 suggestions"), {}),
+        "cancel_job": lambda: ((running_job(study, owner).id, me), {}),  # after finish_job freed the slot
         "remove_span": ((span, me), {}),
         "update_memo": ((memos[0], "edited", me), {}),
         "delete_memo": ((memos[1], me), {}),
@@ -157,12 +159,18 @@ def later_calls(study, tmp_path, other: int, me: str) -> dict[str, tuple]:  # no
     }
 
 
+def running_job(study, owner: str):  # noqa: ANN201
+    job = study.latest_job("recode")
+    return job if job.running else study.start_job("recode", owner)
+
+
 @pytest.mark.parametrize("who", [None, *PEOPLE])
 def test_methods_acting_on_earlier_work_follow_the_roles_too(team, tmp_path, who):
     study, tid, segs, other = team
     me = who or "nobody"
     user = study.for_user(who)
-    for method, (args, kwargs) in later_calls(study, tmp_path, other, me).items():
+    for method, spec in later_calls(study, tmp_path, other, me).items():
+        args, kwargs = spec() if callable(spec) else spec
         needed = NEEDS[method]
         if RANK[PEOPLE.get(who)] >= RANK[needed]:
             getattr(user, method)(*args, **kwargs)
