@@ -324,7 +324,8 @@ WORDS = ("patients", "practice", "money", "waiting", "commissioning", "hospital"
 MEMO_BOX = "textarea.qc-memo-box"
 MARKED = "return (document.querySelector('mark')?.innerText || '').toLowerCase()"  # the first hit, marked
 ROUND = ("return [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
-         ".some(c => c.innerText.startsWith(arguments[0]))")
+         ".some(c => c.innerText.startsWith(arguments[0]))"  # the round's line, and its picks' cards drawn
+         " && document.querySelectorAll('.qc-page[data-name=review_cards] .qc-card').length > 0")
 
 
 if __name__ == "__main__":

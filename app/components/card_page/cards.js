@@ -1,4 +1,4 @@
-// The Code page's cards, drawn in the browser (app/components/card_page/__init__.py).
+// The Code page's cards (and Review next's, a second instance), drawn in the browser (app/components/card_page/__init__.py).
 // A click changes its card at once (optimistic) and queues ONE event for Python; events go
 // one at a time (a trigger value holds one event per rerun), each acknowledged in the next
 // data the fragment sends (data.acks). The card is always drawn as the confirmed state plus
@@ -60,6 +60,7 @@ function drawCard(state, card) {
   const v = view(state, card);
   const focused = state.focus === card.id;
   if (focused) box.classList.add("qc-focused");
+  if (card.note) box.append(el("div", "qc-caption qc-note", card.note));
   const head = el("div", "qc-head");
   head.append(el("b", "", (focused ? "▶ " : "") + card.speaker));
   head.append(document.createTextNode(`${card.when ? " · " + card.when : ""} · ${card.who} · segment ${card.id}`));
@@ -286,7 +287,8 @@ function onKey(state, e) {
   const t = e.target;
   if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName))) return;
   const what = { a: "accept", x: "reject", n: "next", u: "undo" }[e.key.toLowerCase()];
-  if (!what || !state.root.isConnected) return;
+  // two instances (the Code page's, Review next's) may be mounted: keys go to the one shown
+  if (!what || !state.root.isConnected || !state.root.getClientRects().length) return;
   e.preventDefault();
   e.stopPropagation();
   shortcut(state, what);
@@ -345,6 +347,7 @@ export default function (args) {
   }
   const first = !state.data;
   state.data = data;
+  state.root.dataset.name = data.name || "";
   state.send = setTriggerValue;
   settle(state);
   for (const [seg, text] of Object.entries(data.drafts || {}))
