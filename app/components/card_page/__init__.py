@@ -147,6 +147,14 @@ def card_data(seg, apps: list, memos: list, spans: list, codebook, coder: str, b
     }
 
 
+def study_key(study) -> str:  # noqa: ANN001
+    """A short name of the study for the browser's draft store (localStorage in cards.js):
+    drafts of two studies never meet, and the folder's path is not sent to the page."""
+    import hashlib
+
+    return hashlib.sha256(str(study.folder).encode()).hexdigest()[:12]
+
+
 def page_data(study, coder: str, codebook, segs: list, blind: bool | set[int], min_conf: float,  # noqa: ANN001, PLR0913
               key: str = KEY, notes: dict[int, str] | None = None) -> dict:
     """The whole page for the component: three queries (decisions, memos, spans; spans once
@@ -172,7 +180,7 @@ def page_data(study, coder: str, codebook, segs: list, blind: bool | set[int], m
     if st.session_state.get(focus) not in ids and ids:  # the first segment with work to do
         st.session_state[focus] = next((c["id"] for c in cards if c.get("sugg")), ids[0])
     return {
-        "name": key, "coder": coder,
+        "name": key, "coder": coder, "study": study_key(study),
         "codes": {c.id: [code_label(codebook, c.id), hex_color(codebook, c.id), bool(c.is_codable)] for c in codebook},
         "cards": cards,
         "drafts": {str(k): v for k, v in drafts.items() if k in ids},
