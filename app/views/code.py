@@ -19,6 +19,7 @@ import streamlit as st
 
 from app.components.card_page import REVIEW, card_page
 from app.components.recode_job import update_suggestions_button
+from app.components.review_prep import prepare_in_background
 from app.components.segment_card import DECIDED, FOCUS, act, spans_of
 from app.components.span_select import checked_selection, span_select
 from app.state import (
@@ -279,6 +280,7 @@ def review_next(study, codebook, coder: str, min_conf: float) -> None:  # noqa: 
                "coded least; then the ones the suggestions are least sure about, each different from "
                "the others. Update the suggestions after coding some.")
     show_saved()
+    prepare_in_background(study, coder, codebook.ids(), embedder())  # before the click, once per mark
     c1, c2 = st.columns(2)
     if c1.button("Find segments to review", key="find-next"):
         from qualcode.workflow import next_segments

@@ -28,3 +28,24 @@ def test_review_next_sums_once_and_drops_what_was_just_decided(app_study, monkey
     assert first[0] not in offered(at) and offered(at)
     assert any(c.value.startswith("Round 2:") for c in at.caption)
     assert any("unsure about" in c["note"] for c in cards(at, "review_cards")["cards"])  # ranked by the (cached) uncertainty
+
+
+def test_the_code_page_prepares_review_next_once_per_mark_in_the_background(app_study, monkeypatch):
+    from app.components import review_prep
+    from qualcode.pipeline import active
+    from qualcode.workflow import next_segments
+    from tests.conftest import CountingEmbedder
+
+    monkeypatch.setattr(active, "COLD_START", 1)
+    monkeypatch.setattr(review_prep, "_started", set())
+    app_study.decide(app_study.segments(codeable_only=True)[0].id, app_study.codebook().ids()[1], "alice")
+    embedder = CountingEmbedder(128)
+    thread = review_prep.prepare_in_background(app_study, "alice", app_study.codebook().ids(), embedder)
+    thread.join(60)
+    assert review_prep.prepare_in_background(app_study, "alice", app_study.codebook().ids(), embedder) is None
+    assert sum(embedder.calls) > 0  # the pool's sampled segments, embedded in the background
+    embedded = len(embedder.calls)
+    with statements() as sql:
+        picks = next_segments(app_study, "alice", embedder, 5)  # the coder's click
+    assert picks and not [s for s in sql if "sum(" in s.lower()]  # summed before, in the background
+    assert len(embedder.calls) == embedded  # nothing left to embed
