@@ -377,6 +377,7 @@ function settle(state) {
 }
 
 export default function (args) {
+  const began = performance.now();
   const { data, parentElement, setTriggerValue } = args;
   let state = parentElement.__qcCards;
   if (!state) {
@@ -418,6 +419,9 @@ export default function (args) {
   }
   mark(state);
   pump(state);
+  // what the last data cost the browser (bench/app_latency.py): the cards built, then laid out and painted
+  state.root.dataset.drawMs = (performance.now() - began).toFixed(1);
+  requestAnimationFrame(() => setTimeout(() => { state.root.dataset.paintMs = (performance.now() - began).toFixed(1); }));
   // one key listener per page of cards: Streamlit calls this function again on every new data
   // and calls the cleanup it returned only once the component is gone
   if (!state.keys) {
