@@ -122,6 +122,9 @@ def timed_both(name: str, driver, action, changed, timeout: float = 60) -> None:
 
 
 RESULTS: dict[str, list[float]] = {}  # action -> seconds (the card clicks of timed_both)
+DRAWN: dict[str, list] = {}  # action -> [built ms, painted ms] as cards.js measured its last drawing
+DRAW = ("const p = document.querySelector(`.qc-page[data-name=${arguments[0] || 'card_page'}]`);"
+        " return p ? [p.dataset.drawMs, p.dataset.paintMs] : ['', '']")
 
 
 def aimed(driver, css: str, text: str | None = None, exact: bool = False):  # noqa: ANN001, ANN201
@@ -232,6 +235,7 @@ def main() -> None:
                     "page change", driver, aimed(driver, '[data-testid="stNumberInputStepUp"]'),
                     lambda f=first: driver.execute_script(FIRST_SEGMENT) not in ("", f)))
                 settle(driver)
+                DRAWN.setdefault("page change", []).append(driver.execute_script(DRAW))
                 click(driver, '[data-testid="stSidebarNavLink"]', "Start", exact=True)  # as a coder comes back
                 find(driver, "h1", "qualcode")
                 settle(driver)
@@ -245,8 +249,9 @@ def main() -> None:
                 settle(driver)
                 results["Review next"].append(timed(
                     "Review next", driver, aimed(driver, "button", "Find segments to review"),
-                    lambda: driver.execute_script(ROUND, "Round 1:"), timeout=300))  # the first embeds every segment  # each reload is a fresh session
+                    lambda: driver.execute_script(ROUND, "Round 1:"), timeout=300))  # each reload is a fresh session
                 settle(driver)
+                DRAWN.setdefault("Review next", []).append(driver.execute_script(DRAW, "review_cards"))
             for _ in range(args.repeat if args.only == "review" else 0):
                 driver.get(f"{url}/code?coder=bench")  # a fresh session, as in the full round above
                 settle(driver)
@@ -283,6 +288,11 @@ def main() -> None:
         for name, times in results.items():
             if times:
                 print(line(name, times, goals.get(name, 300)))
+        for name, drawn in DRAWN.items():  # the card component's own drawing (cards.js), within the times above
+            built = statistics.median(float(d[0] or 0) for d in drawn)
+            painted = statistics.median(float(d[1] or 0) for d in drawn)
+            print(f"{name:<14} cards drawn in the browser: built {built:5.1f} ms, laid out and painted {painted:5.1f} ms "
+                  f"(median, from the data's arrival)")
         study.close()
 
 
@@ -324,7 +334,8 @@ WORDS = ("patients", "practice", "money", "waiting", "commissioning", "hospital"
 MEMO_BOX = "textarea.qc-memo-box"
 MARKED = "return (document.querySelector('mark')?.innerText || '').toLowerCase()"  # the first hit, marked
 ROUND = ("return [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
-         ".some(c => c.innerText.startsWith(arguments[0]))")
+         ".some(c => c.innerText.startsWith(arguments[0]))"  # the round's line, and its picks' cards drawn
+         " && document.querySelectorAll('.qc-page[data-name=review_cards] .qc-card').length > 0")
 
 
 if __name__ == "__main__":

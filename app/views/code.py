@@ -4,8 +4,8 @@ select any words and code exactly that span.
 Every click is one Study call, saved at once in its own transaction. Clicks rerun only
 what they change: the page of cards is one custom component (app/components/card_page:
 a click redraws its card in the browser and sends one event), the page section (page
-number, view, span view) an ``st.fragment``; *Review next* keeps Streamlit cards
-(app/components/segment_card.py). The transcript, page,
+number, view, span view) an ``st.fragment``; *Review next* draws its picks with the same
+component (a second instance). The transcript, page,
 filters and memo drafts are kept in the session, so neither a decision, nor the sidebar,
 nor a switch of transcript loses the coder's place or words. On a transcript in a blind
 double-coding sample only the coder's own codes are shown.
@@ -17,9 +17,10 @@ import time
 
 import streamlit as st
 
-from app.components.card_page import card_page
+from app.components.card_page import REVIEW, card_page
 from app.components.recode_job import update_suggestions_button
-from app.components.segment_card import DECIDED, FOCUS, act, segment_card, spans_of
+from app.components.review_prep import prepare_in_background
+from app.components.segment_card import DECIDED, FOCUS, act, spans_of
 from app.components.span_select import checked_selection, span_select
 from app.state import (
     cached,
@@ -279,6 +280,7 @@ def review_next(study, codebook, coder: str, min_conf: float) -> None:  # noqa: 
                "coded least; then the ones the suggestions are least sure about, each different from "
                "the others. Update the suggestions after coding some.")
     show_saved()
+    prepare_in_background(study, coder, codebook.ids(), embedder())  # before the click, once per mark
     c1, c2 = st.columns(2)
     if c1.button("Find segments to review", key="find-next"):
         from qualcode.workflow import next_segments
@@ -295,13 +297,11 @@ def review_next(study, codebook, coder: str, min_conf: float) -> None:  # noqa: 
     if "next_round" in st.session_state:
         n, took = st.session_state["next_round"]
         st.caption(f"Round {n}: {len(next_ids)} segment(s) to review, chosen in {took:.1f} s")
-    if next_ids:
-        segs = study.segments(ids=next_ids)
-        blind_ids = study.blind_transcripts(coder)
+    if next_ids:  # the Code page's cards (one component), on the picks
+        segs = sorted(study.segments(ids=next_ids), key=lambda s: next_ids.index(s.id))
         why = st.session_state.get("next_why", {})
-        for seg in sorted(segs, key=lambda s: next_ids.index(s.id)):
-            st.caption(" · ".join(md_escape(x) for x in filter(None, [f"from {seg.transcript}", why.get(seg.id)])))
-            segment_card(study, seg, codebook, coder, seg.transcript_id in blind_ids, min_conf, key_prefix="next-")
+        notes = {s.id: " · ".join(filter(None, [f"from {s.transcript}", why.get(s.id)])) for s in segs}
+        card_page(study, coder, codebook, segs, set(study.blind_transcripts(coder)), min_conf, key=REVIEW, notes=notes)
 
 
 render()

@@ -20,9 +20,12 @@ from qualcode.store.models import (
     AuditRow,
     CodeApplicationRow,
     CodebookVersion,
+    CodeRow,
     CoderRow,
     MemoRow,
+    SegmentRow,
     SpanCodingRow,
+    TranscriptRow,
     TranscriptStatusRow,
     utcnow,
 )
@@ -58,6 +61,36 @@ class Undo(StudyCore):
                  .order_by(AuditRow.id.desc()).limit(len(undone) + 1))
         return next((a for a in s.scalars(query) if a.id not in undone), None)
 
+    # ------------------------------------------------------------------ in words, as the app shows them
+    @staticmethod
+    def _code_words(s: Session, code_id: str) -> str:
+        """A code as the codebook lists it (``Theme › Code``, the app's label), from the newest
+        codebook version that has it, so a code retired since is named as it was; its id only
+        if no version ever had it."""
+        row = s.scalar(select(CodeRow).where(CodeRow.code_id == code_id).order_by(CodeRow.version.desc()).limit(1))
+        if row is None:
+            return code_id
+        top, seen = row, {row.code_id}
+        while top.parent_id is not None and top.parent_id not in seen:
+            parent = s.scalar(select(CodeRow).where(CodeRow.version == row.version, CodeRow.code_id == top.parent_id))
+            if parent is None:
+                break
+            top = parent
+            seen.add(top.code_id)
+        return row.name if top is row else f"{top.name} › {row.name}"
+
+    @staticmethod
+    def _segment_words(s: Session, segment_id: int) -> str:
+        """``segment 4 of n01``: the number the card's header shows, the transcript's name."""
+        name = s.scalar(select(TranscriptRow.name).join(SegmentRow, SegmentRow.transcript_id == TranscriptRow.id)
+                        .where(SegmentRow.id == segment_id))
+        return f"segment {segment_id}" + (f" of {name}" if name else "")
+
+    @staticmethod
+    def _transcript_words(s: Session, transcript_id: int) -> str:
+        name = s.scalar(select(TranscriptRow.name).where(TranscriptRow.id == transcript_id))
+        return f"transcript {name}" if name else f"transcript {transcript_id}"
+
     # ------------------------------------------------------------------ decisions
     @staticmethod
     def _human_row(s: Session, who: CoderRow, entity_id: str) -> tuple[int, str, CodeApplicationRow | None]:
@@ -86,12 +119,12 @@ class Undo(StudyCore):
         now = self._put_decision(s, who, entity_id, before)
         segment, code = entity_id.split(":", 1)
         verb = "accepted" if after and after.get("present") else "rejected"
-        return now, f"Undid: {verb} {code} on segment {segment}"
+        return now, f"Undid: {verb} {self._code_words(s, code)} on {self._segment_words(s, int(segment))}"
 
     def _undo_unset_code_application(self, s, who, entity_id, before, after):  # noqa: ANN001, ANN202
         now = self._put_decision(s, who, entity_id, before)
         segment, code = entity_id.split(":", 1)
-        return now, f"Undid: cleared {code} on segment {segment}"
+        return now, f"Undid: cleared {self._code_words(s, code)} on {self._segment_words(s, int(segment))}"
 
     # ------------------------------------------------------------------ span codings
     @staticmethod
@@ -110,12 +143,12 @@ class Undo(StudyCore):
 
     def _undo_create_span_coding(self, s, who, entity_id, before, after):  # noqa: ANN001, ANN202
         gone = self._drop_spans(s, [int(entity_id)])
-        return {"spans": gone}, f"Undid: coded {after['text'][:40]!r} with {after['code']}"
+        return {"spans": gone}, f"Undid: coded {after['text'][:40]!r} with {self._code_words(s, after['code'])}"
 
     def _undo_code_all_hits_span_coding(self, s, who, entity_id, before, after):  # noqa: ANN001, ANN202
         gone = self._drop_spans(s, list(after["spans"]))
         return ({"spans": gone}, f"Undid: coded all {len(after['spans'])} hits of {after['query']!r} "
-                f"with {after['code']}")
+                f"with {self._code_words(s, after['code'])}")
 
     def _undo_remove_span_coding(self, s, who, entity_id, before, after):  # noqa: ANN001, ANN202
         span_id = int(entity_id)
@@ -129,7 +162,7 @@ class Undo(StudyCore):
                 if s.get(MemoRow, m["id"]) is None:
                     s.add(MemoRow(id=m["id"], coder_id=m["coder_id"], text=m["text"], span_id=span_id,
                                   version=m["version"], updated_by=m.get("updated_by", "")))
-        return None, f"Undid: removed {before['code']} from {before['text'][:40]!r}"
+        return None, f"Undid: removed {self._code_words(s, before['code'])} from {before['text'][:40]!r}"
 
     # ------------------------------------------------------------------ memos
     def _undo_create_memo(self, s, who, entity_id, before, after):  # noqa: ANN001, ANN202
@@ -170,7 +203,7 @@ class Undo(StudyCore):
         row = s.get(TranscriptStatusRow, (int(entity_id), who.id))
         if row is not None:
             s.delete(row)
-        return {"done": row is not None}, f"Undid: marked transcript {entity_id} done"
+        return {"done": row is not None}, f"Undid: marked {self._transcript_words(s, int(entity_id))} done"
 
 
 __all__ = ["UNDOABLE", "Undo"]

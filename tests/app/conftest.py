@@ -44,29 +44,31 @@ def button(at, key: str | None = None, label: str | None = None):  # noqa: ANN00
     raise AssertionError(f"no button {key or label}; have {[(b.key, b.label) for b in at.button][:30]}")
 
 
-def cards(at) -> dict:  # noqa: ANN001
-    """What the Code page hands its card component (app/components/card_page): the page's data."""
+def cards(at, key: str = "card_page") -> dict:  # noqa: ANN001
+    """What the Code page hands its card component (app/components/card_page): the page's
+    data; ``key="review_cards"``: Review next's instance."""
     import json
 
-    [component] = [e for e in at.get("bidi_component") if e.proto.component_name == "qualcode_card_page"]
+    [component] = [e for e in at.get("bidi_component") if e.proto.component_name == "qualcode_card_page"
+                   and e.proto.id.endswith("-" + key)]
     return json.loads(component.proto.json or component.proto.mixed.json)
 
 
-def card(at, seg: int) -> dict:  # noqa: ANN001
-    return next(c for c in cards(at)["cards"] if c["id"] == int(seg))
+def card(at, seg: int, key: str = "card_page") -> dict:  # noqa: ANN001
+    return next(c for c in cards(at, key)["cards"] if c["id"] == int(seg))
 
 
-def click_card(at, study, coder: str, **event):  # noqa: ANN001, ANN003, ANN201
-    """What a click in the card component sends, handled as its callback handles it, then the
-    fragment's rerun (AppTest cannot click inside a custom component): the page's session
-    state, the study as this coder may use it, the codebook and the page it was drawn with."""
-    from app.components.card_page import handle
+def click_card(at, study, coder: str, key: str = "card_page", **event):  # noqa: ANN001, ANN003, ANN201
+    """What a click in the card component ``key`` sends, handled as its callback handles it,
+    then the fragment's rerun (AppTest cannot click inside a custom component): the page's
+    session state, the study as this coder may use it, the codebook and the page it was drawn with."""
+    from app.components.card_page import focus_key, handle
 
-    keys = ("memo_drafts", "decided_here", "focus_segment", "card_acks", "_saved")
+    keys = ("memo_drafts", "decided_here", focus_key(key), "card_acks", "_saved")
     session = {k: at.session_state[k] for k in keys if k in at.session_state}
-    page = [c["id"] for c in cards(at)["cards"] if not c["interviewer"]]
+    page = [c["id"] for c in cards(at, key)["cards"] if not c["interviewer"]]
     event.setdefault("id", f"test-{len(session.get('card_acks', []))}")
-    ack = handle(session, study.for_user(coder), coder, study.codebook(), page, event)
+    ack = handle(session, study.for_user(coder), coder, study.codebook(), page, event, key)
     for k, v in session.items():
         at.session_state[k] = v
     at.run()

@@ -3,7 +3,7 @@ as a person uses it: after opening the first page, only clicks and typing.
 
 Choose who you are, go to Code by the sidebar, select words and code exactly that span,
 accept a suggestion, undo it with the keyboard, write a memo, switch transcript and back
-(the draft is kept), save it, reload and find everything saved, and a second browser as
+(the draft is kept), save it, type a draft and reload at once (kept), accept from *Review next* with its key, reload and find everything saved, and a second browser as
 another coder at the same time. A screenshot of every step goes to test-output/browser/.
 Nothing may be fetched from another machine. Skipped only where Chromium is not installed
 and this is not CI (`.ci/run` installs it).
@@ -183,6 +183,41 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     click(alice, "button", "Save memo")
     [memo] = until(lambda: [m for m in study.memos() if m.coder == "alice"], what="the memo saved")
     assert memo.text == "Mill Lane: the practice as a place" and memo.segment_id is not None
+
+    # a draft survives a reload straight after typing (before the server has heard of it)
+    memos = find(alice, "button.qc-summary", "Memos (0)")[0]
+    seg = int(alice.execute_script("return arguments[0].closest('[data-seg]').dataset.seg", memos))
+    click(alice, f'.qc-card[data-seg="{seg}"] button.qc-summary')
+    click(alice, f'.qc-card[data-seg="{seg}"] textarea.qc-memo-box')
+    find(alice, f'.qc-card[data-seg="{seg}"] textarea.qc-memo-box')[0].send_keys("typed, then at once reloaded")
+    alice.refresh()
+    find(alice, "h1", "Code")
+    box = until(lambda: [t for t in find(alice, f'.qc-card[data-seg="{seg}"] textarea.qc-memo-box')
+                         if t.get_attribute("value") == "typed, then at once reloaded"], what="the draft after reload")[0]
+    settle(alice)
+    shot(alice, "06a-draft-after-reload")
+    click(alice, f'.qc-card[data-seg="{seg}"] button', "Save memo")
+    until(lambda: [m for m in study.memos(segment_id=seg) if m.text == "typed, then at once reloaded"],
+          what="the restored draft saved")
+    until(lambda: not alice.execute_script("return Object.keys(localStorage).filter(k => k.includes(':alice:'))"),
+          what="the browser's copy cleared once saved")
+
+    # Review next: the same cards, and the same keys, which go to the tab shown
+    click(alice, '[role="tab"]', "Review next")
+    click(alice, "button", "Find segments to review")
+    picks = [int(e.get_attribute("data-seg")) for e in find(alice, '.qc-page[data-name="review_cards"] .qc-card')]
+    click(alice, '.qc-page[data-name="review_cards"] .qc-note', "from ")  # focus the page, not a text box
+    ActionChains(alice).send_keys("a").perform()  # the first pick's top suggestion, accepted
+    [taken] = until(lambda: [a for a in study.applications(source="human", coder="alice") if a.present],
+                    what="the key A saved from Review next")
+    assert taken.segment_id == picks[0]
+    find(alice, f'.qc-page[data-name="review_cards"] .qc-card[data-seg="{picks[0]}"] [data-act="remove"]')
+    settle(alice)
+    shot(alice, "06b-review-next")
+    ActionChains(alice).send_keys("u").perform()
+    until(lambda: not study.applications(source="human", coder="alice"), what="the undo from Review next")
+    click(alice, '[role="tab"]', "Transcript")
+    settle(alice)
 
     # a second browser, another coder, at the same time
     bob = browsers()

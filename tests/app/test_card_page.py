@@ -107,3 +107,16 @@ def test_page_data_is_what_the_coder_may_see(app_study, page, monkeypatch):
     assert {c["id"]: c for c in sue["cards"]}[ids[0]]["others"] == [["bob", ["equity"]]]
     assert all(len(color) == 7 and color[0] == "#" for _, color, _ in sue["codes"].values())
     assert sue["focus"] in ids
+
+
+def test_undo_says_what_it_undid_as_the_page_shows_it(app_study, page):
+    from app.state import code_label
+
+    study, codebook, segs, ids = page
+    code = next(c.id for c in codebook if c.is_codable and c.parent is not None)  # shown as "Theme › Code"
+    session: dict = {}
+    send(study, codebook, ids, session, action="reject", seg=ids[0], code=code)
+    ack = send(study, codebook, ids, session, action="undo")
+    name = app_study.transcripts()[0].name
+    assert ack["message"] == f"Undid: rejected {code_label(codebook, code)} on segment {ids[0]} of {name}"
+    assert "›" in ack["message"] and code not in ack["message"]  # the name, never the id

@@ -1,6 +1,6 @@
 """The Code page stays fast on a large study (issue #14 point 6): what a page run reads does
 not grow with the study, the page of cards is one element (app/components/card_page) and
-a click on it reads only the page; a Review-next card's own rerun reads only its segment."""
+a click on it reads only the page; Review next's cards read only its picks."""
 
 from __future__ import annotations
 
@@ -57,18 +57,22 @@ def test_a_code_page_run_reads_the_same_however_large_the_study(app_study):
     assert len(large) == len(small) <= 60  # a few queries per page (with their BEGINs), none per segment or card
 
 
-def test_a_cards_own_rerun_reads_only_its_segment(app_study, monkeypatch):
+def test_review_next_reads_only_its_picks(app_study, monkeypatch):
     import streamlit as st
 
-    from app.components import segment_card as card
+    from app.components.card_page import REVIEW, page_data
 
-    seg = app_study.segments(codeable_only=True)[3]
+    picks = [next(s for s in app_study.segments(transcript_id=t.id) if not s.is_interviewer)
+             for t in app_study.transcripts()]  # one from each transcript, as the queue mixes them
     asked = []
-    monkeypatch.setattr(st, "session_state", {})  # a card's rerun: nothing prefetched by the page run
-    apps, memos, spans = card.load(Spy(app_study, asked), "alice", seg.id, seg.transcript_id)
-    assert [(n, a, k) for n, a, k in asked if n != "span_codings"] == [
-        ("visible_applications", ("alice",), {"segment_ids": [seg.id]}), ("memos", (), {"segment_id": seg.id})]
-    assert {a.segment_id for a in apps} <= {seg.id}
+    monkeypatch.setattr(st, "session_state", {})
+    data = page_data(Spy(app_study, asked), "alice", app_study.codebook(), picks, set(), 0.5, REVIEW,
+                     {picks[0].id: "from n01 · why"})
+    ids = [s.id for s in picks]
+    assert asked == [("visible_applications", ("alice",), {"segment_ids": ids}), ("memos", (), {"segment_ids": ids})] \
+        + [("span_codings", (), {"transcript_id": s.transcript_id}) for s in picks]
+    assert [c.get("note") for c in data["cards"]] == ["from n01 · why", None]
+    assert data["name"] == REVIEW and st.session_state == {"focus_segment-review_cards": data["focus"]}
 
 
 def test_the_page_of_cards_is_one_element(app_study):

@@ -189,13 +189,29 @@ def test_review_next_offers_uncoded_segments_and_says_why(app_study):
     at = open_app("code", "alice")
     button(at, key="find-next").click().run()
     assert not at.exception, at.exception
-    offered = [b.key for b in at.button if b.key and b.key.startswith("acc-next-")]
-    assert offered, "the review queue shows segments with Accept buttons"
-    assert any("typical of similar segments not coded yet" in c.value for c in at.caption)
-    _, _, seg, code = offered[0].split("-", 3)
-    button(at, key=offered[0]).click().run()  # deciding from the queue is saved like anywhere else
-    assert (int(seg), code, True) in {(a.segment_id, a.code_id, a.present)
-                                      for a in app_study.applications(source="human", coder="alice")}
+    picks = cards(at, "review_cards")["cards"]  # the Code page's card component, a second instance
+    assert picks and all(not c["mine"] for c in picks), "the review queue shows segments nobody has coded"
+    assert all(c["note"].startswith("from ") for c in picks)
+    assert any("typical of similar segments not coded yet" in c["note"] for c in picks)
+    seg, code = next((c["id"], c["sugg"][0][0]) for c in picks if c["sugg"])
+    code_page_focus = at.session_state["focus_segment"]
+    ack = click_card(at, app_study, "alice", key="review_cards", action="accept", seg=seg, code=code)
+    assert (ack["error"], ack["message"]) == (None, "Accepted")  # saved like anywhere else
+    assert (seg, code, True) in {(a.segment_id, a.code_id, a.present)
+                                 for a in app_study.applications(source="human", coder="alice")}
+    assert [code, True] in card(at, seg, "review_cards")["mine"] and cards(at, "review_cards")["acks"][-1] == ack
+    assert at.session_state["focus_segment-review_cards"] == seg  # its own ▶, not the Code page's
+    assert at.session_state["focus_segment"] == code_page_focus
+    other = next(c["id"] for c in cards(at, "review_cards")["cards"] if c["id"] != seg)
+    click_card(at, app_study, "alice", key="review_cards", action="memo", seg=other, text="why *this* one")
+    assert [m.text for m in app_study.memos(segment_id=other)] == ["why *this* one"]
+    assert card(at, other, "review_cards")["memos"][0][2] == "why *this* one"
+    undo = click_card(at, app_study, "alice", key="review_cards", action="undo")
+    assert undo["error"] is None and not app_study.memos(segment_id=other)
+    queue = {c["id"] for c in cards(at, "review_cards")["cards"]}
+    elsewhere = next(c["id"] for c in cards(at)["cards"] if not c["interviewer"] and c["id"] not in queue)
+    refused = click_card(at, app_study, "alice", key="review_cards", action="accept", seg=elsewhere, code=code)
+    assert "expected a segment of this page" in refused["error"]
 
 
 # ---------------------------------------------------------------- who you are, your place, your words
@@ -383,8 +399,8 @@ def test_split_lists_the_segments_to_recode_and_queues_them(app_study):
     button(at, key="split-queue").click().run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Code"
-    queued = {m.group(1) for c in at.tabs[1].caption for m in [re.search(r"· segment (\d+)$", c.value)] if m}
-    assert queued == {str(s.id) for s in segs}
+    queued = [c["id"] for c in cards(at, "review_cards")["cards"]]  # Review next's cards
+    assert sorted(queued) == sorted(s.id for s in segs)
 
 
 def test_a_stale_codebook_edit_is_refused_and_names_who(app_study):

@@ -26,11 +26,11 @@ def test_undo_decisions_walks_back_in_order_and_appends_to_the_audit(one):
     one.decide(seg, "money", "bob")
     one.unset(seg, "phones", "alice")
     n_audit = len(one.audit_log())
-    assert one.undo_last("alice") == f"Undid: cleared phones on segment {seg}"
+    assert one.undo_last("alice") == f"Undid: cleared Access › Phone lines on segment {seg} of i"
     assert human(one) == {(seg, "phones", False)}
-    assert one.undo_last("alice") == f"Undid: rejected phones on segment {seg}"
+    assert one.undo_last("alice") == f"Undid: rejected Access › Phone lines on segment {seg} of i"
     assert human(one) == {(seg, "phones", True)}
-    assert one.undo_last("alice") == f"Undid: accepted phones on segment {seg}"
+    assert one.undo_last("alice") == f"Undid: accepted Access › Phone lines on segment {seg} of i"
     assert human(one) == set() and human(one, "bob") == {(seg, "money", True)}  # bob's stays
     with pytest.raises(StoreError, match="nothing left to undo for alice"):
         one.undo_last("alice")
@@ -39,8 +39,19 @@ def test_undo_decisions_walks_back_in_order_and_appends_to_the_audit(one):
     assert log[0].after["action"] == "decide" and log[2].after["action"] == "unset"
     # a new action after an undo is undone first, then the walk goes on
     one.decide(seg, "money", "alice")
-    assert one.undo_last("alice").startswith("Undid: accepted money")
+    assert one.undo_last("alice") == f"Undid: accepted Money on segment {seg} of i"
     assert human(one) == set()
+
+
+def test_undo_names_codes_as_the_codebook_shows_them_now_or_when_retired(one):
+    seg = one.segments()[1].id
+    one.decide(seg, "money", "alice")
+    one.rename_code("money", "Money and budgets", "bob")
+    assert one.undo_last("alice") == f"Undid: accepted Money and budgets on segment {seg} of i"  # today's name
+    one.decide(seg, "phones", "alice")
+    one.merge_codes("phones", "access", "bob")  # phones retired: named as the codebook last showed it
+    assert "phones" not in one.codebook().ids()
+    assert one.undo_last("alice") == f"Undid: accepted Access › Phone lines on segment {seg} of i"
 
 
 def test_undo_span_codings_code_all_hits_and_remove(one):
@@ -49,16 +60,16 @@ def test_undo_span_codings_code_all_hits_and_remove(one):
     one.add_memo("alice", "span memo", span_id=sid)
     one.remove_span(sid, "alice")
     assert one.span_codings() == []
-    assert one.undo_last("alice") == "Undid: removed phones from 'ring'"
+    assert one.undo_last("alice") == "Undid: removed Access › Phone lines from 'ring'"
     [back] = one.span_codings()
     assert (back.id, back.text) == (sid, "ring") and one.memos()[0].span_id == sid
     assert one.undo_last("alice") == "Undid: memo 'span memo'"
-    assert one.undo_last("alice") == "Undid: coded 'ring' with phones"
+    assert one.undo_last("alice") == "Undid: coded 'ring' with Access › Phone lines"
     assert one.span_codings() == []
     assert one.code_all_hits("MONEY", "money", "bob") == 2
     assert [s.text for s in one.span_codings(coder="bob")] == ["Money", "money"]
     assert one.code_all_hits("money", "money", "bob") == 0  # already coded: nothing new, no audit row
-    assert one.undo_last("bob") == "Undid: coded all 2 hits of 'MONEY' with money"
+    assert one.undo_last("bob") == "Undid: coded all 2 hits of 'MONEY' with Money"
     assert one.span_codings() == []
 
 
@@ -67,7 +78,7 @@ def test_undo_memo_edit_delete_and_done(one):
     mid = one.add_memo("alice", "one")
     one.update_memo(mid, "two", "alice")
     one.mark_done(tid, "alice")
-    assert one.undo_last("alice") == f"Undid: marked transcript {tid} done"
+    assert one.undo_last("alice") == "Undid: marked transcript i done"
     assert one.undo_last("alice") == "Undid: memo edit (back to 'one')"
     assert [(m.text, m.version) for m in one.memos()] == [("one", 3)]
     one.delete_memo(mid, "alice")

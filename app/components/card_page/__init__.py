@@ -1,4 +1,6 @@
-"""The Code page's page of segment cards as ONE custom component, drawn in the browser.
+"""The Code page's page of segment cards as ONE custom component, drawn in the browser;
+*Review next* draws its picks with a second instance (``key=REVIEW``): same cards, same
+actions, same keyboard shortcuts (keys go to the instance on the tab shown).
 
 Twenty-five cards of Streamlit elements cost the browser ~0.5 s of redraw per click
 (bench/app_latency.py, 50,000 segments), however little the server did. So the page is
@@ -27,7 +29,8 @@ from qualcode.errors import QualcodeError
 from qualcode.io.transcripts import format_time
 
 HERE = Path(__file__).parent
-KEY = "card_page"  # the component's key: one instance, kept across pages and transcripts
+KEY = "card_page"  # the Code page's instance, kept across pages and transcripts
+REVIEW = "review_cards"  # Review next's instance: the same cards, actions and keys, on its picks
 ACKS = "card_acks"  # session key: the last events performed, [{"id", "seg", "error", "message"}]
 KEEP_ACKS = 20
 
@@ -78,14 +81,21 @@ def perform(study, coder: str, codebook, page_ids: list[int], event: dict, draft
                         f"got {action!r}")
 
 
-def on_event(study, coder: str, codebook, page_ids: list[int]) -> None:  # noqa: ANN001
+def focus_key(key: str) -> str:
+    """Session key of the segment an instance's keyboard shortcuts act on: each its own, so a
+    click in Review next does not move the Code page's ▶."""
+    return FOCUS if key == KEY else f"{FOCUS}-{key}"
+
+
+def on_event(study, coder: str, codebook, page_ids: list[int], key: str = KEY) -> None:  # noqa: ANN001
     """The component's callback: the event the click sent, performed (:func:`handle`)."""
-    handle(st.session_state, study, coder, codebook, page_ids, (st.session_state.get(KEY) or {}).get("event"))
+    handle(st.session_state, study, coder, codebook, page_ids, (st.session_state.get(key) or {}).get("event"), key)
 
 
-def handle(session: MutableMapping, study, coder: str, codebook, page_ids: list[int], event: object) -> dict | None:  # noqa: ANN001
+def handle(session: MutableMapping, study, coder: str, codebook, page_ids: list[int], event: object,  # noqa: ANN001, PLR0913
+           key: str = KEY) -> dict | None:
     """Perform ``event`` and keep its acknowledgement in ``session`` (the page's session state):
-    the next data the component gets carries it, with the refusal if there was one."""
+    the next data the component ``key`` gets carries it, with the refusal if there was one."""
     if not isinstance(event, dict):
         return None
     ack = {"id": str(event.get("id", "")), "seg": event.get("seg"), "error": None, "message": ""}
@@ -96,7 +106,7 @@ def handle(session: MutableMapping, study, coder: str, codebook, page_ids: list[
     else:
         if event.get("action") not in ("draft", "undo"):
             session.setdefault(DECIDED, set()).add(event["seg"])  # stays on the page under the uncoded filter
-            session[FOCUS] = event["seg"]
+            session[focus_key(key)] = event["seg"]
         if event.get("action") == "undo":  # what was undone may be anywhere: said as the page said it
             session.setdefault("_saved", []).append(ack["message"])
     session[ACKS] = (session.get(ACKS, []) + [ack])[-KEEP_ACKS:]
@@ -137,9 +147,20 @@ def card_data(seg, apps: list, memos: list, spans: list, codebook, coder: str, b
     }
 
 
-def page_data(study, coder: str, codebook, segs: list, blind: bool, min_conf: float) -> dict:  # noqa: ANN001
-    """The whole page for the component: three queries (decisions, memos, spans), whatever
-    the study's size."""
+def study_key(study) -> str:  # noqa: ANN001
+    """A short name of the study for the browser's draft store (localStorage in cards.js):
+    drafts of two studies never meet, and the folder's path is not sent to the page."""
+    import hashlib
+
+    return hashlib.sha256(str(study.folder).encode()).hexdigest()[:12]
+
+
+def page_data(study, coder: str, codebook, segs: list, blind: bool | set[int], min_conf: float,  # noqa: ANN001, PLR0913
+              key: str = KEY, notes: dict[int, str] | None = None) -> dict:
+    """The whole page for the component: three queries (decisions, memos, spans; spans once
+    per transcript shown), whatever the study's size. ``blind``: whether the (one) transcript
+    is blind to this coder, or the ids of those that are (Review next's picks come from many);
+    ``notes``: a line above a card (Review next: which transcript, why it was picked)."""
     ids = [s.id for s in segs if not s.is_interviewer]
     apps: dict[int, list] = {}
     for a in study.visible_applications(coder, segment_ids=ids) if ids else []:
@@ -147,19 +168,23 @@ def page_data(study, coder: str, codebook, segs: list, blind: bool, min_conf: fl
     memos: dict[int, list] = {}
     for m in study.memos(segment_ids=ids) if ids else []:
         memos.setdefault(m.segment_id, []).append(m)
-    spans = spans_of(study, segs[0].transcript_id) if segs else []
+    spans = {tid: spans_of(study, tid) for tid in dict.fromkeys(s.transcript_id for s in segs)}
     drafts = st.session_state.get(DRAFTS, {})
-    scroll = st.session_state.pop("scroll_to", None)
-    cards = [card_data(s, apps.get(s.id, []), memos.get(s.id, []), spans, codebook, coder, blind, min_conf)
-             for s in segs]
-    if st.session_state.get(FOCUS) not in ids and ids:  # the first segment with work to do
-        st.session_state[FOCUS] = next((c["id"] for c in cards if c.get("sugg")), ids[0])
+    scroll = st.session_state.pop("scroll_to", None) if key == KEY else None  # a link followed to the Code page
+    cards = [card_data(s, apps.get(s.id, []), memos.get(s.id, []), spans[s.transcript_id], codebook, coder,
+                       blind if isinstance(blind, bool) else s.transcript_id in blind, min_conf) for s in segs]
+    for c in cards:
+        if notes and notes.get(c["id"]):
+            c["note"] = notes[c["id"]]
+    focus = focus_key(key)
+    if st.session_state.get(focus) not in ids and ids:  # the first segment with work to do
+        st.session_state[focus] = next((c["id"] for c in cards if c.get("sugg")), ids[0])
     return {
-        "coder": coder,
+        "name": key, "coder": coder, "study": study_key(study),
         "codes": {c.id: [code_label(codebook, c.id), hex_color(codebook, c.id), bool(c.is_codable)] for c in codebook},
         "cards": cards,
         "drafts": {str(k): v for k, v in drafts.items() if k in ids},
-        "focus": st.session_state.get(FOCUS),
+        "focus": st.session_state.get(focus),
         "scroll": [scroll, st.session_state.setdefault("_scroll_round", 0) + 1] if scroll is not None else None,
         "acks": st.session_state.get(ACKS, []),
         "undo": hasattr(study, "undo_last"),
@@ -167,9 +192,12 @@ def page_data(study, coder: str, codebook, segs: list, blind: bool, min_conf: fl
 
 
 @st.fragment
-def card_page(study, coder: str, codebook, segs: list, blind: bool, min_conf: float) -> None:  # noqa: ANN001
-    """The page of cards; a click reruns this fragment only (one Study call, three reads)."""
-    data = page_data(study, coder, codebook, segs, blind, min_conf)
+def card_page(study, coder: str, codebook, segs: list, blind: bool | set[int], min_conf: float,  # noqa: ANN001, PLR0913
+              key: str = KEY, notes: dict[int, str] | None = None) -> None:
+    """A page of cards (the Code page's, or Review next's with ``key=REVIEW``); a click
+    reruns this fragment only (one Study call, three reads)."""
+    data = page_data(study, coder, codebook, segs, blind, min_conf, key, notes)
     if data["scroll"] is not None:
         st.session_state["_scroll_round"] = data["scroll"][1]
-    _mount(key=KEY, data=data, on_event_change=lambda: on_event(study, coder, codebook, [s.id for s in segs if not s.is_interviewer]))
+    page_ids = [s.id for s in segs if not s.is_interviewer]
+    _mount(key=key, data=data, on_event_change=lambda: on_event(study, coder, codebook, page_ids, key))

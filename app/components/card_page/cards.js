@@ -1,4 +1,4 @@
-// The Code page's cards, drawn in the browser (app/components/card_page/__init__.py).
+// The Code page's cards (and Review next's, a second instance), drawn in the browser (app/components/card_page/__init__.py).
 // A click changes its card at once (optimistic) and queues ONE event for Python; events go
 // one at a time (a trigger value holds one event per rerun), each acknowledged in the next
 // data the fragment sends (data.acks). The card is always drawn as the confirmed state plus
@@ -60,6 +60,7 @@ function drawCard(state, card) {
   const v = view(state, card);
   const focused = state.focus === card.id;
   if (focused) box.classList.add("qc-focused");
+  if (card.note) box.append(el("div", "qc-caption qc-note", card.note));
   const head = el("div", "qc-head");
   head.append(el("b", "", (focused ? "▶ " : "") + card.speaker));
   head.append(document.createTextNode(`${card.when ? " · " + card.when : ""} · ${card.who} · segment ${card.id}`));
@@ -145,18 +146,62 @@ function drawMemos(state, card, v) {
   area.value = draft;
   area.addEventListener("input", () => {
     state.drafts[card.id] = area.value;
+    putLocal(state, card.id, area.value);  // at once: a reload a moment later finds every word
     clearTimeout(state.draftTimer[card.id]);
     state.draftTimer[card.id] = setTimeout(() => keepDraft(state, card.id), 800);
   });
   area.addEventListener("change", () => keepDraft(state, card.id));
+  area.addEventListener("blur", () => keepDraft(state, card.id));
   wrap.append(area, button("Save memo", "memo", {}, "qc-btn qc-primary"));
   return wrap;
+}
+
+// Memo drafts are also kept in this browser's localStorage, keyed by study, coder and
+// segment, written on every keystroke: the server hears of a draft after a pause, on blur
+// or when the page is hidden, but a reload or a closed tab can come before that. A draft
+// comes back when its card is drawn again (unless the server already holds it as a saved
+// memo) and is cleared once the server confirms the memo saved.
+const localKey = (state, seg) => `qualcode-memo-draft:${state.data.study}:${state.data.coder}:${seg}`;
+
+function putLocal(state, seg, text) {
+  try {
+    if (text) localStorage.setItem(localKey(state, seg), JSON.stringify({ text, at: Date.now() }));
+    else localStorage.removeItem(localKey(state, seg));
+  } catch (e) { /* storage refused (private mode, quota): the server's copy remains */ }
+}
+
+function getLocal(state, seg) {
+  try {
+    const kept = JSON.parse(localStorage.getItem(localKey(state, seg)) || "null");
+    return kept && typeof kept.text === "string" && kept.text ? kept.text : "";
+  } catch (e) { return ""; }
+}
+
+function restoreDrafts(state) {
+  for (const card of state.data.cards) {
+    if (card.interviewer || state.drafts[card.id]) continue;
+    const text = getLocal(state, card.id);
+    if (!text) continue;
+    if (card.memos.some(([coder, , saved]) => coder === state.data.coder && saved === text)) {
+      putLocal(state, card.id, "");  // saved before the page went away: not a draft any more
+      continue;
+    }
+    state.drafts[card.id] = text;
+    keepDraft(state, card.id);  // the server's session holds it again too
+  }
+}
+
+function flushDrafts(state) {
+  const shown = codeable(state);
+  for (const seg of Object.keys(state.drafts).map(Number)) if (shown.includes(seg)) keepDraft(state, seg);
 }
 
 function keepDraft(state, seg) {
   clearTimeout(state.draftTimer[seg]);
   const text = state.drafts[seg] || "";
   if ((state.data.drafts[String(seg)] || "") === text) return;
+  const pending = state.queue.concat(state.inflight ? [state.inflight] : []);
+  if (pending.some((ev) => ev.action === "draft" && ev.seg === seg && ev.text === text)) return;  // change + blur
   state.queue = state.queue.filter((ev) => !(ev.action === "draft" && ev.seg === seg));
   enqueue(state, { action: "draft", seg, text }, false);
 }
@@ -286,7 +331,8 @@ function onKey(state, e) {
   const t = e.target;
   if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName))) return;
   const what = { a: "accept", x: "reject", n: "next", u: "undo" }[e.key.toLowerCase()];
-  if (!what || !state.root.isConnected) return;
+  // two instances (the Code page's, Review next's) may be mounted: keys go to the one shown
+  if (!what || !state.root.isConnected || !state.root.getClientRects().length) return;
   e.preventDefault();
   e.stopPropagation();
   shortcut(state, what);
@@ -326,10 +372,12 @@ function settle(state) {
     } else if (ev.shown) {
       state.said[ev.seg] = "✓ " + done.message;
     }
+    if (ev.action === "memo" && !done.error && !state.drafts[ev.seg]) putLocal(state, ev.seg, "");
   }
 }
 
 export default function (args) {
+  const began = performance.now();
   const { data, parentElement, setTriggerValue } = args;
   let state = parentElement.__qcCards;
   if (!state) {
@@ -345,10 +393,12 @@ export default function (args) {
   }
   const first = !state.data;
   state.data = data;
+  state.root.dataset.name = data.name || "";
   state.send = setTriggerValue;
   settle(state);
   for (const [seg, text] of Object.entries(data.drafts || {}))
     if (!(Number(seg) in state.drafts)) state.drafts[Number(seg)] = text;
+  restoreDrafts(state);
   const ids = codeable(state);
   if (!ids.includes(state.focus)) state.focus = ids.includes(data.focus) ? data.focus : ids[0];
   if (data.scroll && data.scroll[1] !== state.scrolled && ids.includes(data.scroll[0])) state.focus = data.scroll[0];
@@ -369,15 +419,25 @@ export default function (args) {
   }
   mark(state);
   pump(state);
+  // what the last data cost the browser (bench/app_latency.py): the cards built, then laid out and painted
+  state.root.dataset.drawMs = (performance.now() - began).toFixed(1);
+  requestAnimationFrame(() => setTimeout(() => { state.root.dataset.paintMs = (performance.now() - began).toFixed(1); }));
   // one key listener per page of cards: Streamlit calls this function again on every new data
   // and calls the cleanup it returned only once the component is gone
   if (!state.keys) {
     state.keys = (e) => onKey(state, e);
+    state.hide = () => flushDrafts(state);  // leaving or hiding the page: send what is typed now
+    state.hidden = () => { if (document.visibilityState === "hidden") flushDrafts(state); };
     document.addEventListener("keydown", state.keys);
+    window.addEventListener("pagehide", state.hide);
+    document.addEventListener("visibilitychange", state.hidden);
   }
   return () => setTimeout(() => {
     if (state.keys && !state.root.isConnected) {
+      flushDrafts(state);
       document.removeEventListener("keydown", state.keys);
+      window.removeEventListener("pagehide", state.hide);
+      document.removeEventListener("visibilitychange", state.hidden);
       state.keys = null;
     }
   }, 0);
