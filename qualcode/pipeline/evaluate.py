@@ -25,7 +25,7 @@ splits and reports the mean and spread.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -248,3 +248,52 @@ def evaluate_repeated(gold: Gold, embedder: Embedder, repeats: int = 1, seed: in
         "predictions": runs[0]["predictions"],
     })
     return result
+
+
+def compare_strategies(gold: Gold, embedder: Embedder, seeds: Sequence[int], budget: int = 200,
+                       strategies: tuple[str, str] = ("active", "random"),
+                       progress: Callable[[int, int], None] | None = None, **options: object) -> dict:
+    """Two strategies at one ``budget`` on the same splits, one split per seed, the texts
+    embedded once: per split both strategies' micro / macro F1 and which is ahead on
+    micro-F1 (a tie is no win), then the means and the number of wins. Why splits and not
+    one figure: which rows a simulated coder labels changes the figure by more than the
+    strategies differ (see :mod:`qualcode.pipeline.active`), so a claim that one strategy
+    is better is a count of splits."""
+    first, second = strategies
+    E = embedder.encode(gold.texts)
+    rows = []
+    for i, seed in enumerate(seeds):
+        runs = {s: evaluate(gold, embedder, seed=int(seed), strategy=s, budget=budget, embeddings=E, **options)
+                for s in strategies}
+        diff = runs[first]["micro_f1"] - runs[second]["micro_f1"]
+        rows.append({"seed": int(seed), **{f"{s}_{k}": runs[s][k] for s in strategies for k in ("micro_f1", "macro_f1")},
+                     "difference": round(diff, 4), "ahead": first if diff > 0 else second if diff < 0 else "tie"})
+        if progress:
+            progress(i + 1, len(seeds))
+    mean = {f"{s}_{k}": round(float(np.mean([r[f"{s}_{k}"] for r in rows])), 4)
+            for s in strategies for k in ("micro_f1", "macro_f1")} if rows else {}
+    diffs = [r["difference"] for r in rows]
+    return {"budget": budget, "strategies": list(strategies), "splits": rows, "mean": mean,
+            "wins": {s: sum(r["ahead"] == s for r in rows) for s in strategies},
+            "mean_difference": round(float(np.mean(diffs)), 4) if diffs else 0.0,
+            "sd_difference": round(float(np.std(diffs, ddof=1)), 4) if len(diffs) > 1 else 0.0,
+            "macro_wins": sum(r[f"{first}_macro_f1"] > r[f"{second}_macro_f1"] for r in rows)}
+
+
+def format_comparison(result: dict) -> str:
+    """The table ``bench/active_vs_random.py`` prints."""
+    a, b = result["strategies"]
+    lines = [f"budget {result['budget']}: {a} against {b}, micro-F1 / macro-F1 per split",
+             f"{'seed':>4} {a + ' micro':>12} {a + ' macro':>12} {b + ' micro':>12} {b + ' macro':>12} "
+             f"{'diff':>7}  ahead"]
+    for r in result["splits"]:
+        lines.append(f"{r['seed']:>4} {r[f'{a}_micro_f1']:>12.4f} {r[f'{a}_macro_f1']:>12.4f} "
+                     f"{r[f'{b}_micro_f1']:>12.4f} {r[f'{b}_macro_f1']:>12.4f} {r['difference']:>+7.4f}  {r['ahead']}")
+    m, n = result["mean"], len(result["splits"])
+    if n:
+        lines.append(f"mean {m[f'{a}_micro_f1']:>12.4f} {m[f'{a}_macro_f1']:>12.4f} {m[f'{b}_micro_f1']:>12.4f} "
+                     f"{m[f'{b}_macro_f1']:>12.4f} {result['mean_difference']:>+7.4f}  (sd of the difference "
+                     f"{result['sd_difference']:.4f})")
+    lines.append(f"{a} ahead on micro-F1 on {result['wins'][a]} of {n} splits ({b} on {result['wins'][b]}); "
+                 f"on macro-F1 on {result['macro_wins']} of {n}")
+    return "\n".join(lines)
