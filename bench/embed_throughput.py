@@ -59,13 +59,8 @@ def main() -> None:
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    from qualcode.pipeline.embed import (
-        CachedEmbedder,
-        OnnxEmbedder,
-        SentenceTransformerEmbedder,
-        _backend_of,
-        resolve_model_path,
-    )
+    from qualcode.pipeline.embed import CachedEmbedder, SentenceTransformerEmbedder, _backend_of, resolve_model_path
+    from qualcode.pipeline.onnx_embed import OnnxEmbedder
 
     raw = SentenceTransformer(str(resolve_model_path("all-MiniLM-L6-v2")), device="cpu")
     raw.encode(sample[:64])  # warm-up, both sides use the same weights
