@@ -39,6 +39,7 @@ def start_server(study_folder: Path, env_extra: dict | None = None, timeout: flo
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
                              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+                             "--client.toolbarMode", "minimal",  # no Deploy entry
                              "--runner.postScriptGC", "false"],  # as `qualcode app` runs it
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + timeout

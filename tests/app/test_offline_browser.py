@@ -1,6 +1,7 @@
 """Nothing from another machine: the app in headless Chromium, every page opened by the
 sidebar, and every request the browser made (DevTools Network events: pages, frames,
 scripts, styles, fonts, icons, fetches, web sockets) goes to 127.0.0.1, or is data:/blob:.
+Also: no "Deploy" in the toolbar (the app runs with ``--client.toolbarMode minimal``).
 A screenshot of every page goes to test-output/browser/offline/.
 """
 
@@ -60,7 +61,7 @@ def test_is_local_tells_this_computer_from_others():
                                   "https://localhost.example.org/", "ftp://127.0.0.1/", "//cdn.example.com/x.js"]))
 
 
-def test_every_page_loads_nothing_from_another_machine(served):
+def test_every_page_loads_nothing_from_another_machine_and_shows_no_deploy(served):
     driver, url = served
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.get(url + "/")
@@ -77,6 +78,9 @@ def test_every_page_loads_nothing_from_another_machine(served):
         settle(driver)
         driver.save_screenshot(str(SHOTS / f"{title.lower().replace(' ', '-')}.png"))
         seen += requested_urls(driver)
+        assert "Deploy" not in driver.find_element("tag name", "body").text, title
     assert any(u.startswith(url + "/static/") for u in seen)  # the log holds the page's own requests …
     assert any(u.startswith("ws://127.0.0.1") for u in seen)  # … and its web socket
     assert [u for u in seen if not is_local(u)] == []  # no font, icon, script or image from another machine
+    toolbar = driver.find_elements("css selector", '[data-testid="stToolbar"]')
+    assert not toolbar or "Deploy" not in toolbar[0].get_attribute("innerText")
