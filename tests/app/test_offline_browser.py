@@ -1,7 +1,8 @@
 """Nothing from another machine: the app in headless Chromium, every page opened by the
 sidebar, and every request the browser made (DevTools Network events: pages, frames,
 scripts, styles, fonts, icons, fetches, web sockets) goes to 127.0.0.1, or is data:/blob:.
-Also: no "Deploy" in the toolbar (the app runs with ``--client.toolbarMode minimal``).
+Also: no "Deploy" in the toolbar (the app runs with ``--client.toolbarMode minimal``), and a
+card marks a suggestion with text, not an emoji (drawn as a box without an emoji font).
 A screenshot of every page goes to test-output/browser/offline/.
 """
 
@@ -76,6 +77,12 @@ def test_every_page_loads_nothing_from_another_machine_and_shows_no_deploy(serve
         click(driver, '[data-testid="stSidebarNavLink"]', title, exact=True)
         find(driver, "h1", title.split()[0] if title != "Start" else "qualcode")
         settle(driver)
+        if title == "Code":  # the suggestion's mark is text, drawn without an emoji font
+            marks = find(driver, ".qc-sugg-mark")
+            assert {m.text for m in marks} == {"SUGGESTED:"}  # (upper case by its style)
+            cards = " ".join(c.text for c in find(driver, ".qc-card"))
+            assert not [ch for ch in cards if ord(ch) >= 0x1F000], "an emoji on a card"
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", marks[0])
         driver.save_screenshot(str(SHOTS / f"{title.lower().replace(' ', '-')}.png"))
         seen += requested_urls(driver)
         assert "Deploy" not in driver.find_element("tag name", "body").text, title
