@@ -186,6 +186,20 @@ class CodeApplication:
     shown: bool | None = None
 
 
+# The fixed display rule's threshold (qualcode.pipeline.suggest.SHOW_THRESHOLD, tested equal;
+# literal here so records, the store and reports stay free of the engine's imports).
+FIXED_SHOW_FROM = 0.5
+
+
+def engine_showed(shown: bool | None, confidence: float | None) -> bool:
+    """Whether coders are shown a stored machine suggestion, so whether counts of "machine
+    suggestions" count it: the engine's stored decision (``shown``, learnt from the study's
+    decisions), or for one stored before the engine decided (``shown`` None) the fixed rule's
+    threshold, as the Code page's code filter does. (The card also shows a segment's best
+    such old suggestion below 0.5; counts leave that one out rather than rank every segment.)"""
+    return shown if shown is not None else (confidence or 0.0) >= FIXED_SHOW_FROM
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """A machine suggestion: code, confidence in [0, 1], why, and whether the engine shows

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.components.machine_counted import machine_threshold
 from app.state import code_label, download, require_coder, saved, verbatim
 
 EDITORS = ("supervisor", "admin")
@@ -26,7 +27,7 @@ def render() -> None:
     c1, c2, c3 = st.columns(3)
     by = c1.selectbox("Group rows by", choices, key="fw-by")
     source = c2.selectbox("Coding counted", SOURCES, key="fw-source")
-    threshold = c3.slider("Machine confidence counted from", 0.0, 1.0, 0.5, 0.05, key="fw-threshold")
+    threshold = machine_threshold(c3, "fw-threshold")
     data = collect(study, source, threshold, by, redactor=redactor)
     matrix = data.matrix
     if matrix is None or not matrix.rows:

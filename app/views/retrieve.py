@@ -1,7 +1,9 @@
 """Retrieve: every segment and span coded with a code (a theme with its sub-codes) across the
 study, filtered by participant attribute, coder and source, each hit one click from its place.
 
-Counts say whose coding they count (human, machine suggestions, final), never mixed silently.
+Counts say whose coding they count (human, machine suggestions shown, final), never mixed
+silently. Machine suggestions are those the engine decided to show coders (as on the Code
+page's cards), or every one from a confidence the user picks.
 On a transcript blind for this coder (double-coding not finished), only their own codings
 are listed, as on the Code page.
 """
@@ -10,12 +12,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.components.machine_counted import machine_label, machine_threshold
 from app.goto import open_place
 from app.state import chip, code_label, color_of, md_escape, paged, require_coder, verbatim
 from qualcode.errors import QualcodeError
 
 PAGE_SIZE = 50
-SHOW_THRESHOLD = 0.5  # qualcode.pipeline.suggest.SHOW_THRESHOLD once the engine branch lands
 SOURCE_LABELS = {None: "All sources", "human": "Coders (human)", "machine": "Machine suggestions",
                  "final": "Final (adjudicated)"}
 
@@ -38,9 +40,10 @@ def hit_source(hit) -> str:  # noqa: ANN001
     return f"coded by {hit.coder}"
 
 
-def counts_line(hits) -> str:  # noqa: ANN001
+def counts_line(hits, threshold: float | None = None) -> str:  # noqa: ANN001
+    """The hits counted by whose coding they are (``threshold``: the machine suggestions counted)."""
     by = {s: sum(h.source == s for h in hits) for s in ("human", "machine", "final")}
-    parts = [f"{by['human']} by coders", f"{by['machine']} machine suggestions", f"{by['final']} final"]
+    parts = [f"{by['human']} by coders (human)", f"{by['machine']} {machine_label(threshold)}", f"{by['final']} final"]
     spans = sum(h.kind == "span" for h in hits)
     return (f"{len(hits)} hits ({', '.join(parts)}); {len(hits) - spans} whole segments, {spans} spans; "
             f"{len({(h.transcript_id) for h in hits})} transcripts")
@@ -69,10 +72,7 @@ def render() -> None:
     attr = a1.selectbox("Participant attribute", [None, *attrs], key="r_attr",
                         format_func=lambda a: "(any participant)" if a is None else a)
     value = a2.selectbox("Value", attrs.get(attr, []), key="r_value", disabled=attr is None)
-    min_conf = SHOW_THRESHOLD
-    if source in (None, "machine"):
-        min_conf = a3.slider("Machine suggestions from confidence", 0.0, 1.0, SHOW_THRESHOLD, 0.05,
-                             key="r_conf")
+    min_conf = machine_threshold(a3, "r_conf") if source in (None, "machine") else None
     try:
         hits = study.retrieve(code_id, include_children=children, coder=None if source == "machine" else coder,
                               attributes={attr: value} if attr and value is not None else None,
@@ -83,7 +83,7 @@ def render() -> None:
     blind = study.blind_transcripts(me)
     seen = [h for h in hits if h.transcript_id not in blind or (h.source == "human" and h.coder == me)]
     hidden, hits = len(hits) - len(seen), seen
-    st.caption(md_escape(counts_line(hits)))
+    st.caption(md_escape(counts_line(hits, min_conf)))
     if hidden:
         st.caption(md_escape(f"{hidden} more on transcripts you are double-coding blind are not shown "
                              "until every assigned coder marks them done."))

@@ -55,16 +55,15 @@ def progress(study, me: str) -> None:  # noqa: ANN001
 
 
 def codes(study, me: str) -> None:  # noqa: ANN001
-    from qualcode.pipeline.suggest import SHOW_THRESHOLD
-
     human = study.code_counts(me, "human")
     final = study.code_counts(me, "final")
-    machine = study.code_counts(me, "machine", min_confidence=SHOW_THRESHOLD)
+    machine = study.code_counts(me, "machine")  # the ones the engine decided to show, as on the cards
     st.subheader("Codes")
-    st.caption("Coded by coders: segments × coders who applied the code; final: after adjudication; "
-               "machine suggestions: the model's guesses at 50 % or more, not anyone's decision.")
-    st.dataframe([{"code": ("    " if c.parent else "") + c.name, "coded by coders": human.get(c.id, 0),
-                   "final": final.get(c.id, 0), "machine suggestions (≥ 50 %)": machine.get(c.id, 0)}
+    st.caption("Coded by coders (human): segments × coders who applied the code; final: after adjudication; "
+               "machine suggestions shown: the model's guesses the engine decided to show coders on the Code "
+               "page, not anyone's decision.")
+    st.dataframe([{"code": ("    " if c.parent else "") + c.name, "coded by coders (human)": human.get(c.id, 0),
+                   "final (adjudicated)": final.get(c.id, 0), "machine suggestions shown": machine.get(c.id, 0)}
                   for c in study.codebook()], hide_index=True)
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.components.machine_counted import machine_threshold
 from app.state import download, embedder, md_escape, require_coder, saved, verbatim
 
 SOURCE_HELP = ("best: final codes where a segment was adjudicated, else coders' codes, else machine "
-               "suggestions over the threshold (marked); final, human (coders') or machine: only that kind")
+               "suggestions (marked: those shown to coders, or from the confidence you pick); final, human "
+               "(coders') or machine: only that kind")
 
 
 def render() -> None:
@@ -27,7 +29,7 @@ def render() -> None:
     choices = [a for a in attributes_of(study.participants()) if a != "name"]
     c1, c2, c3 = st.columns([1, 1, 2])
     source = c1.selectbox("Coding counted", SOURCES, help=SOURCE_HELP)
-    threshold = c2.slider("Machine confidence counted from", 0.0, 1.0, 0.5, 0.05)
+    threshold = machine_threshold(c2, "themes-threshold")
     by = c3.multiselect("Break down by (one or two attributes)", choices, default=["group"], max_selections=2,
                         key="themes-by") or ["group"]
     data = collect(study, source, threshold, by, redactor=redactor, with_matrix=False)

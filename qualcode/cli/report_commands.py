@@ -11,9 +11,6 @@ from qualcode.cli import bounds
 from qualcode.cli.study_commands import _fraction, _open
 from qualcode.errors import UsageError
 
-# The app's display threshold for suggestions; engine defines
-# qualcode.pipeline.suggest.SHOW_THRESHOLD (0.5 today). Kept literal so --help stays fast.
-SHOW_THRESHOLD = 0.5
 SOURCE_CHOICES = ("best", "final", "human", "machine", "auto")
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".docx": "docx",
            ".xlsx": "xlsx"}
@@ -39,10 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="participant attribute(s) to break counts down by: group, role, site or any column "
                    "of the participants sheet (e.g. gender,age_band); default group")
     p.add_argument("--source", choices=SOURCE_CHOICES, default="best",
-                   help="coding counted: final, human (coders'), machine (suggestions ≥ --threshold) or best "
-                   "(final where adjudicated, else coders', else suggestions; marked); auto = best")
-    p.add_argument("--threshold", type=_fraction, default=SHOW_THRESHOLD,
-                   help=f"lowest machine confidence counted (default {SHOW_THRESHOLD})")
+                   help="coding counted: final, human (coders'), machine (the suggestions coders are shown) or "
+                   "best (final where adjudicated, else coders', else suggestions; marked); auto = best")
+    p.add_argument("--threshold", type=_fraction, default=None, metavar="CONFIDENCE",
+                   help="count machine suggestions from this confidence instead of those the engine decided to "
+                   "show coders (default: the ones shown, as on the Code page)")
     p.add_argument("--redact", metavar="FILE", help="more names or phrases to replace by [name], one a line")
     p.add_argument("--identifiable", action="store_true",
                    help="keep names in quotes and text (recorded in the study's audit log)")
@@ -63,8 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "and median point")
     p.add_argument("--threshold", type=_share, default=0.05, metavar="SHARE", help="share of new codes (0.05)")
     p.add_argument("--source", choices=SOURCE_CHOICES, default="best", help="coding counted (as in report)")
-    p.add_argument("--confidence", type=_fraction, default=SHOW_THRESHOLD,
-                   help=f"lowest machine confidence counted (default {SHOW_THRESHOLD})")
+    p.add_argument("--confidence", type=_fraction, default=None,
+                   help="count machine suggestions from this confidence instead of those the engine decided to "
+                   "show coders (default: the ones shown)")
     p.add_argument("--seed", type=bounds.seed, default=0, help="random orders' seed (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=cmd_saturation)

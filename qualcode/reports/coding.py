@@ -4,9 +4,11 @@
 
 * ``final``: adjudicated codes only;
 * ``human``: codes applied by coders (a segment counts once however many coders applied it);
-* ``machine``: machine suggestions of confidence ≥ ``threshold``;
+* ``machine``: the machine suggestions coders are shown (the engine's stored decision,
+  :func:`qualcode.records.engine_showed`), or with a ``threshold`` every one of confidence
+  ≥ ``threshold`` instead;
 * ``best``: per segment, the final codes where the segment was adjudicated, else the
-  coders' codes where any coder decided on it, else the suggestions ≥ ``threshold``.
+  coders' codes where any coder decided on it, else the suggestions counted as above.
   Each coding keeps its kind, so a quote from a suggestion is marked as one.
 
 A suggestion is *reviewed* when a coder or adjudicator decided (yes or no) on the same
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from qualcode.errors import UsageError
-from qualcode.records import CodeApplication, Segment
+from qualcode.records import CodeApplication, Segment, engine_showed
 
 SOURCES = ("best", "final", "human", "machine")
 ALIASES = {"auto": "best"}
@@ -53,22 +55,34 @@ class Coded:
         return f"machine suggestion, confidence {self.score:.2f}, {state}"
 
 
-def source_words(source: str, threshold: float) -> str:
+def machine_words(threshold: float | None, short: bool = False) -> str:
+    """Which machine suggestions are counted: those shown to coders, or from ``threshold``."""
+    if threshold is None:
+        return "suggestions shown" if short else "machine suggestions shown to coders (the engine's decision)"
+    return f"suggestions ≥ {threshold:.2f}" if short else f"machine suggestions with confidence ≥ {threshold:.2f}"
+
+
+def source_words(source: str, threshold: float | None = None) -> str:
     """What the counted coding is, in one phrase (every table and caption uses it)."""
     return {
         "best": f"final (adjudicated) codes where a segment was adjudicated, else coders' codes, else "
-                f"machine suggestions with confidence ≥ {threshold:.2f} (quotes from suggestions are marked)",
+                f"{machine_words(threshold)} (quotes from suggestions are marked)",
         "final": "final (adjudicated) codes",
         "human": "codes applied by coders",
-        "machine": f"machine suggestions with confidence ≥ {threshold:.2f}",
+        "machine": machine_words(threshold),
     }[check_source(source)]
 
 
-def short_words(source: str, threshold: float) -> str:
+def short_words(source: str, threshold: float | None = None) -> str:
     """The same in a few words, for captions under each table."""
-    return {"best": f"final, else coders', else suggestions ≥ {threshold:.2f}",
+    return {"best": f"final, else coders', else {machine_words(threshold, short=True)}",
             "final": "final codes", "human": "coders' codes",
-            "machine": f"suggestions ≥ {threshold:.2f}"}[check_source(source)]
+            "machine": machine_words(threshold, short=True)}[check_source(source)]
+
+
+def counted_suggestion(app: CodeApplication, threshold: float | None = None) -> bool:
+    """Whether machine suggestion ``app`` is counted (see the module doc)."""
+    return engine_showed(app.shown, app.confidence) if threshold is None else (app.confidence or 0.0) >= threshold
 
 
 def spans_as_applications(spans: Iterable[object], segments: Iterable[Segment]) -> list[CodeApplication]:
@@ -85,7 +99,7 @@ def spans_as_applications(spans: Iterable[object], segments: Iterable[Segment]) 
     return out
 
 
-def counted_coding(applications: Iterable[CodeApplication], source: str = "best", threshold: float = 0.5
+def counted_coding(applications: Iterable[CodeApplication], source: str = "best", threshold: float | None = None
                    ) -> dict[int, dict[str, Coded]]:
     """segment id → {code id: Coded}: the coding a report counts (see the module doc)."""
     source = check_source(source)
@@ -101,7 +115,7 @@ def counted_coding(applications: Iterable[CodeApplication], source: str = "best"
         if not app.present:
             continue
         if app.source == "machine":
-            if (app.confidence or 0.0) >= threshold:
+            if counted_suggestion(app, threshold):
                 present["machine"][app.segment_id][app.code_id] = float(app.confidence or 0.0)
         else:
             present[app.source][app.segment_id][app.code_id] = 1.0

@@ -133,7 +133,7 @@ class ReportData:
     title: str
     codebook: Codebook
     source: str
-    threshold: float
+    threshold: float | None  # None: the machine suggestions shown to coders (see reports.coding)
     by: tuple[str, ...]
     groups: tuple[str, ...]
     people: Mapping[str, int]  # group → participants (the denominators)
@@ -233,7 +233,7 @@ def pick_quotes(code: Code, hits: Sequence[tuple[Segment, Coded]], attribution: 
 
 
 def summarise(codebook: Codebook, segments: Sequence[Segment], participants: Sequence[Participant],
-              coding: Mapping[int, Mapping[str, Coded]], *, source: str = "best", threshold: float = 0.5,
+              coding: Mapping[int, Mapping[str, Coded]], *, source: str = "best", threshold: float | None = None,
               by: Sequence[str] = ("group",), redactor: Redactor = IDENTIFIABLE, title: str = "Theme report",
               n_quotes: int = 3, saturation_threshold: float = 0.05, matrix: Matrix | None = None) -> ReportData:
     """ReportData from records (no store): the pure part of :func:`collect`."""
@@ -294,7 +294,7 @@ def summarise(codebook: Codebook, segments: Sequence[Segment], participants: Seq
                       matrix, redactor.identifiable, tuple(attributes_of(participants)), rows)
 
 
-def study_coding(study: Study, source: str = "best", threshold: float = 0.5,
+def study_coding(study: Study, source: str = "best", threshold: float | None = None,
                  segments: Sequence[Segment] | None = None) -> dict[int, dict[str, Coded]]:
     """The counted coding of a study: applications plus span codings where the store has them."""
     applications = list(study.applications())
@@ -305,7 +305,7 @@ def study_coding(study: Study, source: str = "best", threshold: float = 0.5,
     return counted_coding(applications, source, threshold)
 
 
-def collect(study: Study, source: str = "best", threshold: float = 0.5, by: str | Sequence[str] | None = None,
+def collect(study: Study, source: str = "best", threshold: float | None = None, by: str | Sequence[str] | None = None,
             redactor: Redactor | None = None, title: str | None = None, n_quotes: int = 3,
             saturation_threshold: float = 0.05, with_matrix: bool = True) -> ReportData:
     """Everything the report shows, from the study (the one place reports read the store)."""
@@ -328,7 +328,7 @@ def collect(study: Study, source: str = "best", threshold: float = 0.5, by: str 
 
 
 def collect_saturation(study: Study, by: str | None = None, threshold: float = 0.05, orders: int = 0,
-                       source: str = "best", confidence: float = 0.5, seed: int = 0,
+                       source: str = "best", confidence: float | None = None, seed: int = 0,
                        redactor: Redactor | None = None) -> list[GroupSaturation]:
     """Saturation of the study's counted coding, for all interviews or per value of ``by``
     (interview names redacted like every report's)."""

@@ -34,7 +34,7 @@ def descendants(codebook: Codebook, code_id: str) -> set[str]:
     return out
 
 
-def coded_segments(study: Study, source: str = "best", threshold: float = 0.5) -> dict[int, dict[str, float]]:
+def coded_segments(study: Study, source: str = "best", threshold: float | None = None) -> dict[int, dict[str, float]]:
     """segment id → {code id: score}: the coding a report counts."""
     return as_scores(study_coding(study, source, threshold))
 

@@ -16,8 +16,16 @@ import numpy as np
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from qualcode.records import FIXED_SHOW_FROM
 from qualcode.store.core import StudyCore
 from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, TranscriptRow
+
+
+def shown_condition():  # noqa: ANN201 - a SQL condition
+    """:func:`qualcode.records.engine_showed` in SQL: the engine's stored decision, else the fixed threshold."""
+    confidence = func.coalesce(CodeApplicationRow.confidence, 0.0)
+    return or_(CodeApplicationRow.shown.is_(True),
+               and_(CodeApplicationRow.shown.is_(None), confidence >= FIXED_SHOW_FROM))
 
 
 @dataclass(frozen=True)
@@ -66,15 +74,17 @@ class PageReads(StudyCore):
                      .where(CodeApplicationRow.source == "human").group_by(CoderRow.name))
             return {name: n for name, n in s.execute(query)}
 
-    def code_counts(self, viewer: str, source: str, min_confidence: float = 0.0) -> dict[str, int]:
+    def code_counts(self, viewer: str, source: str, min_confidence: float | None = None) -> dict[str, int]:
         """Code id → present applications of ``source`` (human: segments × coders; machine:
-        suggestions from ``min_confidence``), as ``viewer`` sees them."""
+        the suggestions coders are shown, :func:`qualcode.records.engine_showed`, or with
+        ``min_confidence`` every one from that confidence instead), as ``viewer`` sees them."""
         with self._read() as s:
             query = (self._applications_query(s, viewer, CodeApplicationRow.code_id, func.count())
                      .where(CodeApplicationRow.source == source, CodeApplicationRow.present.is_(True))
                      .group_by(CodeApplicationRow.code_id))
-            if min_confidence > 0:
-                query = query.where(func.coalesce(CodeApplicationRow.confidence, 0.0) >= min_confidence)
+            if source == "machine":
+                query = query.where(shown_condition() if min_confidence is None else
+                                    func.coalesce(CodeApplicationRow.confidence, 0.0) >= min_confidence)
             return {code: n for code, n in s.execute(query)}
 
     def decided_segment_ids(self, viewer: str) -> set[int]:

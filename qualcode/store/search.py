@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
-from qualcode.records import CodeApplication, Hit, SearchPage, Segment, TextHit
+from qualcode.records import CodeApplication, Hit, SearchPage, Segment, TextHit, engine_showed
 from qualcode.store.core import StudyCore
 from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 from qualcode.store.spans import _overlaps
@@ -69,7 +69,9 @@ class Search(StudyCore):
         ``attributes`` keeps hits whose participant has each value (group, role, site or any
         attribute; case-insensitive); ``coder`` keeps one person's coding (a final code's
         coder is its adjudicator; machine suggestions have none); ``source`` one of human,
-        machine, final, or None for all. Rejections are never hits.
+        machine, final, or None for all. Rejections are never hits. Machine suggestions are
+        those coders are shown (:func:`qualcode.records.engine_showed`), or with
+        ``min_confidence`` every one from that confidence instead.
         """
         if source not in (None, *RETRIEVE_SOURCES):
             raise StoreError(f"source: expected one of {', '.join(RETRIEVE_SOURCES)}, got {source!r}")
@@ -83,7 +85,8 @@ class Search(StudyCore):
             if include_children:
                 todo += [c.id for c in codebook.children(current)]
         apps = [a for a in self._present_applications(codes, source) if (coder is None or a.coder == coder)
-                and (a.source != "machine" or min_confidence is None or (a.confidence or 0) >= min_confidence)]
+                and (a.source != "machine" or (engine_showed(a.shown, a.confidence) if min_confidence is None
+                                               else (a.confidence or 0) >= min_confidence))]
         spans = [] if source == "machine" else [
             x for x in self.span_codings(code_ids=codes, source=source) if coder is None or x.coder == coder]
         span_segment = self._span_home_segments([x.id for x in spans])
@@ -117,7 +120,8 @@ class Search(StudyCore):
         with self._read() as s:
             return [CodeApplication(r.segment_id, r.code_id, r.source, True,
                                     r.decided_by if r.source == "final" else (None if r.source == "machine" else name),
-                                    r.confidence, r.reason, r.codebook_version, r.created_at.isoformat())
+                                    r.confidence, r.reason, r.codebook_version, r.created_at.isoformat(),
+                                    r.shown)
                     for r, name in s.execute(query.order_by(CodeApplicationRow.id))]
 
     def _span_home_segments(self, span_ids: list[int]) -> dict[int, int]:

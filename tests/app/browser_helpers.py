@@ -39,6 +39,7 @@ def start_server(study_folder: Path, env_extra: dict | None = None, timeout: flo
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
                              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+                             "--client.toolbarMode", "minimal",  # no Deploy entry
                              "--runner.postScriptGC", "false"],  # as `qualcode app` runs it
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + timeout
@@ -60,7 +61,9 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-def chrome():  # noqa: ANN201
+def chrome(network_log: bool = False):  # noqa: ANN201
+    """Headless Chromium; ``network_log``: keep the DevTools performance log, every request
+    the browser makes (read it with :func:`requested_urls`)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -68,7 +71,35 @@ def chrome():  # noqa: ANN201
     options.binary_location = shutil.which("chromium")
     for flag in FLAGS:
         options.add_argument(flag)
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+def requested_urls(driver) -> list[str]:  # noqa: ANN001
+    """Every URL the browser asked for since the last call (pages, frames, scripts, fonts,
+    images, fetches, web sockets), from the DevTools Network events of :func:`chrome`'s log."""
+    import json
+
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(params["request"]["url"])
+        elif message.get("method") == "Network.webSocketCreated":
+            urls.append(params["url"])
+    return urls
+
+
+def is_local(url: str) -> bool:
+    """Whether ``url`` stays on this computer: 127.0.0.1 / localhost, or data:, blob:, about:."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def find(driver, css: str, text: str | None = None, timeout: float = 60, exact: bool = False):  # noqa: ANN001, ANN201

@@ -120,3 +120,14 @@ def test_undo_says_what_it_undid_as_the_page_shows_it(app_study, page):
     name = app_study.transcripts()[0].name
     assert ack["message"] == f"Undid: rejected {code_label(codebook, code)} on segment {ids[0]} of {name}"
     assert "›" in ack["message"] and code not in ack["message"]  # the name, never the id
+
+
+def test_the_cards_draw_no_emoji():
+    """Headless Chromium (and many work PCs) have no emoji font: an emoji is drawn as a box,
+    and fetching a font is not allowed (tests/app/test_offline_browser.py)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "app" / "components" / "card_page"
+    for name in ("cards.js", "cards.css"):
+        text = (folder / name).read_text(encoding="utf-8")
+        assert [ch for ch in text if ord(ch) >= 0x1F000 or 0x2600 <= ord(ch) < 0x2700] == [], name

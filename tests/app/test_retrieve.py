@@ -21,7 +21,7 @@ def test_retrieve_lists_hits_with_sources_and_opens_the_code_page(app_study):
     at.selectbox(key="r_source").set_value("human").run()
     assert not at.exception
     caption = at.caption[0].value
-    assert "2 hits (2 by coders, 0 machine suggestions, 0 final)" in caption.replace("\\", "")
+    assert "2 hits (2 by coders (human), 0 machine suggestions shown, 0 final)" in caption.replace("\\", "")
     texts = [t.value for t in at.text]
     assert texts == [seg.text, seg.text[2:10]]  # the segment, then the span inside it, verbatim
     at.selectbox(key="r_coder").set_value("bob").run()
@@ -34,7 +34,9 @@ def test_retrieve_lists_hits_with_sources_and_opens_the_code_page(app_study):
 
 
 def test_retrieve_machine_suggestions_are_labelled_and_thresholded(app_study):
-    machine = [a for a in app_study.applications(source="machine") if a.confidence >= 0.5]
+    from qualcode.records import engine_showed
+
+    machine = [a for a in app_study.applications(source="machine") if engine_showed(a.shown, a.confidence)]
     code = machine[0].code_id
     at = open_app("retrieve", "alice")
     at.selectbox(key="r_code").set_value(code).run()
@@ -43,10 +45,17 @@ def test_retrieve_machine_suggestions_are_labelled_and_thresholded(app_study):
         children.uncheck().run()
     at.selectbox(key="r_source").set_value("machine").run()
     n = sum(a.code_id == code for a in machine)
-    assert f"{n} hits (0 by coders, {n} machine suggestions, 0 final)" in at.caption[0].value.replace("\\", "")
+    assert f"{n} hits (0 by coders (human), {n} machine suggestions shown, 0 final)" in at.caption[0].value.replace(
+        "\\", "")
     labels = [m.value for m in at.markdown if "machine suggestion, " in m.value]
     assert len(labels) == min(n, 50)  # one label per hit shown, with its confidence (. escaped as &#46;)
-    assert all(float(v.split("machine suggestion, ")[1][:8].replace("&#46;", ".")) >= 0.5 for v in labels)
+    at.toggle(key="r_conf-by").set_value(True).run()
+    at.slider(key="r_conf").set_value(0.7).run()  # every suggestion from a confidence instead
+    labels = [m.value for m in at.markdown if "machine suggestion, " in m.value]
+    n = sum(a.code_id == code and a.confidence >= 0.7 for a in app_study.applications(source="machine"))
+    assert f"{n} machine suggestions ≥ 0.70" in at.caption[0].value.replace("\\", "")
+    assert len(labels) == min(n, 50)
+    assert all(float(v.split("machine suggestion, ")[1][:8].replace("&#46;", ".")) >= 0.7 for v in labels)
 
 
 def test_search_code_all_hits_undo_and_open(app_study):

@@ -65,5 +65,5 @@ def test_start_page_counts_come_from_sql_and_match_the_decisions(app_study):
         {"coder": "alice", "segments decided": 2, "transcripts done": 0},
         {"coder": "bob", "segments decided": 1, "transcripts done": 1}]
     codes = at.dataframe[2].value.set_index("code")
-    assert codes.loc["Equity", "coded by coders"] == 2  # segments × coders who applied it
-    assert codes["final"].sum() == 0
+    assert codes.loc["Equity", "coded by coders (human)"] == 2  # segments × coders who applied it
+    assert codes["final (adjudicated)"].sum() == 0

@@ -85,8 +85,10 @@ function drawCard(state, card) {
   if (rejected.length) box.append(el("div", "qc-caption", "You rejected: " + rejected.join(", ")));
   for (const [code, conf, reason] of v.sugg) {
     const row = el("div", "qc-row qc-sugg");
-    const what = el("span", "qc-sugg-text", "💡 ");
-    what.append(chip(state, code), document.createTextNode(" machine suggestion "), el("b", "", pct(conf)));
+    // a plain-text mark, not an emoji: headless and font-poor browsers draw emoji as a box
+    const what = el("span", "qc-sugg-text");
+    what.append(el("span", "qc-sugg-mark", "Suggested:"), document.createTextNode(" "), chip(state, code),
+      document.createTextNode(" machine suggestion "), el("b", "", pct(conf)));
     if (reason) what.append(el("div", "qc-why", "why: " + reason));
     row.append(what, button("Accept", "accept", { code }, "qc-btn qc-primary"), button("Reject", "reject", { code }));
     box.append(row);

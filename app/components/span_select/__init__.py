@@ -1,7 +1,8 @@
 """Select words in a transcript and get back exactly where they are in the stored text.
 
 Streamlit has no text-selection widget, so this is a small component (Streamlit's
-components v1 API, one local HTML file, nothing fetched). It draws the given segments,
+components v1 API, one local HTML file, nothing fetched; declared without the v1 look-up
+of the caller's module, see :func:`_declare`). It draws the given segments,
 each piece of text in an element carrying its absolute offset into the transcript's
 plain text, and returns ``{"start", "end", "text", "parts"}`` for the reader's selection.
 :func:`checked_selection` then holds the browser's answer to the stored text, so a span
@@ -12,9 +13,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import streamlit.components.v1 as components
 
-_component = components.declare_component("span_select", path=str(Path(__file__).parent))
+def _declare(name: str, path: Path):  # noqa: ANN202 - a streamlit CustomComponent
+    """What ``streamlit.components.v1.declare_component(name, path=path)`` does, told the
+    module's name instead of finding it.
+
+    ``declare_component`` names a component after its caller's module, found by
+    ``inspect.getmodule(caller_frame)``, whose module-level caches are not thread-safe:
+    while another thread is filling them (any ``inspect.getmodule``/``inspect.stack`` call,
+    e.g. other sessions' first runs on a fresh server), a module can be marked as mapped
+    before its file is, and the look-up returns None: "RuntimeError: module is None" (seen
+    once as several sessions first opened the Code page). Declared once, at import, with
+    its explicit path and name, as Streamlit 1.67 would register it (tested)."""
+    from streamlit.components.v1.custom_component import CustomComponent
+    from streamlit.runtime import get_instance
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    component = CustomComponent(name=f"{__name__}.{name}", path=str(path), url=None, module_name=__name__)
+    if get_script_run_ctx() is not None:  # outside `streamlit run` (plain imports, tests): nothing to serve
+        get_instance().component_registry.register_component(component)
+    return component
+
+
+_component = _declare("span_select", Path(__file__).parent)
 
 
 def span_select(segments: list[dict], spans: list[dict], highlight: tuple[int, int] | None = None,
