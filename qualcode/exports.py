@@ -5,8 +5,10 @@ them atomically. Formats:
 
 * ``qdpx`` / ``qdc``: REFI-QDA project / codebook (NVivo, ATLAS.ti, MAXQDA, QualCoder);
 * ``codings`` (``.csv``, ``.xlsx``, ``.parquet``): long table for pandas and R, one row
-  per coding (segment or span × code × coder × source; confidence on machine rows), with
-  transcript, offsets, text, the participant and every participant attribute;
+  per coding (segment or span × code × coder × source; on machine rows the confidence and
+  ``shown``, 1 where coders are shown the suggestion, the engine's decision, as every count
+  of machine suggestions in the app and reports uses it), with transcript, offsets, text,
+  the participant and every participant attribute;
 * ``wide``: one row per segment, a 0/1 column per code (any coder's or the final coding,
   spans counting for every segment they overlap);
 * ``taguette-codebook``: Taguette's codebook CSV (``tag``, ``description``; a sub-code's tag
@@ -33,13 +35,14 @@ from typing import TYPE_CHECKING, Any
 from qualcode.errors import UsageError
 from qualcode.io.atomic import write_atomic
 from qualcode.io.cells import safe_cell
+from qualcode.records import engine_showed
 
 if TYPE_CHECKING:
     from qualcode.records import SpanCoding
     from qualcode.store.study import Study
 
 FIXED = ["transcript", "unit", "segment_id", "start", "end", "code_id", "code", "theme", "source", "coder",
-         "decided_by", "confidence", "reason", "codebook_version", "created_at", "participant", "speaker",
+         "decided_by", "confidence", "shown", "reason", "codebook_version", "created_at", "participant", "speaker",
          "group", "role", "site"]
 
 
@@ -85,7 +88,9 @@ def codings_table(study: Study, redactor: Any = None) -> tuple[list[str], list[l
             continue
         rows.append([seg.transcript, "segment", seg.id, seg.start, seg.end, app.code_id, names.get(app.code_id, ""),
                      themes.get(app.code_id, ""), app.source, {"machine": "", "final": "final"}.get(app.source, app.coder or ""),
-                     app.coder if app.source == "final" else "", app.confidence, app.reason, app.codebook_version,
+                     app.coder if app.source == "final" else "", app.confidence,
+                     int(engine_showed(app.shown, app.confidence)) if app.source == "machine" else "",
+                     app.reason, app.codebook_version,
                      app.created_at] + person_cells(seg) + [_redact(redactor, seg.text)])
     names_of = {t.id: t.name for t in study.transcripts()}
     for r in study.span_codings():
@@ -93,7 +98,7 @@ def codings_table(study: Study, redactor: Any = None) -> tuple[list[str], list[l
         rows.append([names_of.get(r.transcript_id, ""), "span", seg.id if seg else "", r.start, r.end,
                      r.code_id, names.get(r.code_id, ""), themes.get(r.code_id, ""), r.source,
                      r.coder if r.source != "final" else "final", r.coder if r.source == "final" else "",
-                     None, "", r.codebook_version, r.created_at] + person_cells(seg)
+                     None, "", "", r.codebook_version, r.created_at] + person_cells(seg)
                     + [_redact(redactor, r.text)])
     rows.sort(key=lambda row: (row[0], row[3], row[4], row[5], row[8], str(row[9])))
     return columns, rows

@@ -157,3 +157,21 @@ def test_exports_apply_a_redactor_and_keep_offsets_on_the_redacted_text(study_di
               for s in root.iter("{urn:QDA-XML:project:1.0}PlainTextSelection")}
     assert "[B]" in quotes and "The [B] was cut." in quotes
     assert all("budget" not in r["text"] for r in read_csv(tmp_path / "r.csv"))
+
+
+def test_long_table_says_which_machine_suggestions_coders_are_shown(study_dir, tmp_path):
+    from qualcode.records import Suggestion
+
+    study = Study.open(study_dir)
+    ring, budget = study.segments(codeable_only=True)
+    study.replace_suggestions([Suggestion(ring.id, "money", 0.45, "r", True),  # shown below 0.5 (a learnt rule)
+                               Suggestion(budget.id, "phones", 0.6, "r", False),  # hidden above 0.5
+                               Suggestion(budget.id, "access", 0.55, "r", None)],  # stored before the engine decided
+                              [ring.id, budget.id], "hash")
+    study.close()
+    out = tmp_path / "codings.csv"
+    assert main(["export", str(study_dir), "--out", str(out)]) == 0
+    rows = read_csv(out)
+    machine = sorted((r["code_id"], r["confidence"], r["shown"]) for r in rows if r["source"] == "machine")
+    assert machine == [("access", "0.55", "1"), ("money", "0.45", "1"), ("phones", "0.6", "0")]
+    assert {r["shown"] for r in rows if r["source"] != "machine"} == {""}  # a person's coding is not "shown"
