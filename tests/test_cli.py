@@ -118,6 +118,20 @@ def test_unknown_study_and_wrong_arguments(tmp_path, capsys):
     assert "invalid choice: 'xml'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "near"), [(["reprot"], "report"), (["evaluate", "g.csv", "--strategy", "activ"], "active")])
+def test_a_mistyped_command_or_choice_names_the_nearest(argv, near, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"did you mean '{near}'?" in err and err.count("\n") == 1
+
+
+def test_a_choice_far_from_every_other_gets_no_guess(capsys):
+    with pytest.raises(SystemExit):
+        main(["zzzz"])
+    assert "did you mean" not in capsys.readouterr().err
+
+
 def test_console_script_help_is_fast_and_exits_zero():
     exe = Path(sys.executable).with_name("qualcode")
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)

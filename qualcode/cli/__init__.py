@@ -8,16 +8,31 @@ Heavy modules are imported inside the commands so that ``qualcode --help`` is fa
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from collections.abc import Sequence
 
 from qualcode import __version__
 from qualcode.errors import QualcodeError, safe_text
 
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<got>[^']*)' \(choose from (?P<choices>[^)]*)\)")
+
+
+def did_you_mean(message: str) -> str:
+    """argparse's "invalid choice" message, with the nearest choice named first when one is
+    close (a typo such as ``reprot``); any other message unchanged."""
+    m = _INVALID_CHOICE.search(message)
+    if not m:
+        return message
+    choices = re.findall(r"'([^']*)'", m["choices"])
+    near = difflib.get_close_matches(m["got"], choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean '{near[0]}'?" if near else message
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {did_you_mean(message)} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
