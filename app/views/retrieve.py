@@ -94,7 +94,7 @@ def render() -> None:
     for i, hit in enumerate(shown, first):
         with st.container(border=True):
             head, button = st.columns([6, 1])
-            where = f"{hit.transcript} · {hit.attribution or 'no participant'} · {hit.kind} {hit.start}–{hit.end}"
+            where = f"{hit.transcript} · {hit.attribution or 'no participant'} · {place(hit)}"
             head.markdown(chip(code_label(codebook, hit.code_id), color_of(codebook, hit.code_id)) +
                           f" <span style='opacity:.8'>{verbatim(where)} · {verbatim(hit_source(hit))}</span>",
                           unsafe_allow_html=True)
@@ -102,6 +102,15 @@ def render() -> None:
                 open_place(hit.transcript_id, hit.segment_id, hit.start if hit.kind == "span" else None,
                       hit.end if hit.kind == "span" else None)
             st.text(hit.text)
+
+
+def place(hit) -> str:  # noqa: ANN001 - a RetrievalHit
+    """Where a hit is, as the Code page numbers segments: a whole segment, or a span with its
+    characters (offsets into the transcript's stored text)."""
+    if hit.kind == "span":
+        inside = f" in segment {hit.segment_id}" if hit.segment_id is not None else ""
+        return f"span{inside}, characters {hit.start}–{hit.end}"
+    return f"segment {hit.segment_id}"
 
 
 render()

@@ -24,6 +24,9 @@ def test_retrieve_lists_hits_with_sources_and_opens_the_code_page(app_study):
     assert "2 hits (2 by coders (human), 0 machine suggestions shown, 0 final)" in caption.replace("\\", "")
     texts = [t.value for t in at.text]
     assert texts == [seg.text, seg.text[2:10]]  # the segment, then the span inside it, verbatim
+    heads = [m.value for m in at.markdown if "no participant" in m.value or " · " in m.value]
+    assert any(f"segment {seg.id} · " in h for h in heads)  # numbered as the Code page numbers it
+    assert any(f"span in segment {seg.id}, characters {start}–{start + 8}" in h for h in heads)
     at.selectbox(key="r_coder").set_value("bob").run()
     assert [t.value for t in at.text] == [seg.text[2:10]]
     button(at, key="open-0").click().run()
