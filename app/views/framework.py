@@ -48,7 +48,7 @@ def _table(data) -> None:  # noqa: ANN001
     paths = code_paths(data.codebook)
     matrix = data.matrix
     frame = pd.DataFrame([{"participant": r.participant, matrix.by: r.group,
-                           **{paths[c.id]: r.cells[c.id].display() for c, _ in matrix.columns}} for r in matrix.rows])
+                           **{paths[c.id]: r.cells[c.id].display(short=True) for c, _ in matrix.columns}} for r in matrix.rows])
     st.dataframe(frame, hide_index=True)
 
 

@@ -47,9 +47,13 @@ class MatrixCell:
     author: str = ""
     version: int = 0  # the stored summary's version (0: none stored), for stale-write checks
 
-    def display(self) -> str:
+    def display(self, short: bool = False) -> str:
+        """The cell as a report prints it; ``short``: with the draft marked just ``DRAFT``, for
+        a table narrow enough that the long mark would hide the sentence (the page's caption
+        says what a draft is)."""
+        mark = "DRAFT" if short else DRAFT
         if self.status == "draft":
-            return f"{DRAFT}: “{self.text}”" if self.text else f"{DRAFT}: no whole sentence of 8–60 words; see the references"
+            return f"{mark}: “{self.text}”" if self.text else f"{mark}: no whole sentence of 8–60 words; see the references"
         if self.status == "summary":
             return f"{self.text} [summary by {self.author}, v{self.version}]"
         return ""

@@ -53,6 +53,9 @@ def test_framework_page_drafts_and_supervisor_summaries(page_study):
     at = open_app("framework", "alice")
     assert not at.exception
     assert any("DRAFT (machine" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    drafts = [v for v in table.to_numpy().ravel() if isinstance(v, str) and v.startswith("DRAFT")]
+    assert drafts and all(v.startswith("DRAFT: “") for v in drafts)  # short, so the sentence shows
     assert not [b for b in at.button if b.key == "fw-save"]  # a coder reads only
     page_study.ensure_coder("sue", "supervisor")
     at = open_app("framework", "sue")
