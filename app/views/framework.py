@@ -19,15 +19,16 @@ def render() -> None:
         return
     study, coder, role = ctx
     from qualcode.redact import Redactor
-    from qualcode.reports.coding import SOURCES
+    from qualcode.reports.coding import SOURCES, short_words
     from qualcode.reports.data import attributes_of, collect
 
     redactor = Redactor.from_study(study)
     choices = [a for a in attributes_of(study.participants()) if a != "name"]
     c1, c2, c3 = st.columns(3)
     by = c1.selectbox("Group rows by", choices, key="fw-by")
-    source = c2.selectbox("Coding counted", SOURCES, key="fw-source")
     threshold = machine_threshold(c3, "fw-threshold")
+    source = c2.selectbox("Coding counted", SOURCES, key="fw-source",
+                          format_func=lambda s: f"{s}: {short_words(s, threshold)}")
     data = collect(study, source, threshold, by, redactor=redactor)
     matrix = data.matrix
     if matrix is None or not matrix.rows:
