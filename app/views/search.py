@@ -3,23 +3,20 @@
 A phrase matches across line breaks; case-insensitive unless asked. *Code all hits* makes a
 span coding of every hit in participants' turns (interviewer turns and procedural lines are
 left), in one transaction with one audit row, and *Undo* takes it back as one action.
+The page of hits is one custom component (app/components/hit_list): drawn in the browser,
+every text as typed; its *Open* goes to the hit's place on the Code page.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app.components.hit_list import OPEN, hit_list
 from app.goto import open_place
-from app.state import cached, code_label, md_escape, require_coder, saved, verbatim
+from app.state import cached, code_label, md_escape, require_coder, saved
 from qualcode.errors import QualcodeError
 
 PAGE_SIZE = 25  # hits drawn (as the Code page draws 25 segments); the study counts them all and builds only these
-
-
-def context_html(hit) -> str:  # noqa: ANN001
-    """Before, the hit marked, after: every character escaped (shown exactly as stored)."""
-    return (f"<div style='white-space:pre-wrap'>…{verbatim(hit.before)}"
-            f"<mark>{verbatim(hit.text)}</mark>{verbatim(hit.after)}…</div>")
 
 
 def code_all(study, me: str, query: tuple, code_id: str) -> None:  # noqa: ANN001
@@ -45,6 +42,8 @@ def render() -> None:
     if ctx is None:
         return
     study, me, _role = ctx
+    if place := st.session_state.pop(OPEN, None):  # Open was clicked on a hit (app/components/hit_list)
+        open_place(*place)
     with st.form("search"):
         c1, c2, c3 = st.columns([4, 1, 1])
         text = c1.text_input("Words or phrase", key="s_text", max_chars=200)
@@ -84,15 +83,7 @@ def render() -> None:
     first = page_of(found, PAGE_SIZE)
     if first is None:  # the page asked for is past the end (fewer hits than before): back to page 1
         st.rerun()
-    for i, hit in enumerate(found.hits, first):
-        with st.container(border=True):
-            head, button = st.columns([6, 1])
-            head.markdown(f"<span style='opacity:.8'>{verbatim(hit.transcript)} · "
-                          f"{verbatim(hit.attribution or 'no participant')}"
-                          f"{'' if hit.codeable else ' · interviewer/procedural'}</span>", unsafe_allow_html=True)
-            if button.button("Open", key=f"s_open-{i}", help="Open it on the Code page"):
-                open_place(hit.transcript_id, hit.segment_id, hit.start, hit.end)
-            st.markdown(context_html(hit), unsafe_allow_html=True)
+    hit_list(found.hits, first)  # one component: app/components/hit_list
 
 
 def page_of(found, size: int) -> int | None:  # noqa: ANN001
