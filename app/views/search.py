@@ -3,23 +3,20 @@
 A phrase matches across line breaks; case-insensitive unless asked. *Code all hits* makes a
 span coding of every hit in participants' turns (interviewer turns and procedural lines are
 left), in one transaction with one audit row, and *Undo* takes it back as one action.
+The page of hits is one custom component (app/components/hit_list): drawn in the browser,
+every text as typed; its *Open* goes to the hit's place on the Code page.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app.components.hit_list import OPEN, hit_list
 from app.goto import open_place
-from app.state import cached, code_label, md_escape, require_coder, saved, verbatim
+from app.state import cached, code_label, md_escape, require_coder, saved, show_saved
 from qualcode.errors import QualcodeError
 
 PAGE_SIZE = 25  # hits drawn (as the Code page draws 25 segments); the study counts them all and builds only these
-
-
-def context_html(hit) -> str:  # noqa: ANN001
-    """Before, the hit marked, after: every character escaped (shown exactly as stored)."""
-    return (f"<div style='white-space:pre-wrap'>…{verbatim(hit.before)}"
-            f"<mark>{verbatim(hit.text)}</mark>{verbatim(hit.after)}…</div>")
 
 
 def code_all(study, me: str, query: tuple, code_id: str) -> None:  # noqa: ANN001
@@ -45,17 +42,20 @@ def render() -> None:
     if ctx is None:
         return
     study, me, _role = ctx
-    with st.form("search"):
-        c1, c2, c3 = st.columns([4, 1, 1])
-        text = c1.text_input("Words or phrase", key="s_text", max_chars=200)
-        case = c2.checkbox("Match case", key="s_case")
-        whole = c3.checkbox("Whole words", key="s_whole")
-        if st.form_submit_button("Search", type="primary"):
-            st.session_state["s_query"] = (text, case, whole)
-            st.session_state["s_page"] = 1
+    section(study, me)
+
+
+@st.fragment
+def section(study, me: str) -> None:  # noqa: ANN001
+    """The form, the counts, *Code all hits* and the page of hits: a search, a page change,
+    *Code all hits*, *Undo* and *Open* rerun this fragment only (not the app's navigation,
+    log-in and sidebar); *Open* then switches to the Code page."""
+    show_saved()
+    if place := st.session_state.pop(OPEN, None):  # Open was clicked on a hit (app/components/hit_list)
+        open_place(*place)
+    query = search_form()
     if error := st.session_state.pop("search_error", None):
         st.error(md_escape(error))
-    query = st.session_state.get("s_query")
     if not query:
         st.caption("Type a word or phrase and press Search.")
         return
@@ -71,28 +71,37 @@ def render() -> None:
     if not found.total:
         st.info("No transcript contains this.")
         return
+    code_all_bar(study, me, query, found.codeable)
+    first = page_of(found, PAGE_SIZE)
+    if first is None:  # the page asked for is past the end (fewer hits than before): back to page 1
+        st.rerun()
+    hit_list(found.hits, first)  # one component: app/components/hit_list
+
+
+def search_form() -> tuple | None:
+    """The words, *Match case*, *Whole words*; the query last submitted (text, case, whole)."""
+    with st.form("search"):
+        c1, c2, c3 = st.columns([4, 1, 1])
+        text = c1.text_input("Words or phrase", key="s_text", max_chars=200)
+        case = c2.checkbox("Match case", key="s_case")
+        whole = c3.checkbox("Whole words", key="s_whole")
+        if st.form_submit_button("Search", type="primary"):
+            st.session_state["s_query"] = (text, case, whole)
+            st.session_state["s_page"] = 1
+    return st.session_state.get("s_query")
+
+
+def code_all_bar(study, me: str, query: tuple, codeable: int) -> None:  # noqa: ANN001
     codebook = cached(study, "codebook")  # kept until the study changes: not read per search
     codable = [c.id for c in codebook if c.is_codable]
     with st.container(border=True):
         k1, k2, k3 = st.columns([3, 1.4, 1])
         code_id = k1.selectbox("Code all hits with", codable, key="s_code",
                                format_func=lambda c: code_label(codebook, c))
-        k2.button(f"Code all {found.codeable} hits", key="s_code_all", type="primary", disabled=not codable,
+        k2.button(f"Code all {codeable} hits", key="s_code_all", type="primary", disabled=not codable,
                   on_click=code_all, args=(study, me, query, code_id),
                   help="One span coding per hit, as you; one action in the audit log")
         k3.button("Undo", key="s_undo", on_click=undo, args=(study, me), help="Undo your last action")
-    first = page_of(found, PAGE_SIZE)
-    if first is None:  # the page asked for is past the end (fewer hits than before): back to page 1
-        st.rerun()
-    for i, hit in enumerate(found.hits, first):
-        with st.container(border=True):
-            head, button = st.columns([6, 1])
-            head.markdown(f"<span style='opacity:.8'>{verbatim(hit.transcript)} · "
-                          f"{verbatim(hit.attribution or 'no participant')}"
-                          f"{'' if hit.codeable else ' · interviewer/procedural'}</span>", unsafe_allow_html=True)
-            if button.button("Open", key=f"s_open-{i}", help="Open it on the Code page"):
-                open_place(hit.transcript_id, hit.segment_id, hit.start, hit.end)
-            st.markdown(context_html(hit), unsafe_allow_html=True)
 
 
 def page_of(found, size: int) -> int | None:  # noqa: ANN001

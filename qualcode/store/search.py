@@ -21,7 +21,7 @@ from qualcode.records import CodeApplication, Hit, SearchPage, Segment, TextHit,
 from qualcode.store.core import StudyCore
 from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 from qualcode.store.spans import _overlaps
-from qualcode.store.text_search import CodeableText, find_spans, folded_pattern, home_segment
+from qualcode.store.text_search import CodeableText, SearchableText, find_spans, folded_pattern, home_segment
 
 CONTEXT_CHARS = 60
 MAX_QUERY_CHARS = 200
@@ -59,6 +59,8 @@ def _matches(segment: Segment | None, attributes: Mapping[str, str], people: dic
 class Search(StudyCore):
     # (change counter, where the codeable segments lie): what searches read, see _codeable_text
     _layout_cache: tuple[int, CodeableText] | None = None
+    # (change counter, each transcript's id, name and text in name order): what searches scan, see _texts
+    _texts_cache: tuple[int, list[tuple[int, str, SearchableText]]] | None = None
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(self, code_id: str, include_children: bool = True,
@@ -141,7 +143,7 @@ class Search(StudyCore):
 
     # ------------------------------------------------------------------ text search
     def _found(self, s: Session, query: str, case_sensitive: bool, whole_words: bool,
-               limit: int | None = None) -> tuple[list[tuple[int, str, int, int]], dict[int, str]]:
+               limit: int | None = None, cache: bool = True) -> tuple[list[tuple[int, str, int, int]], dict[int, str]]:
         """Every match (transcript id, name, start, end) in transcript-name and text order,
         and the plain text of each transcript with one (see :mod:`qualcode.store.text_search`)."""
         pattern = search_pattern(query, case_sensitive, whole_words)
@@ -149,15 +151,29 @@ class Search(StudyCore):
         folded = None if case_sensitive else folded_pattern(words, whole_words)  # case-sensitive: fast as it is
         found: list[tuple[int, str, int, int]] = []
         texts: dict[int, str] = {}
-        for tid, name, plain in s.execute(select(TranscriptRow.id, TranscriptRow.name, TranscriptRow.plain_text)
-                                          .order_by(TranscriptRow.name)):
-            spans = find_spans(plain, words, pattern, folded)
+        for tid, name, text in self._texts(s, cache):
+            spans = find_spans(text, words, pattern, folded)
             if spans:
-                texts[tid] = plain
+                texts[tid] = text.plain
                 found += [(tid, name, start, end) for start, end in spans]
             if limit is not None and len(found) >= limit:
                 return found[:limit], texts
         return found, texts
+
+    def _texts(self, s: Session, cache: bool) -> list[tuple[int, str, SearchableText]]:
+        """Every transcript's id, name and text, in name order. Reads keep them (and the folded
+        copies searches make) until the next change, as :meth:`_codeable_text` keeps the
+        segments' layout: a search on 50,000 segments then reads and folds no 8 MB of text;
+        a write (*code all hits*) reads them afresh in its own transaction."""
+        counter = (s.scalar(select(func.max(AuditRow.id))) or 0) if cache else None
+        kept = self._texts_cache
+        if cache and kept is not None and kept[0] == counter:
+            return kept[1]
+        texts = [(tid, name, SearchableText(plain)) for tid, name, plain in s.execute(
+            select(TranscriptRow.id, TranscriptRow.name, TranscriptRow.plain_text).order_by(TranscriptRow.name))]
+        if cache:
+            self._texts_cache = (counter, texts)
+        return texts
 
     def _codeable_text(self, s: Session, cache: bool) -> CodeableText:
         """Where the codeable segments lie (from the covering index ``ix_segments_layout``).
@@ -233,7 +249,7 @@ class Search(StudyCore):
         with self._tx() as s:
             who = self._person(s, coder)
             version = self._check_applicable(s, code_id)
-            found, texts = self._found(s, query, case_sensitive, whole_words)
+            found, texts = self._found(s, query, case_sensitive, whole_words, cache=False)
             codeable = self._codeable(found, self._codeable_text(s, cache=False))
             have = set(s.execute(select(SpanCodingRow.transcript_id, SpanCodingRow.start, SpanCodingRow.end).where(
                 SpanCodingRow.code_id == code_id, SpanCodingRow.source == "human", SpanCodingRow.coder_id == who.id)))

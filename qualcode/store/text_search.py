@@ -41,13 +41,34 @@ def ascii_fold(text: str) -> str | None:
     return folded if len(folded) == len(text) else None
 
 
-def find_spans(plain: str, words: Sequence[str], pattern: re.Pattern, folded: re.Pattern | None) -> list[tuple[int, int]]:
-    """(start, end) of every match of ``pattern`` in ``plain``, as ``pattern.finditer``
+class SearchableText:
+    """A transcript's plain text and its :func:`ascii_fold`, made when first needed and then
+    kept (with the text, until the study changes: ``Search._texts``), so a search folds no text twice."""
+
+    __slots__ = ("_folded", "plain")
+
+    def __init__(self, plain: str) -> None:
+        self.plain = plain
+        self._folded: str | None | bool = False  # False: not folded yet (None: cannot be)
+
+    @property
+    def folded(self) -> str | None:
+        if self._folded is False:
+            self._folded = ascii_fold(self.plain)
+        return self._folded  # type: ignore[return-value]
+
+
+def find_spans(text: str | SearchableText, words: Sequence[str], pattern: re.Pattern,
+               folded: re.Pattern | None) -> list[tuple[int, int]]:
+    """(start, end) of every match of ``pattern`` in ``text``, as ``pattern.finditer``
     gives them (left to right, never overlapping). ``folded``: the same expression
     case-sensitive over the query lower-cased (:func:`folded_pattern`), run on the folded
     text instead where it gives the same matches (an ASCII query)."""
+    if isinstance(text, str):
+        text = SearchableText(text)
+    plain = text.plain
     if folded is not None:
-        haystack = ascii_fold(plain)
+        haystack = text.folded
         if haystack is not None:
             if any(w not in haystack for w in words):
                 return []  # a word of the query is nowhere in this transcript
@@ -102,4 +123,5 @@ def home_segment(rows: Sequence[tuple[int, int, int]], start: int) -> int | None
     return None
 
 
-__all__ = ["ASCII_LOOKALIKES", "CodeableText", "ascii_fold", "find_spans", "folded_pattern", "home_segment"]
+__all__ = ["ASCII_LOOKALIKES", "CodeableText", "SearchableText", "ascii_fold", "find_spans", "folded_pattern",
+           "home_segment"]

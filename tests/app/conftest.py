@@ -54,6 +54,28 @@ def cards(at, key: str = "card_page") -> dict:  # noqa: ANN001
     return json.loads(component.proto.json or component.proto.mixed.json)
 
 
+def hits(at) -> dict:  # noqa: ANN001
+    """What the Search page hands its hit list component (app/components/hit_list)."""
+    import json
+
+    [component] = [e for e in at.get("bidi_component") if e.proto.component_name == "qualcode_hit_list"]
+    return json.loads(component.proto.json or component.proto.mixed.json)
+
+
+def open_hit(at, event: object):  # noqa: ANN001, ANN201
+    """What a click on a hit's *Open* sends, handled as the component's callback handles it,
+    then the rerun (AppTest cannot click inside a custom component)."""
+    from app.components.hit_list import follow
+
+    session: dict = {}
+    follow(session, hits(at)["hits"], event)
+    for k, v in session.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return session
+
+
 def card(at, seg: int, key: str = "card_page") -> dict:  # noqa: ANN001
     return next(c for c in cards(at, key)["cards"] if c["id"] == int(seg))
 

@@ -12,7 +12,7 @@ import pytest
 
 from qualcode.io.transcripts import read_transcript
 from qualcode.records import Code, Suggestion
-from tests.app.conftest import button, cards, click_card, open_app
+from tests.app.conftest import button, cards, click_card, hits, open_app
 from tests.conftest import ROOT, write
 
 PAGES = ("start", "code", "codebook", "agreement", "themes")
@@ -177,6 +177,12 @@ def test_hostile_text_never_reaches_raw_html(hostile, page):
     if page == "code":  # the page of cards is one component: its data, put on the page as text only
         data = cards(at)
         shown = json.dumps(data)
+    if page == "search":  # the hits are one component too (app/components/hit_list): data, put as text
+        found = hits(at)["hits"]
+        shown = json.dumps(found)
+        assert any(h["before"].endswith(f"{HOSTILE[0][8:]} then {HOSTILE[1]} to the ") for h in found)  # as typed
+        source = (ROOT / "app" / "components" / "hit_list" / "hits.js").read_text()
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", source)
     if page in ("code", "retrieve", "search", "memos"):  # the hostile text is on the page …
         assert "script" in shown and "onerror" in shown, page
     raw = [m.value for m in at.markdown if m.proto.allow_html]

@@ -247,7 +247,21 @@ def test_a_coder_lives_in_the_app_by_clicking_and_typing(server, browsers):
     assert sorted((x.start, x.end) for x in coded) == sorted((h.start, h.end) for h in hits)
     assert all(x.text == "Mill Lane" for x in coded)
     settle(alice)
+    shown = study.search_text("Mill Lane")[:25]  # the first page, interviewer turns too
+    marked = [m.text for m in find(alice, ".qh-hit mark")]  # the hits: one component, each hit marked
+    assert marked == ["Mill Lane"] * len(shown)
     shot(alice, "08-search-code-all-hits")
+    last = shown[-1]  # follow the last hit shown with its Open button, by the keyboard
+    open_button = find(alice, f'.qh-hit[data-hit="{len(shown) - 1}"] button.qh-open', "Open")[0]
+    alice.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus();", open_button)
+    open_button.send_keys("\ue007")  # Enter (selenium's Keys.ENTER)
+    find(alice, "h1", "Code")
+    find(alice, 'iframe[title="app.components.span_select.span_select"]')  # the span view, the hit outlined
+    settle(alice)
+    shot(alice, "08a-search-hit-followed")
+    boxes = alice.execute_script("return [...document.querySelectorAll('[data-testid=stSelectbox]')].map(b => "
+                                 "b.innerText + ' | ' + [...b.querySelectorAll('input')].map(i => i.value).join(' '))")
+    assert any(b.startswith("Transcript") and last.transcript in b for b in boxes), boxes  # the hit's transcript
     click(alice, '[data-testid="stSidebarNavLink"]', "Retrieve", exact=True)
     find(alice, "h1", "Retrieve")
     settle(alice)

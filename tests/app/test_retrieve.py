@@ -3,7 +3,12 @@ to the place on the Code page, code all hits and its undo, verbatim text."""
 
 from __future__ import annotations
 
-from tests.app.conftest import button, open_app
+import re
+
+import pytest
+
+from tests.app.conftest import button, hits, open_app, open_hit
+from tests.conftest import ROOT
 
 
 def first_answer(study):
@@ -66,9 +71,9 @@ def test_search_code_all_hits_undo_and_open(app_study):
     at.text_input(key="s_text").input("the practice")
     at.button[0].click().run()  # the form's Search button
     assert not at.exception
-    hits = app_study.search_text("the practice")
-    assert hits and f"{len(hits)} hits" in at.caption[0].value.replace("\\", "")
-    codeable = sum(h.codeable for h in hits)
+    found = app_study.search_text("the practice")
+    assert len(found) > 1 and f"{len(found)} hits" in at.caption[0].value.replace("\\", "")
+    codeable = sum(h.codeable for h in found)
     code = next(c.id for c in app_study.codebook() if c.is_codable)
     at.selectbox(key="s_code").set_value(code).run()
     button(at, key="s_code_all").click().run()
@@ -79,8 +84,12 @@ def test_search_code_all_hits_undo_and_open(app_study):
     button(at, key="s_undo").click().run()
     assert app_study.span_codings(coder="alice") == []
     assert at.toast[0].value.startswith(f"Undid: coded all {codeable} hits of 'the practice'")
-    button(at, key="s_open-0").click().run()
-    assert at.session_state["goto_span"] == (hits[0].start, hits[0].end)
+    shown = hits(at)["hits"]  # hit_list's data: the second hit, opened on the Code page
+    assert shown[1]["place"] == [found[1].transcript_id, found[1].segment_id, found[1].start, found[1].end]
+    open_hit(at, {"hit": 1, "id": "e1"})
+    assert at.title[0].value.startswith("Code") and "goto" not in at.session_state  # the Code page took it
+    assert at.session_state["goto_span"] == (found[1].start, found[1].end)
+    assert at.session_state["focus_segment"] == found[1].segment_id
 
 
 def test_search_shows_transcript_text_verbatim(app_study, tmp_path):
@@ -91,25 +100,50 @@ def test_search_shows_transcript_text_verbatim(app_study, tmp_path):
     at = open_app("search", "alice")
     at.text_input(key="s_text").input("sigh")
     at.button[0].click().run()
-    html = next(m.value for m in at.markdown if "<mark>" in m.value)
-    assert "<inaudible>" not in html and "&lt;inaudible&gt;" in html
-    assert "&#42;" in html and "&#126;&#126;x" in html  # * and ~ as character references: never obeyed
+    [hit] = hits(at)["hits"]  # handed over as data, put on the page by hits.js with textContent only
+    assert (hit["before"], hit["text"], hit["after"]) == ("P09: well *", "sigh", "* ~~x~~ <inaudible> ok\n")
+    assert (hit["transcript"], hit["who"], hit["codeable"]) == ("v", "P09", True)
+    source = (ROOT / "app" / "components" / "hit_list" / "hits.js").read_text()
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", source)
+    assert "textContent" in source
+    assert not [m.value for m in at.markdown if "sigh" in m.value]  # nowhere as Markdown or HTML
+
+
+@pytest.mark.parametrize("event", [{"hit": 25}, {"hit": -1}, {"hit": "0"}, {"hit": True}, {}, "open", None])
+def test_search_open_refuses_what_names_no_hit_shown(app_study, event):
+    at = open_app("search", "alice")
+    at.text_input(key="s_text").input("the practice")
+    at.button[0].click().run()
+    shown = len(hits(at)["hits"])
+    if isinstance(event, dict) and event.get("hit") == 25:
+        event["hit"] = shown  # one past the last hit drawn
+    open_hit(at, event)
+    assert at.title[0].value == "Search" and "goto" not in at.session_state  # nothing opened
+    assert hits(at)["error"].startswith("Open: expected a hit of this page, got ")
+    assert len(hits(at)["hits"]) == shown
 
 
 def test_search_pages_through_every_hit_and_counts_them_all(app_study):
-    hits = app_study.search_text("the")
+    found = app_study.search_text("the")
     from app.views.search import PAGE_SIZE
 
-    assert len(hits) > PAGE_SIZE  # more than one page
+    assert len(found) > PAGE_SIZE  # more than one page
     at = open_app("search", "alice")
     at.text_input(key="s_text").input("the")
     at.button[0].click().run()
-    assert f"{len(hits)} hits in" in at.caption[0].value.replace("\\", "")
-    assert at.button(key="s_code_all").label == f"Code all {sum(h.codeable for h in hits)} hits"
-    marked = [m.value for m in at.markdown if "<mark>" in m.value]
-    assert len(marked) == PAGE_SIZE
+    assert f"{len(found)} hits in" in at.caption[0].value.replace("\\", "")
+    assert at.button(key="s_code_all").label == f"Code all {sum(h.codeable for h in found)} hits"
+
+    def drawn(page: int) -> list:  # noqa: ANN202 - the hits on a page, as found by the study
+        first = (page - 1) * PAGE_SIZE
+        return [{"n": first + k + 1, "transcript": h.transcript, "who": h.attribution or "no participant",
+                 "codeable": h.codeable, "before": h.before, "text": h.text, "after": h.after,
+                 "place": [h.transcript_id, h.segment_id, h.start, h.end]}
+                for k, h in enumerate(found[first:first + PAGE_SIZE])]
+
+    assert hits(at)["hits"] == drawn(1) and len(drawn(1)) == PAGE_SIZE
     at.number_input(key="s_page").set_value(2).run()
     assert not at.exception
-    second = [m.value for m in at.markdown if "<mark>" in m.value]
-    assert len(second) == min(PAGE_SIZE, len(hits) - PAGE_SIZE) and second != marked
-    assert hits[PAGE_SIZE].before.split()[-1][:3] in second[0]  # the first hit of page 2 comes first
+    assert hits(at)["hits"] == drawn(2) and len(drawn(2)) == min(PAGE_SIZE, len(found) - PAGE_SIZE)
+    open_hit(at, {"hit": 0, "id": "p2"})  # the first hit of page 2 is the one opened
+    assert at.session_state["goto_span"] == (found[PAGE_SIZE].start, found[PAGE_SIZE].end)

@@ -14,6 +14,7 @@ from qualcode.store.search import search_pattern
 from qualcode.store.text_search import (
     ASCII_LOOKALIKES,
     CodeableText,
+    SearchableText,
     ascii_fold,
     find_spans,
     folded_pattern,
@@ -172,3 +173,28 @@ def test_code_all_hits_codes_every_codeable_hit_in_one_audited_action(two):
     assert len(log) == before + 2 and log[0].action == "code_all_hits"  # alice made, then one row
     assert sorted((x.start, x.end) for x in two.span_codings()) == sorted(
         (h.start, h.end) for h in two.search_text("ring") if h.codeable)
+
+
+def test_searches_read_the_text_once_until_a_change(two):
+    from tests.store.test_review_index import Statements
+
+    reads = lambda sent: sum("plain_text" in s for s in sent)  # noqa: E731 - the transcripts' text read
+    with Statements(two) as first:
+        two.search_page("ring")
+    with Statements(two) as again:
+        page = two.search_page("hopeless")
+        two.search_page("RING", case_sensitive=True)
+    assert reads(first.sent) == 1 and reads(again.sent) == 0  # kept, with the folded copies, until a change
+    assert (page.total, page.transcripts) == (2, 2)
+    two.decide(two.segments(codeable_only=True)[0].id, "phones", "alice")  # any change: read afresh
+    with Statements(two) as after:
+        assert two.search_page("hopeless").total == 2
+    assert reads(after.sent) == 1
+
+
+def test_searchable_text_folds_once_and_finds_as_the_plain_text():
+    text = SearchableText("P01: İstanbul \u212aelvin RING ring")
+    words, pattern = ["ring"], search_pattern("ring")
+    assert find_spans(text, words, pattern, folded_pattern(words, False)) == \
+        find_spans(text.plain, words, pattern, folded_pattern(words, False)) == [(21, 25), (26, 30)]
+    assert text.folded == "p01: istanbul kelvin ring ring" and text.folded is text.folded
