@@ -96,11 +96,14 @@ def code_all_bar(study, me: str, query: tuple, codeable: int) -> None:  # noqa: 
     codable = [c.id for c in codebook if c.is_codable]
     with st.container(border=True):
         k1, k2, k3 = st.columns([3, 1.4, 1])
-        code_id = k1.selectbox("Code all hits with", codable, key="s_code",
+        code_id = k1.selectbox("Code all hits with", codable, key="s_code", index=None,
+                               placeholder="Choose the code first",
                                format_func=lambda c: code_label(codebook, c))
-        k2.button(f"Code all {codeable} hits", key="s_code_all", type="primary", disabled=not codable,
+        k2.button(f"Code all {codeable} hits", key="s_code_all", type="primary", disabled=code_id is None,
                   on_click=code_all, args=(study, me, query, code_id),
-                  help="One span coding per hit, as you; one action in the audit log")
+                  help="Codes exactly the words found (one span coding per hit, as you), in participants' "
+                       "turns only; one action in the audit log, which Undo takes back"
+                  if code_id is not None else "Choose the code to apply first: nothing is chosen for you")
         k3.button("Undo", key="s_undo", on_click=undo, args=(study, me), help="Undo your last action")
 
 

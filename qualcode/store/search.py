@@ -213,8 +213,9 @@ class Search(StudyCore):
         for (tid, name, start, end), home, ok in zip(found, homes, codeable, strict=True):
             plain = texts[tid]
             seg = segments.get(home)
-            hits.append(TextHit(tid, name, start, end, plain[start:end], plain[max(0, start - CONTEXT_CHARS):start],
-                                plain[end:end + CONTEXT_CHARS], home, seg.attribution() if seg else "", bool(ok)))
+            before, after = context(plain, start, end)
+            hits.append(TextHit(tid, name, start, end, plain[start:end], before, after, home,
+                                seg.attribution() if seg else "", bool(ok)))
         return hits
 
     def search_text(self, query: str, case_sensitive: bool = False, whole_words: bool = False,
@@ -268,4 +269,19 @@ class Search(StudyCore):
             return len(created)
 
 
-__all__ = ["CONTEXT_CHARS", "Search", "search_pattern"]
+def context(plain: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[str, str]:
+    """About ``chars`` characters of ``plain`` either side of ``plain[start:end]``, cut at a
+    space so that no word is cut in half (unless a single word is longer than ``chars``):
+    ``plain[:start].endswith(before)`` and ``plain[end:].startswith(after)`` always hold."""
+    a = max(0, start - chars)
+    if a > 0:
+        space = plain.find(" ", a, start)
+        a = space + 1 if space != -1 else a
+    b = min(len(plain), end + chars)
+    if b < len(plain):
+        space = plain.rfind(" ", end + 1, b + 1)
+        b = space if space != -1 else b
+    return plain[a:start], plain[end:b]
+
+
+__all__ = ["CONTEXT_CHARS", "context", "Search", "search_pattern"]

@@ -147,3 +147,14 @@ def test_search_pages_through_every_hit_and_counts_them_all(app_study):
     assert hits(at)["hits"] == drawn(2) and len(drawn(2)) == min(PAGE_SIZE, len(found) - PAGE_SIZE)
     open_hit(at, {"hit": 0, "id": "p2"})  # the first hit of page 2 is the one opened
     assert at.session_state["goto_span"] == (found[PAGE_SIZE].start, found[PAGE_SIZE].end)
+
+
+def test_code_all_hits_waits_for_a_code_chosen_by_the_coder(app_study):
+    at = open_app("search", "alice")
+    at.text_input(key="s_text").input("the practice")
+    at.button[0].click().run()
+    assert at.selectbox(key="s_code").value is None  # no code is chosen for the coder
+    assert at.button(key="s_code_all").disabled
+    code = next(c.id for c in app_study.codebook() if c.is_codable)
+    at.selectbox(key="s_code").set_value(code).run()
+    assert not at.button(key="s_code_all").disabled

@@ -198,3 +198,16 @@ def test_searchable_text_folds_once_and_finds_as_the_plain_text():
     assert find_spans(text, words, pattern, folded_pattern(words, False)) == \
         find_spans(text.plain, words, pattern, folded_pattern(words, False)) == [(21, 25), (26, 30)]
     assert text.folded == "p01: istanbul kelvin ring ring" and text.folded is text.folded
+
+
+def test_a_hits_context_is_cut_between_words_not_inside_one():
+    from qualcode.store.search import context
+
+    plain = "alpha beta gamma delta NEEDLE epsilon zeta eta theta"
+    start = plain.index("NEEDLE")
+    before, after = context(plain, start, start + 6, chars=10)
+    assert (before, after) == ("delta ", " epsilon")  # not "mma delta " / " epsilon ze"
+    assert plain[:start].endswith(before) and plain[start + 6:].startswith(after)
+    assert context(plain, start, start + 6, chars=100) == (plain[:start], plain[start + 6:])  # nothing to cut
+    word = "x" * 30 + "NEEDLE" + "y" * 30  # one long word: cut at the limit
+    assert context(word, 30, 36, chars=10) == ("x" * 10, "y" * 10)
