@@ -57,11 +57,12 @@ class OnnxEmbedder:
     encoding needs only ``onnxruntime`` and ``tokenizers``."""
 
     def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64,
-                 quantise: bool = True) -> None:
+                 quantise: bool = True, ffn_float: bool = True) -> None:
         import json
         import tempfile
 
         self.quantise = quantise
+        self.ffn_float = ffn_float  # int8 only: each layer's feed-forward output left in float32
         self.path = resolve_model_path(name_or_path)
         if not isinstance(self.path, Path) or not (self.path / "tokenizer.json").exists():
             raise ModelError(f"model 'onnx:{name_or_path}': expected a sentence-transformers model folder with "
@@ -77,7 +78,7 @@ class OnnxEmbedder:
             if bert_config.exists() else 256
         base = "all-MiniLM-L6-v2" if name_or_path.lower() in _DEFAULT_NAMES else str(self.path)
         # float32: the same function of the text as torch's (cosine 1.0000 here), so the same id
-        self.model_id = f"{base}+onnx-int8-ffn32" if quantise else base
+        self.model_id = (f"{base}+onnx-int8-ffn32" if ffn_float else f"{base}+onnx-int8") if quantise else base
         self.cache_dir = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "qualcode"
         self.batch_size = batch_size
         self._session = None
@@ -85,7 +86,9 @@ class OnnxEmbedder:
 
     def fingerprint(self) -> str:
         """The model's files (name, size, time): a model replaced in place is exported again."""
-        h = hashlib.sha256(b"onnx-fused-int8-matmul-per-channel-ffn-out-fp32-v3" if self.quantise else b"onnx-fused-fp32-eager-v2")
+        salt = (b"onnx-fused-int8-matmul-per-channel-ffn-out-fp32-v3" if self.ffn_float else
+                b"onnx-fused-int8-matmul-per-channel-all-v3") if self.quantise else b"onnx-fused-fp32-eager-v2"
+        h = hashlib.sha256(salt)
         for f in sorted(p for p in self.path.rglob("*") if p.is_file()):
             stat = f.stat()
             h.update(f"{f.relative_to(self.path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -93,8 +96,8 @@ class OnnxEmbedder:
 
     def build(self) -> Path:
         """The model file, exported (fused, quantised) on first use (a minute), then cached."""
-        target = self.cache_dir / "onnx" / self.fingerprint() / ("model_int8.onnx" if self.quantise else
-                                                                  "model_fused.onnx")
+        name = ("model_int8.onnx" if self.ffn_float else "model_int8_all.onnx") if self.quantise else "model_fused.onnx"
+        target = self.cache_dir / "onnx" / self.fingerprint() / name
         if target.exists():
             return target
         import tempfile
@@ -115,7 +118,7 @@ class OnnxEmbedder:
             try:
                 quantize_dynamic(str(fused), str(quantised), weight_type=QuantType.QInt8,
                                  op_types_to_quantize=["MatMul"], per_channel=True,
-                                 nodes_to_exclude=_after_gelu(fused),
+                                 nodes_to_exclude=_after_gelu(fused) if self.ffn_float else [],
                                  extra_options={"DefaultTensorType": 1})  # FLOAT: fused ops carry no type
             except Exception as exc:  # noqa: BLE001 - any failure of the quantiser is this model's
                 raise ModelError(f"model 'onnx-int8:{self.path}': expected ONNX Runtime to quantise the exported "
@@ -192,8 +195,8 @@ class OnnxEmbedder:
         lengths = np.array([len(e.ids) for e in enc])
         order = np.argsort(lengths, kind="stable")
         out = None
-        for start in range(0, len(distinct), self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for start, stop in _batches(lengths[order], self.batch_size, getattr(self, "max_tokens", None)):
+            idx = order[start:stop]
             width = int(lengths[idx].max())
             ids = np.zeros((len(idx), width), dtype=np.int64)
             types = np.zeros_like(ids)
@@ -210,12 +213,27 @@ class OnnxEmbedder:
                 out = np.zeros((len(distinct), pooled.shape[1]), dtype=np.float32)
             out[idx] = pooled
             if progress:
-                progress(min(start + self.batch_size, len(distinct)), len(distinct))
+                progress(stop, len(distinct))
         out = _normalise(out)
         if len(distinct) == len(texts):
             return out
         row_of = {t: i for i, t in enumerate(distinct)}
         return out[[row_of[t] for t in texts]]
+
+
+def _batches(sorted_lengths: np.ndarray, batch_size: int, max_tokens: int | None) -> list[tuple[int, int]]:
+    """(start, stop) of each batch over texts sorted by token count: at most ``batch_size`` texts
+    and, with ``max_tokens``, at most that many tokens once padded (rows × the longest), one text
+    at least."""
+    out, start, n = [], 0, len(sorted_lengths)
+    while start < n:
+        stop = min(start + batch_size, n)
+        if max_tokens:
+            while stop - start > 1 and (stop - start) * int(sorted_lengths[stop - 1]) > max_tokens:
+                stop -= 1
+        out.append((start, stop))
+        start = stop
+    return out
 
 
 def _usable_cores() -> int:
