@@ -171,6 +171,7 @@ def _fake_onnx(batch_size):
 
     embedder = OnnxEmbedder.__new__(OnnxEmbedder)  # no model folder: the session and tokenizer are stand-ins
     embedder.batch_size, embedder._session, embedder._tokenizer = batch_size, _FakeSession(), _FakeTokenizer()
+    embedder.max_tokens = None
     return embedder
 
 
@@ -188,6 +189,10 @@ def test_onnx_encode_embeds_distinct_texts_in_batches_of_like_length_padded_to_t
     assert out.dtype == np.float32 and out.shape == (7, 8)
     alone = _fake_onnx(batch_size=1).encode(texts)  # the batch a text lands in changes nothing
     np.testing.assert_allclose(alone, out, atol=1e-6)
+    budget = _fake_onnx(batch_size=4)
+    budget.max_tokens = 4  # at most 4 padded tokens a batch
+    np.testing.assert_allclose(budget.encode(texts), out, atol=1e-6)
+    assert budget._session.shapes == [(2, 2), (1, 2), (1, 3), (1, 5)]
 
 
 def test_batches_hold_at_most_batch_size_texts_and_with_a_token_budget_at_most_that_many_padded_tokens():
