@@ -65,7 +65,11 @@ class OnnxEmbedder:
     --codebook codebook_v7.csv --strategy active --budget 0``): float32 0.4044 / 0.1917, int8
     0.4097 / 0.2024, fully int8 0.3965 / 0.2012 (micro -0.008, ECE 0.078 → 0.102). The mean of
     3 splits moves the other way (int8 0.6630 / 0.5100 against 0.6593 / 0.4981): the
-    differences are the size of a split's noise, and float32 changes nothing. The export needs
+    differences are the size of a split's noise, and float32 changes nothing. Two more reasons:
+    dynamic int8 takes one activation scale per batch, so a text's vector depends on its
+    batch-mates (the same text at cosine 0.980 to itself at worst, batched two ways), and on
+    the seed-43 split the engine fitted on int8 vectors collapsed (precision of the top
+    suggestion 0.02, one code at ~1.0 for 431 of 437 rows; float32 0.77). The export needs
     torch once; encoding needs only ``onnxruntime`` and ``tokenizers``."""
 
     def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64,
