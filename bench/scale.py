@@ -2,9 +2,13 @@
 
 Transcripts are made by re-combining the sentences of the example study (seeded), with
 participants spread over groups and sites. Stages: import, code (embed + suggest), a
-second code run (all cached), `next`, and the theme report.
+second code run (all cached), `next`, and the theme report. The first code run is also
+split by the steps ``code_study`` announces (read, embedding, learning, suggesting, saving
+with the review index), so its time divides into embedding and everything else; with
+``--model hash:384`` (a lexical stand-in of the real model's width, no model) what is left is
+the time of everything but the model.
 
-    .venv/bin/python bench/scale.py [--segments 50000] [--model all-MiniLM-L6-v2|hash]
+    .venv/bin/python bench/scale.py [--segments 50000] [--model all-MiniLM-L6-v2|hash:384]
 """
 
 from __future__ import annotations
@@ -61,6 +65,17 @@ def build(folder: Path, n_segments: int, seed: int = 0):
     return study, transcripts, people
 
 
+def stage_times(start: float, marks: list[tuple[str, float]], end: float) -> dict[str, float]:
+    """Seconds per step from the times each step was announced: before the first, ``read``
+    (codebook and segments); the last, ``saving``, runs to the end (it includes the review index)."""
+    names = ["read", *(name for name, _ in marks)]
+    times = [start, *(t for _, t in marks), end]
+    out: dict[str, float] = {}
+    for name, a, b in zip(names, times, times[1:], strict=False):
+        out[name] = out.get(name, 0.0) + b - a
+    return out
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -84,9 +99,11 @@ def main() -> None:
         t0 = time.perf_counter()
         embedder.encode(["a text that is not in the study"])  # load (and export, once per machine) the model
         t_load = time.perf_counter() - t0
+        marks: list[tuple[str, float]] = []
         t0, c0 = time.perf_counter(), time.process_time()
-        first = code_study(study, embedder)
+        first = code_study(study, embedder, stage=lambda name: marks.append((name, time.perf_counter())))
         t_code, c_code = time.perf_counter() - t0, time.process_time() - c0
+        steps = stage_times(t0, marks, t0 + t_code)
         t0 = time.perf_counter()
         code_study(study, make_embedder(args.model, cache_dir=Path(tmp) / "cache"))
         t_recode = time.perf_counter() - t0
@@ -101,6 +118,12 @@ def main() -> None:
         print(f"model load/export : {t_load:8.1f} s  (not in the code time)")
         print(f"code (embed+suggest): {t_code:6.1f} s  ({first.segments / t_code:.0f} segments/s, "
               f"{first.suggestions} suggestions; {c_code:.1f} CPU s)")
+        embed_s = steps.get("embedding", 0.0)
+        print(f"  embedding       : {embed_s:8.1f} s  ({first.embedded / max(embed_s, 1e-9):.0f} segments/s, "
+              f"{first.embedded} embedded)")
+        rest = t_code - embed_s
+        print(f"  everything else : {rest:8.1f} s  ({first.segments / max(rest, 1e-9):.0f} segments/s: "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items() if k != "embedding") + ")")
         print(f"code again (cached): {t_recode:7.1f} s  (speed-up {t_code / t_recode:.1f}x)")
         print(f"next (20)         : {t_next:8.1f} s")
         print(f"report            : {t_report:8.1f} s")

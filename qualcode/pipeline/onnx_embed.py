@@ -27,6 +27,12 @@ from qualcode.pipeline.embed import (
     resolve_model_path,
 )
 
+# Padded tokens per batch (rows × the longest): small batches keep each operator's tensors in the
+# cores' caches. Measured here (bench/embed_throughput.py-style, 300 FFT comments, 5 rounds in
+# shuffled order, load 4-5): fastest pass 3.08 s at 64 rows / 512 tokens, 3.21-3.40 s at 32 rows,
+# 3.27 s at 16, 3.73 s at 8, 4.35-4.59 s at 64 rows with no budget, 6.05 s at 256 rows / 8,192.
+MAX_TOKENS = 512
+
 
 class OnnxEmbedder:
     """A sentence-transformers model (mean pooling) exported to ONNX and run by ONNX Runtime:
@@ -37,31 +43,42 @@ class OnnxEmbedder:
     operators) and one intra-op pool as wide as the usable cores. The attention is exported
     eager: torch's SDPA exports as a pattern the fuser does not match, and until 2026-12-02
     the "fused" graph carried 48 plain MatMuls and 6 Softmaxes. Encoding embeds each distinct
-    text once, sorted by token count, each batch padded to its own longest text.
+    text once, sorted by token count, each batch padded to its own longest text and held to
+    ``max_tokens`` padded tokens (:data:`MAX_TOKENS`).
 
-    Measured here (shared 2-core AMD EPYC, AVX2 without VNNI; ``nice -n 10``; the ratio to raw
+    Measured here (shared 2-core AMD EPYC, AVX2 without VNNI; ``nice -n 19``; the ratio to raw
     ``SentenceTransformer.encode`` at its own batch size shrinks as the load rises):
-    ``bench/embed_throughput.py --n 300 --repeats 2`` at load 7.3: float32 1.09x, int8 1.19x;
-    500 comments, 2 turns, at load 12: float32 1.17x (SDPA-exported graph 1.11x), int8 1.35x;
-    earlier sessions: float32 1.37x-2.0x (load 8-25). float32 vectors are torch's (cosine
-    1.00000, worst 1.00000), so it keeps torch's model id and suggestions: the default.
+    ``bench/embed_throughput.py --n 300 --repeats 5`` at load 4.6, batches of at most 512 padded
+    tokens: float32 2.12x (median of the 5 rounds 1.78x), int8 2.12x, fully int8 2.12x (without
+    VNNI int8 products gain little on batches this small); before the token budget, at load 7.3:
+    float32 1.09x, int8 1.19x. float32 vectors are torch's (cosine 1.00000, worst 1.00000), so it
+    keeps torch's model id and suggestions: the default.
 
     int8 (``onnx-int8:``) is dynamic quantisation of the weight MatMuls, per channel, each
-    layer's feed-forward output left in float32 (:func:`_after_gelu`). Cosine to torch over
-    500 comments (mean / worst): 0.9958 / 0.982 (all MatMuls: 0.9914 / 0.965; QUInt8 weights
-    0.9920 / 0.970; quantising the embedding lookups: 0.94). Held out,
-    ``evaluate_repeated(nhft_gold.csv, repeats=3, seed=42, fine_tune="never")``, micro / macro-F1
-    mean of 3 splits: torch 0.6544 / 0.4841, int8 0.6562 / 0.4936 (all MatMuls: 0.6567 / 0.4809),
-    so no loss; it is not the default because it has not been measured at the 2.0x goal here
-    (1.19x-1.35x at load 7-12), and float32 changes nothing. The export needs torch once;
-    encoding needs only ``onnxruntime`` and ``tokenizers``."""
+    layer's feed-forward output left in float32 (:func:`_after_gelu`); ``ffn_float=False``
+    quantises those too (model id ``…+onnx-int8``; not a backend). Cosine to torch over 500
+    comments (mean / worst): 0.9958 / 0.982 (all MatMuls: 0.9914 / 0.965; QUInt8 weights
+    0.9920 / 0.970; quantising the embedding lookups: 0.94). Neither is the default, by the
+    rule "held-out F1 within 0.005 of float32": ``qualcode evaluate nhft_gold.csv --seed 42
+    --fine-tune never``, micro / macro-F1: float32 (= torch) 0.6558 / 0.4882, int8 0.6514 /
+    0.4779 (macro -0.010), fully int8 0.6571 / 0.4873; cold start (``nhft_v7_gold.csv
+    --codebook codebook_v7.csv --strategy active --budget 0``): float32 0.4044 / 0.1917, int8
+    0.4097 / 0.2024, fully int8 0.3965 / 0.2012 (micro -0.008, ECE 0.078 → 0.102). The mean of
+    3 splits moves the other way (int8 0.6630 / 0.5100 against 0.6593 / 0.4981): the
+    differences are the size of a split's noise, and float32 changes nothing. Two more reasons:
+    dynamic int8 takes one activation scale per batch, so a text's vector depends on its
+    batch-mates (the same text at cosine 0.980 to itself at worst, batched two ways), and on
+    the seed-43 split the engine fitted on int8 vectors collapsed (precision of the top
+    suggestion 0.02, one code at ~1.0 for 431 of 437 rows; float32 0.77). The export needs
+    torch once; encoding needs only ``onnxruntime`` and ``tokenizers``."""
 
     def __init__(self, name_or_path: str, cache_dir: str | Path | None = None, batch_size: int = 64,
-                 quantise: bool = True) -> None:
+                 quantise: bool = True, ffn_float: bool = True, max_tokens: int | None = MAX_TOKENS) -> None:
         import json
         import tempfile
 
         self.quantise = quantise
+        self.ffn_float = ffn_float  # int8 only: each layer's feed-forward output left in float32
         self.path = resolve_model_path(name_or_path)
         if not isinstance(self.path, Path) or not (self.path / "tokenizer.json").exists():
             raise ModelError(f"model 'onnx:{name_or_path}': expected a sentence-transformers model folder with "
@@ -77,15 +94,18 @@ class OnnxEmbedder:
             if bert_config.exists() else 256
         base = "all-MiniLM-L6-v2" if name_or_path.lower() in _DEFAULT_NAMES else str(self.path)
         # float32: the same function of the text as torch's (cosine 1.0000 here), so the same id
-        self.model_id = f"{base}+onnx-int8-ffn32" if quantise else base
+        self.model_id = (f"{base}+onnx-int8-ffn32" if ffn_float else f"{base}+onnx-int8") if quantise else base
         self.cache_dir = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "qualcode"
         self.batch_size = batch_size
+        self.max_tokens = max_tokens
         self._session = None
         self._tokenizer = None
 
     def fingerprint(self) -> str:
         """The model's files (name, size, time): a model replaced in place is exported again."""
-        h = hashlib.sha256(b"onnx-fused-int8-matmul-per-channel-ffn-out-fp32-v3" if self.quantise else b"onnx-fused-fp32-eager-v2")
+        salt = (b"onnx-fused-int8-matmul-per-channel-ffn-out-fp32-v3" if self.ffn_float else
+                b"onnx-fused-int8-matmul-per-channel-all-v3") if self.quantise else b"onnx-fused-fp32-eager-v2"
+        h = hashlib.sha256(salt)
         for f in sorted(p for p in self.path.rglob("*") if p.is_file()):
             stat = f.stat()
             h.update(f"{f.relative_to(self.path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -93,8 +113,8 @@ class OnnxEmbedder:
 
     def build(self) -> Path:
         """The model file, exported (fused, quantised) on first use (a minute), then cached."""
-        target = self.cache_dir / "onnx" / self.fingerprint() / ("model_int8.onnx" if self.quantise else
-                                                                  "model_fused.onnx")
+        name = ("model_int8.onnx" if self.ffn_float else "model_int8_all.onnx") if self.quantise else "model_fused.onnx"
+        target = self.cache_dir / "onnx" / self.fingerprint() / name
         if target.exists():
             return target
         import tempfile
@@ -115,7 +135,7 @@ class OnnxEmbedder:
             try:
                 quantize_dynamic(str(fused), str(quantised), weight_type=QuantType.QInt8,
                                  op_types_to_quantize=["MatMul"], per_channel=True,
-                                 nodes_to_exclude=_after_gelu(fused),
+                                 nodes_to_exclude=_after_gelu(fused) if self.ffn_float else [],
                                  extra_options={"DefaultTensorType": 1})  # FLOAT: fused ops carry no type
             except Exception as exc:  # noqa: BLE001 - any failure of the quantiser is this model's
                 raise ModelError(f"model 'onnx-int8:{self.path}': expected ONNX Runtime to quantise the exported "
@@ -192,8 +212,8 @@ class OnnxEmbedder:
         lengths = np.array([len(e.ids) for e in enc])
         order = np.argsort(lengths, kind="stable")
         out = None
-        for start in range(0, len(distinct), self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for start, stop in _batches(lengths[order], self.batch_size, self.max_tokens):
+            idx = order[start:stop]
             width = int(lengths[idx].max())
             ids = np.zeros((len(idx), width), dtype=np.int64)
             types = np.zeros_like(ids)
@@ -210,12 +230,27 @@ class OnnxEmbedder:
                 out = np.zeros((len(distinct), pooled.shape[1]), dtype=np.float32)
             out[idx] = pooled
             if progress:
-                progress(min(start + self.batch_size, len(distinct)), len(distinct))
+                progress(stop, len(distinct))
         out = _normalise(out)
         if len(distinct) == len(texts):
             return out
         row_of = {t: i for i, t in enumerate(distinct)}
         return out[[row_of[t] for t in texts]]
+
+
+def _batches(sorted_lengths: np.ndarray, batch_size: int, max_tokens: int | None) -> list[tuple[int, int]]:
+    """(start, stop) of each batch over texts sorted by token count: at most ``batch_size`` texts
+    and, with ``max_tokens``, at most that many tokens once padded (rows × the longest), one text
+    at least."""
+    out, start, n = [], 0, len(sorted_lengths)
+    while start < n:
+        stop = min(start + batch_size, n)
+        if max_tokens:
+            while stop - start > 1 and (stop - start) * int(sorted_lengths[stop - 1]) > max_tokens:
+                stop -= 1
+        out.append((start, stop))
+        start = stop
+    return out
 
 
 def _usable_cores() -> int:

@@ -171,6 +171,7 @@ def _fake_onnx(batch_size):
 
     embedder = OnnxEmbedder.__new__(OnnxEmbedder)  # no model folder: the session and tokenizer are stand-ins
     embedder.batch_size, embedder._session, embedder._tokenizer = batch_size, _FakeSession(), _FakeTokenizer()
+    embedder.max_tokens = None
     return embedder
 
 
@@ -188,3 +189,28 @@ def test_onnx_encode_embeds_distinct_texts_in_batches_of_like_length_padded_to_t
     assert out.dtype == np.float32 and out.shape == (7, 8)
     alone = _fake_onnx(batch_size=1).encode(texts)  # the batch a text lands in changes nothing
     np.testing.assert_allclose(alone, out, atol=1e-6)
+    budget = _fake_onnx(batch_size=4)
+    budget.max_tokens = 4  # at most 4 padded tokens a batch
+    np.testing.assert_allclose(budget.encode(texts), out, atol=1e-6)
+    assert budget._session.shapes == [(2, 2), (1, 2), (1, 3), (1, 5)]
+
+
+def test_batches_hold_at_most_batch_size_texts_and_with_a_token_budget_at_most_that_many_padded_tokens():
+    from qualcode.pipeline.onnx_embed import _batches
+
+    lengths = np.array([1, 2, 3, 10, 10, 50, 200, 256])  # sorted, as encode sorts them
+    assert _batches(lengths, 4, None) == [(0, 4), (4, 8)]
+    # 4 × 10 = 40 and 2 × 50 = 100 fit 100 tokens; a text longer than the budget goes alone
+    assert _batches(lengths, 4, 100) == [(0, 4), (4, 6), (6, 7), (7, 8)]
+    assert _batches(lengths[:0], 4, 100) == []
+
+
+def test_the_fully_int8_variant_has_its_own_model_id_and_file(tmp_path):
+    from qualcode.pipeline.onnx_embed import OnnxEmbedder
+
+    ffn32 = OnnxEmbedder("all-MiniLM-L6-v2", tmp_path, quantise=True)
+    every = OnnxEmbedder("all-MiniLM-L6-v2", tmp_path, quantise=True, ffn_float=False)
+    fp32 = OnnxEmbedder("all-MiniLM-L6-v2", tmp_path, quantise=False)
+    assert (fp32.model_id, ffn32.model_id, every.model_id) == (
+        "all-MiniLM-L6-v2", "all-MiniLM-L6-v2+onnx-int8-ffn32", "all-MiniLM-L6-v2+onnx-int8")
+    assert len({fp32.fingerprint(), ffn32.fingerprint(), every.fingerprint()}) == 3  # never one file for two
