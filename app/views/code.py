@@ -113,6 +113,23 @@ def machine_shown(a, min_conf: float) -> bool:  # noqa: ANN001
     return engine or (a.confidence or 0) >= min_conf
 
 
+def coded_by(study, coder: str, tid: int, segments: list, by_segment: dict[int, list]) -> set[int]:  # noqa: ANN001
+    """Ids of the segments ``coder`` has coded: any decision of theirs on it (accepted, added or
+    rejected), or a span coding of theirs that overlaps it."""
+    out = {sid for sid, apps in by_segment.items() if any(a.source == "human" and a.coder == coder for a in apps)}
+    spans = [sp for sp in spans_of(study, tid) if sp.coder == coder]
+    out.update(seg.id for seg in segments if any(sp.start < seg.end and seg.start < sp.end for sp in spans))
+    return out
+
+
+def filter_changed(name: str) -> None:
+    """A filter ticked or cleared: a fresh list from page 1 (what was decided before no longer
+    stays on it; a decision made under the filter does, until the filter changes)."""
+    remember(name)
+    st.session_state.pop(DECIDED, None)
+    st.session_state["page"] = st.session_state["_page"] = 1
+
+
 @st.fragment
 def section(study, transcript, codebook, coder: str, blind: bool, min_conf: float, code_filter: str | None) -> None:  # noqa: ANN001
     """The page of segments (or the span view) with its toolbar: reruns on its own."""
@@ -126,11 +143,12 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     if uncoded or code_filter:  # the filters need every segment's decisions; else only the page's (below)
         by_segment = applications_by_segment(study, coder, [s.id for s in segments])
 
+    coded = coded_by(study, coder, transcript.id, segments, by_segment) if uncoded else set()
+
     def keep(seg) -> bool:  # noqa: ANN001
         if seg.is_interviewer:
             return not (uncoded or code_filter)
-        mine = [a for a in by_segment.get(seg.id, []) if a.source == "human" and a.coder == coder]
-        if uncoded and mine and seg.id not in kept:  # what you just decided stays where it was
+        if uncoded and seg.id in coded and seg.id not in kept:  # what you just decided stays where it was
             return False
         if code_filter:  # a machine suggestion counts where the card shows it (the engine's stored decision)
             return any(a.code_id == code_filter and a.present and (a.source != "machine" or machine_shown(a, min_conf))
@@ -232,7 +250,10 @@ def render() -> None:
         restore("page_size", PAGE_SIZE)
         st.selectbox("Segments per page", [10, 25, 50, 100], key="page_size", on_change=remember, args=("page_size",))
         restore("uncoded", False)
-        st.checkbox("Only segments I have not coded", key="uncoded", on_change=remember, args=("uncoded",))
+        st.checkbox("Only segments I have not coded", key="uncoded", on_change=filter_changed, args=("uncoded",),
+                    help="Leaves out every segment you have made any decision on (accepted, added or rejected a "
+                    "code) and every segment a span coding of yours overlaps. A segment you decide on while "
+                    "this is ticked stays where it is until you change the filter.")
 
     def matches(t) -> bool:  # noqa: ANN001
         ps = [people[p] for p in t.participants if p in people and not people[p].is_interviewer]
