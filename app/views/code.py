@@ -161,8 +161,9 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     restore("page", 1)
     st.session_state["page"] = min(max(1, st.session_state["page"]), pages)
     c1, c2 = st.columns([2, 3])
-    c1.number_input(f"Page (of {pages}; {len(visible)} segments shown)", 1, max(pages, 1), key="page",
-                    on_change=remember, args=("page",))
+    said = sum(not s.is_interviewer for s in visible)
+    c1.number_input(f"Page (of {pages}, {size} segments a page; {said} participant segments to code in all)",
+                    1, max(pages, 1), key="page", on_change=remember, args=("page",))
     restore("view", "Segments")
     c2.segmented_control("View", ["Segments", "Select text"], key="view", on_change=remember, args=("view",),
                          help="Select text: select any words and code exactly that span")
@@ -172,6 +173,10 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
                  and (not blind or sp.coder == coder)]
         span_view(study, transcript, codebook, coder, page_segs, spans)
         return
+    codeable = [s.id for s in segments if not s.is_interviewer]
+    if codeable and not blind and not study.machine_confidences(coder, segment_ids=codeable):
+        st.info("No machine suggestions on this transcript yet: to get them, press **Update suggestions** "
+                "in the *Review next* tab (it learns from the codes given so far). You can code without them.")
     card_page(study, coder, codebook, page_segs, blind, min_conf)  # one component: app/components/card_page
 
 
@@ -245,8 +250,9 @@ def render() -> None:
                                    format_func=lambda c: code_label(codebook, c))
         # the engine's stored `shown` decides what is shown (learnt rule); the slider only adds others
         min_conf = st.slider("Also show suggestions from confidence", 0.0, 1.0, 1.0, 0.05,
-                             help="What the engine decided to show (the rule `qualcode evaluate` measures, learnt "
-                             "from the study's decisions) is always shown; also show any other from this confidence")
+                             help="Each card always shows the suggestions qualcode judges worth your time (it "
+                             "learns which from the codes you and others accept and reject). Move this left to "
+                             "also see less certain suggestions: 0.6 shows any the machine is at least 60% sure of.")
         restore("page_size", PAGE_SIZE)
         st.selectbox("Segments per page", [10, 25, 50, 100], key="page_size", on_change=remember, args=("page_size",))
         restore("uncoded", False)

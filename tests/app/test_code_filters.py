@@ -19,3 +19,26 @@ def test_uncoded_filter_leaves_out_accepted_rejected_and_span_coded_segments(app
     assert accepted not in left and rejected not in left and spanned.id not in left
     assert at.number_input(key="page").value == 1
     assert "span coding" in at.sidebar.checkbox(key="uncoded").help
+
+
+def test_page_label_counts_participant_segments_and_help_is_plain(app_study):
+    at = open_app("code", "alice")
+    tid = app_study.transcript_id(at.selectbox(key="transcript").value)
+    said = len(app_study.segments(transcript_id=tid, codeable_only=True))
+    assert f"{said} participant segments to code in all" in at.number_input(key="page").label
+    help_ = at.sidebar.slider[0].help
+    assert "qualcode evaluate" not in help_ and "60% sure" in help_
+    assert not [i for i in at.info if "Update suggestions" in i.value]  # this study has suggestions
+
+
+def test_a_transcript_without_suggestions_says_how_to_get_them(app_study):
+    from qualcode.io.participants import read_participants
+    from qualcode.io.transcripts import read_transcript
+    from tests.conftest import EXAMPLE
+
+    new = sorted((EXAMPLE / "transcripts").iterdir())[2]  # imported after the suggestions were made
+    app_study.import_transcripts([read_transcript(new)], read_participants(EXAMPLE / "participants.csv"))
+    at = open_app("code", "alice")
+    at.selectbox(key="transcript").set_value(app_study.transcripts()[-1].name).run()
+    assert not at.exception, at.exception
+    assert any("Update suggestions" in i.value for i in at.info)
