@@ -37,3 +37,17 @@ def test_confirmations_go_when_undone_or_left(server, browsers):  # noqa: F811
     choose(alice, "Transcript", second)
     settle(alice)
     until(lambda: text_of(alice, ".qc-bar-status") == "", what="'✓ Undid …' gone on another transcript")
+
+
+def test_reject_stays_beside_accept_under_a_long_why(server, browsers):  # noqa: F811
+    study, url = server
+    alice = browsers()
+    alice.set_window_size(900, 1000)  # a narrow window: the why fills the line
+    become(alice, url, "alice")
+    find(alice, ".qc-sugg .qc-why")
+    rows = alice.execute_script("""return [...document.querySelectorAll('.qc-sugg')].map(r => {
+        const [a, x] = [...r.querySelectorAll(':scope > .qc-btn')].map(b => b.getBoundingClientRect().top);
+        const why = r.querySelector('.qc-why'), text = r.querySelector('.qc-sugg-text').getBoundingClientRect();
+        return [a, x, text.bottom, why ? why.textContent.length : 0]; });""")
+    assert rows and max(w for *_, w in rows) > 100  # long whys among them
+    assert [r for r in rows if not (r[0] == r[1] < r[2])] == []  # both buttons beside the text, on one line
