@@ -46,14 +46,20 @@ def render() -> None:
                            "done by": ", ".join(done.get(tid, []))} for tid, c in assigned.items()], hide_index=True)
     with stats:
         chosen = st.multiselect("Coders to compare", coders, default=[c for c in coders if study.coded_transcripts(c)])
+        with_machine = st.checkbox("Also compare each coder with the machine suggestions", key="with_machine",
+                                   help="Adds rows named machine|coder: a suggestion of confidence 0.5 or more "
+                                   "counts as the machine applying the code.")
         st.caption("Agreement between the chosen coders' own decisions (human coding, spans counted for the "
-                   "segments they overlap where the study does so); machine suggestions are never counted.")
-        threshold = st.number_input("Flag alpha below", 0.0, 1.0, 0.667, 0.01)
+                   "segments they overlap where the study does so); "
+                   + ("the rows named machine|coder compare a coder with the machine suggestions."
+                      if with_machine else "machine suggestions are not counted."))
+        threshold = st.number_input("Flag alpha below", 0.0, 1.0, 0.667, 0.001, format="%.3f")
         if st.button("Compute agreement", type="primary", key="compute"):
             from qualcode.reports.agreement_report import agreement_rows
 
             with st.spinner("Bootstrapping confidence intervals…"):
-                st.session_state["agreement_rows"] = agreement_rows(study, chosen or None, threshold=threshold, n_boot=200)
+                st.session_state["agreement_rows"] = agreement_rows(study, chosen or None, threshold=threshold,
+                                                                    n_boot=200, machine=with_machine)
         rows = st.session_state.get("agreement_rows")
         if rows:
             table = [dict(r, code=code_label(codebook, r["code"])) for r in rows]
@@ -61,7 +67,7 @@ def render() -> None:
                                                                "kappa", "alpha", "alpha_ci_low", "alpha_ci_high",
                                                                "ac1", "flag", "codebook_versions"])
             flagged = [r for r in rows if r["flag"] and not r["code"].startswith("overall")]
-            st.caption(f"{len(flagged)} code × pair row(s) flagged (alpha below {threshold} or undefined).")
+            st.caption(f"{len(flagged)} code × pair row(s) flagged (alpha below {threshold:.3f} or undefined).")
             from qualcode.reports.agreement_report import agreement_workbook
 
             download(study, me, "agreement xlsx", "Download agreement.xlsx", lambda: agreement_workbook(rows, threshold),

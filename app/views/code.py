@@ -113,6 +113,23 @@ def machine_shown(a, min_conf: float) -> bool:  # noqa: ANN001
     return engine or (a.confidence or 0) >= min_conf
 
 
+def coded_by(study, coder: str, tid: int, segments: list, by_segment: dict[int, list]) -> set[int]:  # noqa: ANN001
+    """Ids of the segments ``coder`` has coded: any decision of theirs on it (accepted, added or
+    rejected), or a span coding of theirs that overlaps it."""
+    out = {sid for sid, apps in by_segment.items() if any(a.source == "human" and a.coder == coder for a in apps)}
+    spans = [sp for sp in spans_of(study, tid) if sp.coder == coder]
+    out.update(seg.id for seg in segments if any(sp.start < seg.end and seg.start < sp.end for sp in spans))
+    return out
+
+
+def filter_changed(name: str) -> None:
+    """A filter ticked or cleared: a fresh list from page 1 (what was decided before no longer
+    stays on it; a decision made under the filter does, until the filter changes)."""
+    remember(name)
+    st.session_state.pop(DECIDED, None)
+    st.session_state["page"] = st.session_state["_page"] = 1
+
+
 @st.fragment
 def section(study, transcript, codebook, coder: str, blind: bool, min_conf: float, code_filter: str | None) -> None:  # noqa: ANN001
     """The page of segments (or the span view) with its toolbar: reruns on its own."""
@@ -126,11 +143,12 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     if uncoded or code_filter:  # the filters need every segment's decisions; else only the page's (below)
         by_segment = applications_by_segment(study, coder, [s.id for s in segments])
 
+    coded = coded_by(study, coder, transcript.id, segments, by_segment) if uncoded else set()
+
     def keep(seg) -> bool:  # noqa: ANN001
         if seg.is_interviewer:
             return not (uncoded or code_filter)
-        mine = [a for a in by_segment.get(seg.id, []) if a.source == "human" and a.coder == coder]
-        if uncoded and mine and seg.id not in kept:  # what you just decided stays where it was
+        if uncoded and seg.id in coded and seg.id not in kept:  # what you just decided stays where it was
             return False
         if code_filter:  # a machine suggestion counts where the card shows it (the engine's stored decision)
             return any(a.code_id == code_filter and a.present and (a.source != "machine" or machine_shown(a, min_conf))
@@ -143,8 +161,9 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     restore("page", 1)
     st.session_state["page"] = min(max(1, st.session_state["page"]), pages)
     c1, c2 = st.columns([2, 3])
-    c1.number_input(f"Page (of {pages}; {len(visible)} segments shown)", 1, max(pages, 1), key="page",
-                    on_change=remember, args=("page",))
+    said = sum(not s.is_interviewer for s in visible)
+    c1.number_input(f"Page (of {pages}, {size} segments a page; {said} participant segments to code in all)",
+                    1, max(pages, 1), key="page", on_change=remember, args=("page",))
     restore("view", "Segments")
     c2.segmented_control("View", ["Segments", "Select text"], key="view", on_change=remember, args=("view",),
                          help="Select text: select any words and code exactly that span")
@@ -154,6 +173,10 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
                  and (not blind or sp.coder == coder)]
         span_view(study, transcript, codebook, coder, page_segs, spans)
         return
+    codeable = [s.id for s in segments if not s.is_interviewer]
+    if codeable and not blind and not study.machine_confidences(coder, segment_ids=codeable):
+        st.info("No machine suggestions on this transcript yet: to get them, press **Update suggestions** "
+                "in the *Review next* tab (it learns from the codes given so far). You can code without them.")
     card_page(study, coder, codebook, page_segs, blind, min_conf)  # one component: app/components/card_page
 
 
@@ -227,12 +250,16 @@ def render() -> None:
                                    format_func=lambda c: code_label(codebook, c))
         # the engine's stored `shown` decides what is shown (learnt rule); the slider only adds others
         min_conf = st.slider("Also show suggestions from confidence", 0.0, 1.0, 1.0, 0.05,
-                             help="What the engine decided to show (the rule `qualcode evaluate` measures, learnt "
-                             "from the study's decisions) is always shown; also show any other from this confidence")
+                             help="Each card always shows the suggestions qualcode judges worth your time (it "
+                             "learns which from the codes you and others accept and reject). Move this left to "
+                             "also see less certain suggestions: 0.6 shows any the machine is at least 60% sure of.")
         restore("page_size", PAGE_SIZE)
         st.selectbox("Segments per page", [10, 25, 50, 100], key="page_size", on_change=remember, args=("page_size",))
         restore("uncoded", False)
-        st.checkbox("Only segments I have not coded", key="uncoded", on_change=remember, args=("uncoded",))
+        st.checkbox("Only segments I have not coded", key="uncoded", on_change=filter_changed, args=("uncoded",),
+                    help="Leaves out every segment you have made any decision on (accepted, added or rejected a "
+                    "code) and every segment a span coding of yours overlaps. A segment you decide on while "
+                    "this is ticked stays where it is until you change the filter.")
 
     def matches(t) -> bool:  # noqa: ANN001
         ps = [people[p] for p in t.participants if p in people and not people[p].is_interviewer]

@@ -62,7 +62,7 @@ def cluster_section(study, run: DiscoveryRun, coder: str) -> None:  # noqa: ANN0
     codes = [c.id for c in codebook.codes if c.is_codable]
     texts = {s.id: s for s in study.segments(ids=[i for c in run.clusters for i in c.exemplars])}
     for c in run.clusters:
-        head = ("🆕 **new** · " if c.new else "") + \
+        head = ("**New theme?** · " if c.new else "") + \
             f"**{md_escape(', '.join(c.keywords[:5])) or '(no distinctive words: mostly short replies)'}**"
         with st.expander(f"{c.label}: {head} — {c.size} segments, {c.participants} participants"):
             if c.nearest_codes:

@@ -39,9 +39,11 @@ def pair_row(label: str, pair: tuple[str, str], table: np.ndarray, threshold: fl
 
 def agreement_rows(study: Study, coders: list[str] | None = None, codes: list[str] | None = None,
                    threshold: float = 0.667, n_boot: int = 1000, seed: int = 42,
-                   version: int | None = None) -> list[dict]:
+                   version: int | None = None, machine: bool = True) -> list[dict]:
     """Rows per code and pair. ``version`` counts only decisions made under that codebook
-    version (and reads its codes); each row names the versions of the decisions counted."""
+    version (and reads its codes); each row names the versions of the decisions counted.
+    ``machine``: also compare each coder (and the final coding) with the machine suggestions
+    (a pair named ``machine|coder``); False: people's own decisions only."""
     codebook = study.codebook(version)
     code_ids = codes or codebook.ids()
     unknown = [c for c in code_ids if c not in codebook.ids()]
@@ -53,7 +55,7 @@ def agreement_rows(study: Study, coders: list[str] | None = None, codes: list[st
     pairs = list(combinations(humans, 2))
     has_machine = bool(study.applications(source="machine"))
     has_final = bool(study.applications(source="final"))
-    if has_machine:
+    if has_machine and machine:
         pairs += [("machine", h) for h in humans] + ([("machine", "final")] if has_final else [])
     out: list[dict] = []
     for pair in pairs:

@@ -45,3 +45,14 @@ def test_discover_promote_and_merge(app_study):
     # a suggestion the model had already made more confidently keeps its confidence and reason
     assert all(equity[i].confidence >= 0.5 for i in second.segments)
     assert [e.actor for e in app_study.audit_log(limit=1)] == ["alice"]
+
+
+def test_a_new_cluster_is_marked_in_words_not_an_emoji(app_study):
+    """🆕 and other emoji outside the Basic Multilingual Plane are a box on PCs without an emoji font."""
+    at = open_app("discover", "alice")
+    [b for b in at.button if b.label == "Discover themes"][0].click().run()
+    run = app_study.discovery()
+    labels = [e.proto.label for e in at.expander]
+    assert len([x for x in labels if "New theme?" in x]) == sum(c.new for c in run.clusters)
+    assert not [x for x in labels if any(ord(ch) > 0xFFFF for ch in x)]
+    assert any(c.new for c in run.clusters)  # the example study has a cluster near no code: the test bites

@@ -368,6 +368,7 @@ function settle(state) {
       state.undoing = false;
       state.barError = done.error || "";
       state.barSaid = done.error ? "" : "✓ " + done.message;
+      if (!done.error) state.said = {};  // "✓ Rejected" no longer true once undone: a card's word goes
     } else if (done.error) {
       state.errors[ev.seg] = done.error;
       if (ev.action === "memo") { state.drafts[ev.seg] = ev.text; }
@@ -408,6 +409,8 @@ export default function (args) {
   // draw only the cards that changed (all of them when the page itself changed)
   const order = data.cards.map((c) => c.id).join(",");
   if (first || order !== state.order) {
+    // another page or transcript: what was said belongs to the page it was said on
+    if (!first) { state.said = {}; state.barSaid = ""; state.barError = ""; }
     state.list.replaceChildren(...data.cards.map((c) => drawCard(state, c)));
     state.drawn = Object.fromEntries(data.cards.map((c) => [c.id, signature(state, c)]));
     state.order = order;
