@@ -133,7 +133,7 @@ def require_coder():  # noqa: ANN201 - (UserStudy, name, role) | None
     if who is None:
         if not study.has_accounts():
             st.info("Choose who you are on the **Start** page first.")
-            st.page_link("views/start.py", label="Go to Start", icon="👤")
+            st.page_link("views/start.py", label="Go to Start", icon=":material/person:")
         return None
     return study.for_user(who[0]), who[0], who[1]
 
