@@ -21,7 +21,7 @@ REQUIRED_COLUMNS = ("participant_id", "group", "role", "site")
 def read_participants(path: str | Path) -> list[Participant]:
     path = Path(path)
     text = read_text(path, "a readable participants sheet (CSV)")
-    rows = csv_rows(text, path)
+    rows = csv_rows(text, path, one_line=True)
     if not rows:
         raise InputError(path, "a header row", "an empty file", line=1)
     header = rows[0][1]
