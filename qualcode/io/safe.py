@@ -398,9 +398,22 @@ def csv_rows(text: str, file: str | Path, error: type[InputError] = InputError,
     naming the row. A quote left open is refused: Python's csv module would otherwise
     read the rest of the file into one cell and the rows after it would vanish. With
     ``one_line`` (sheets where each record is one line: participants, rating tables) a
-    quoted cell running over several lines is refused too.
+    quoted cell running over several lines is refused too. The separator is ``,``, or
+    ``;`` / tab when the header line has those and no comma (a spreadsheet saved with a
+    European list separator).
     """
     return list(iter_csv_rows(text, file, error, one_line))
+
+
+def csv_delimiter(text: str) -> str:
+    """The separator of a CSV text, judged from its header line: ``,`` unless the header
+    has no comma and has ``;`` (then ``;``) or a tab (then tab)."""
+    header = next((m.group() for m in _LINE.finditer(text) if m.group().strip()), "")
+    if "," in header:
+        return ","
+    if ";" in header:
+        return ";"
+    return "\t" if "\t" in header else ","
 
 
 def _quote_left_open(record: str, delimiter: str) -> bool:
@@ -415,7 +428,7 @@ def _quote_left_open(record: str, delimiter: str) -> bool:
 def iter_csv_rows(text: str, file: str | Path, error: type[InputError] = InputError,
                   one_line: bool = False) -> Iterator[tuple[int, list[str]]]:
     """:func:`csv_rows` one row at a time (a reader that keeps only what it needs of each row)."""
-    delimiter = ","
+    delimiter = csv_delimiter(text)
     taken: list[str] = []  # the raw lines of the record being read
 
     def lines() -> Iterator[str]:
@@ -453,6 +466,6 @@ def iter_csv_rows(text: str, file: str | Path, error: type[InputError] = InputEr
 __all__ = [
     "MAX_CELL_CHARS", "MAX_CODES", "MAX_FILE_BYTES", "MAX_LINE_CHARS", "MAX_NESTING", "MAX_SECONDS",
     "MAX_XML_BYTES", "MAX_XML_ELEMENTS", "MAX_ZIP_MEMBERS", "MAX_ZIP_RATIO", "check_code_count",
-    "check_lines", "check_size", "csv_rows", "iter_xml", "iter_zip_member", "load_yaml", "open_zip",
+    "check_lines", "check_size", "csv_delimiter", "csv_rows", "iter_xml", "iter_zip_member", "load_yaml", "open_zip",
     "parse_xml", "read_bytes", "read_zip_member", "safe_member_name",
 ]

@@ -251,3 +251,11 @@ def test_cell_over_several_lines_where_one_row_per_line(tmp_path: Path) -> None:
     # A transcript's utterance may hold a line break when quoted: still read.
     (tmp_path / "t.csv").write_text('speaker,text\nAnna,"two\nlines"\nBen,yes\n')
     assert [t.text for t in read_transcript(tmp_path / "t.csv").turns] == ["two lines", "yes"]
+
+
+def test_semicolon_csv_in_other_readers(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("speaker;text\nAnna;hello, there\n")
+    assert [(t.speaker, t.text) for t in read_transcript(tmp_path / "t.csv").turns] == [("Anna", "hello, there")]
+    (tmp_path / "r.csv").write_text("unit;a;b\n1;yes;no\n")
+    assert read_rating_table(tmp_path / "r.csv") == (["a", "b"], ["1"], [["yes", "no"]])
+    assert safe.csv_delimiter("\n\na,b;c\n") == "," and safe.csv_delimiter("a\tb\n") == "\t"
