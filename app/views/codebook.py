@@ -14,6 +14,7 @@ from dataclasses import asdict, replace
 
 import streamlit as st
 
+from app.components.role_needed import needs_role
 from app.state import chip, code_label, color_of, md_escape, require_coder, saved, verbatim
 from qualcode.errors import QualcodeError, StaleEditError
 from qualcode.records import Code
@@ -117,6 +118,15 @@ def render() -> None:
         for k in kids:
             show(k, depth + 1)
 
+    if not study.may("add_code"):  # forms that would only fail: say who may use them instead
+        st.info(md_escape(needs_role("admin", coder, _role, "edit, add, merge or split codes")))
+        browse, history = st.tabs(["Browse", "Versions"])
+        with browse:
+            for root in codebook.roots():
+                show(root, 0)
+        with history:
+            st.dataframe([asdict(v) for v in study.codebook_versions()], hide_index=True)
+        return
     browse, edit, add, merge, split, history = st.tabs(["Browse", "Edit", "Add", "Merge", "Split", "Versions"])
     with browse:
         for root in codebook.roots():

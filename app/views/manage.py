@@ -18,6 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.components.role_needed import needs_role
 from app.state import md_escape, require_coder, saved
 from qualcode.errors import QualcodeError
 
@@ -141,7 +142,7 @@ def render() -> None:
         return
     study, me, role = ctx
     if role not in ("supervisor", "admin"):
-        st.info("This page is for supervisors. Choose the supervisor role on the Start page.")
+        st.info(md_escape("This page is for supervisors. " + needs_role("supervisor", me, role, "import transcripts and manage the study")))
         return
     errors = st.session_state.get("u_errors", {})
     st.subheader("Import transcripts")
