@@ -19,6 +19,7 @@ from app.state import chip, code_label, color_of, md_escape, require_coder, save
 from qualcode.errors import QualcodeError, StaleEditError
 from qualcode.records import Code
 from qualcode.store.codebook_edits import EDITABLE, FieldError
+from qualcode.wording import counted
 
 OPENED = "cb_opened"  # session key: the codebook version this coder's forms were drawn from
 
@@ -217,7 +218,7 @@ def split_tab(study, codebook, coder: str, label) -> None:  # noqa: ANN001
     if queued:
         old, old_name, ids = queued
         st.subheader(f"Segments to re-code after splitting {md_escape(old_name)}")
-        st.caption(f"{len(ids)} segment(s) a coder or the final coding gave the old code; choose the new code for each.")
+        st.caption(f"{counted(len(ids), 'segment')} a coder or the final coding gave the old code; choose the new code for each.")
         segs = study.segments(ids=ids)
         st.dataframe([{"segment": s.id, "transcript": s.transcript, "speaker": s.speaker, "text": s.text}
                       for s in segs], hide_index=True)
