@@ -45,7 +45,16 @@ def stale_message(study, opened: int) -> str | None:  # noqa: ANN001
             f"since you opened it (version {opened}; now version {last.version}); nothing was saved")
 
 
-def submit(study, form: str, fn, *args, message: str, **kwargs) -> bool:  # noqa: ANN001
+def merged_message(study, codebook, source: str, into: str) -> str:  # noqa: ANN001
+    """What a merge moved into what, and how many decisions it carried over (its audit row)."""
+    entry = next((e for e in study.audit_log(limit=20) if e.action == "merge_codes" and e.after
+                  and e.after.get("into") == into), None)
+    carried = entry.after.get("decisions_carried", 0) if entry else 0
+    return (f"Merged {codebook.get(source).name} ({source}) into {codebook.get(into).name} ({into}): "
+            f"{counted(carried, 'coding')} carried over")
+
+
+def submit(study, form: str, fn, *args, message, **kwargs) -> bool:  # noqa: ANN001
     """One codebook edit based on the opened version; True if it was saved."""
     st.session_state.pop("cb_error", None)
     opened = st.session_state[OPENED]
@@ -64,7 +73,7 @@ def submit(study, form: str, fn, *args, message: str, **kwargs) -> bool:  # noqa
         st.session_state["cb_error"] = (form, "form", str(exc))
         return False
     st.session_state[OPENED] = study.codebook_version()
-    saved(message, later=True)
+    saved(message() if callable(message) else message, later=True)
     return True
 
 
@@ -188,7 +197,8 @@ def render() -> None:
             st.caption("Coders' and final decisions on the first code are carried over to the second; "
                        "the first leaves the codebook at once; the audit log keeps everything.")
             if st.form_submit_button("Merge", type="primary"):
-                submit(study, "merge", study.merge_codes, source, into, coder, message="Codes merged")
+                submit(study, "merge", study.merge_codes, source, into, coder,
+                       message=lambda: merged_message(study, codebook, source, into))
                 st.rerun()  # draw the result: a message next to its field, or the new version
             field_error("merge", "form")
     with split:

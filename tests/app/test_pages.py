@@ -128,6 +128,16 @@ def test_codebook_forms_refuse_bad_input_and_save_good(app_study):
     button(at, label="Save as a new version").click().run()
     assert app_study.codebook().get(app_study.codebook().ids()[0]).name == "The GP's central role"
     assert len(app_study.codebook_versions()) == before + 1
+    seg = app_study.segments()[0].id
+    app_study.decide(seg, "equity", "alice")
+    gone, into = app_study.codebook().get("equity").name, next(c for c in app_study.codebook().ids() if c != "equity")
+    at = open_app("codebook", "alice")
+    at.tabs[3].selectbox[0].set_value("equity")
+    at.tabs[3].selectbox[1].set_value(into)
+    button(at, label="Merge").click().run()
+    assert not at.error
+    assert f"Merged {gone} (equity) into {app_study.codebook().get(into).name} ({into}): 1 coding carried over" in [
+        x.value.replace("\\", "") for x in (*at.success, *at.toast)]
 
 
 def test_agreement_page_compute_and_adjudicate(app_study):
