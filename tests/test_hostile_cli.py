@@ -186,3 +186,12 @@ def test_got_is_bounded_and_escaped():
     assert safe_text("a\nb\u2029c\u202ed\x01") == "a\\nb\\u2029c\\u202ed\\x01"
     message = str(InputError("t.csv", "a header", "x" * 5000 + "\u202e"))
     assert message == "t.csv: expected a header, got " + "x" * 200 + "…"
+
+
+def test_user_role_says_an_admin(st, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", _Stdin(b"abcdefghijklmn\n"))
+    assert run(capsys, "user", "add", st, "maria", "--role", "coder", "--password-stdin")[0] == 0
+    code, out, _ = run(capsys, "user", "role", st, "maria", "--role", "admin")
+    assert code == 0 and out.strip().endswith("maria is now an admin")
+    code, out, _ = run(capsys, "user", "role", st, "maria", "--role", "supervisor")
+    assert code == 0 and out.strip().endswith("maria is now a supervisor")

@@ -14,10 +14,12 @@ from dataclasses import asdict, replace
 
 import streamlit as st
 
+from app.components.role_needed import needs_role
 from app.state import chip, code_label, color_of, md_escape, require_coder, saved, verbatim
 from qualcode.errors import QualcodeError, StaleEditError
 from qualcode.records import Code
 from qualcode.store.codebook_edits import EDITABLE, FieldError
+from qualcode.wording import counted
 
 OPENED = "cb_opened"  # session key: the codebook version this coder's forms were drawn from
 
@@ -43,7 +45,16 @@ def stale_message(study, opened: int) -> str | None:  # noqa: ANN001
             f"since you opened it (version {opened}; now version {last.version}); nothing was saved")
 
 
-def submit(study, form: str, fn, *args, message: str, **kwargs) -> bool:  # noqa: ANN001
+def merged_message(study, codebook, source: str, into: str) -> str:  # noqa: ANN001
+    """What a merge moved into what, and how many decisions it carried over (its audit row)."""
+    entry = next((e for e in study.audit_log(limit=20) if e.action == "merge_codes" and e.after
+                  and e.after.get("into") == into), None)
+    carried = entry.after.get("decisions_carried", 0) if entry else 0
+    return (f"Merged {codebook.get(source).name} ({source}) into {codebook.get(into).name} ({into}): "
+            f"{counted(carried, 'coding')} carried over")
+
+
+def submit(study, form: str, fn, *args, message, **kwargs) -> bool:  # noqa: ANN001
     """One codebook edit based on the opened version; True if it was saved."""
     st.session_state.pop("cb_error", None)
     opened = st.session_state[OPENED]
@@ -62,7 +73,7 @@ def submit(study, form: str, fn, *args, message: str, **kwargs) -> bool:  # noqa
         st.session_state["cb_error"] = (form, "form", str(exc))
         return False
     st.session_state[OPENED] = study.codebook_version()
-    saved(message, later=True)
+    saved(message() if callable(message) else message, later=True)
     return True
 
 
@@ -117,6 +128,15 @@ def render() -> None:
         for k in kids:
             show(k, depth + 1)
 
+    if not study.may("add_code"):  # forms that would only fail: say who may use them instead
+        st.info(md_escape(needs_role("admin", coder, _role, "edit, add, merge or split codes")))
+        browse, history = st.tabs(["Browse", "Versions"])
+        with browse:
+            for root in codebook.roots():
+                show(root, 0)
+        with history:
+            st.dataframe([asdict(v) for v in study.codebook_versions()], hide_index=True)
+        return
     browse, edit, add, merge, split, history = st.tabs(["Browse", "Edit", "Add", "Merge", "Split", "Versions"])
     with browse:
         for root in codebook.roots():
@@ -177,7 +197,8 @@ def render() -> None:
             st.caption("Coders' and final decisions on the first code are carried over to the second; "
                        "the first leaves the codebook at once; the audit log keeps everything.")
             if st.form_submit_button("Merge", type="primary"):
-                submit(study, "merge", study.merge_codes, source, into, coder, message="Codes merged")
+                submit(study, "merge", study.merge_codes, source, into, coder,
+                       message=lambda: merged_message(study, codebook, source, into))
                 st.rerun()  # draw the result: a message next to its field, or the new version
             field_error("merge", "form")
     with split:
@@ -207,7 +228,7 @@ def split_tab(study, codebook, coder: str, label) -> None:  # noqa: ANN001
     if queued:
         old, old_name, ids = queued
         st.subheader(f"Segments to re-code after splitting {md_escape(old_name)}")
-        st.caption(f"{len(ids)} segment(s) a coder or the final coding gave the old code; choose the new code for each.")
+        st.caption(f"{counted(len(ids), 'segment')} a coder or the final coding gave the old code; choose the new code for each.")
         segs = study.segments(ids=ids)
         st.dataframe([{"segment": s.id, "transcript": s.transcript, "speaker": s.speaker, "text": s.text}
                       for s in segs], hide_index=True)

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.components.role_needed import needs_role
 from app.state import md_escape, require_coder, saved
 from qualcode.errors import QualcodeError
+from qualcode.wording import counted
 
 TRANSCRIPT_TYPES = ["txt", "docx", "vtt", "srt", "csv"]
 FIELDS = ("group", "role", "site")
@@ -83,7 +85,7 @@ def import_uploads(study, me: str, max_words: int) -> None:  # noqa: ANN001
         shutil.rmtree(folder, ignore_errors=True)
     warnings = [f"{t.name}: {w}" for t in transcripts for w in getattr(t, "warnings", ())]
     st.session_state["u_report"] = (report.imported, report.unchanged, report.segments, report.participants, warnings)
-    saved(f"Imported {len(report.imported)} transcripts", later=True)
+    saved(f"Imported {counted(len(report.imported), 'transcript')}", later=True)
 
 
 def parse_attributes(text: str) -> dict[str, str]:
@@ -141,7 +143,7 @@ def render() -> None:
         return
     study, me, role = ctx
     if role not in ("supervisor", "admin"):
-        st.info("This page is for supervisors. Choose the supervisor role on the Start page.")
+        st.info(md_escape("This page is for supervisors. " + needs_role("supervisor", me, role, "import transcripts and manage the study")))
         return
     errors = st.session_state.get("u_errors", {})
     st.subheader("Import transcripts")
@@ -157,8 +159,8 @@ def render() -> None:
     st.button("Import", key="u_import", type="primary", on_click=import_uploads, args=(study, me, max_words))
     if report := st.session_state.pop("u_report", None):
         imported, unchanged, segments, people, warnings = report
-        st.success(md_escape(f"Imported {len(imported)} transcripts ({segments} segments)"
-                             f"{', ' + str(people) + ' participants added or changed' if people else ''}"
+        st.success(md_escape(f"Imported {counted(len(imported), 'transcript')} ({counted(segments, 'segment')})"
+                             f"{', ' + counted(people, 'participant') + ' added or changed' if people else ''}"
                              f"{'; already in the study, left as they were: ' + ', '.join(unchanged) if unchanged else ''}"))
         for w in warnings:
             st.warning(md_escape(w))

@@ -135,5 +135,5 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
 def cmd_user_role(args: argparse.Namespace) -> int:
     with _open(args.study) as study:
         study.set_role(args.name, args.role, actor=owner_name())
-    print(f"{args.name} is now a {args.role}")
+    print(f"{args.name} is now {'an' if args.role[0] in 'aeiou' else 'a'} {args.role}")
     return 0

@@ -2,7 +2,9 @@
 
 Required columns: ``participant_id, group, role, site``. Optional: ``speaker`` (the
 label(s) used in transcripts, several separated by ``;``) and any other columns,
-kept as attributes (age band, gender, practice size …). A participant whose group
+kept as attributes (age band, gender, practice size …). Cells are separated by commas,
+or by ``;`` or tabs when the header line has no comma (as spreadsheets in many European
+locales save "CSV"). A participant whose group
 or role is ``interviewer`` marks the interviewer: kept, never coded by default.
 """
 
@@ -21,15 +23,20 @@ REQUIRED_COLUMNS = ("participant_id", "group", "role", "site")
 def read_participants(path: str | Path) -> list[Participant]:
     path = Path(path)
     text = read_text(path, "a readable participants sheet (CSV)")
-    rows = csv_rows(text, path)
+    rows = csv_rows(text, path, one_line=True)
     if not rows:
         raise InputError(path, "a header row", "an empty file", line=1)
     header = rows[0][1]
     columns = [h.strip().lower().replace(" ", "_") for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
+        got = "no column " + ", ".join(repr(m) for m in missing)
+        for sep, name in ((";", "';'"), ("\t", "tabs")):
+            if any(sep in h for h in header):  # a header mixing separators: not split by csv_delimiter
+                got += f" (the header seems to use {name} as separator: save the sheet as comma-separated CSV)"
+                break
         raise InputError(path, "columns " + ", ".join(REQUIRED_COLUMNS) + " (and optionally speaker)",
-                         "no column " + ", ".join(repr(m) for m in missing), line=1)
+                         got, line=1)
     twice = sorted({c for c in columns if c and columns.count(c) > 1})
     if twice:
         raise InputError(path, "each column named once", ", ".join(repr(c) for c in twice[:5]) + " more than once",

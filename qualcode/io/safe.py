@@ -390,25 +390,71 @@ def load_yaml(text: str, file: str | Path, error: type[InputError] = InputError)
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
-def csv_rows(text: str, file: str | Path, error: type[InputError] = InputError) -> list[tuple[int, list[str]]]:
+def csv_rows(text: str, file: str | Path, error: type[InputError] = InputError,
+             one_line: bool = False) -> list[tuple[int, list[str]]]:
     """(line number where the row starts, cells) of every row of a CSV text.
 
     Cells longer than :data:`MAX_CELL_CHARS`, NUL bytes and broken quoting are one line
-    naming the row.
+    naming the row. A quote left open is refused: Python's csv module would otherwise
+    read the rest of the file into one cell and the rows after it would vanish. With
+    ``one_line`` (sheets where each record is one line: participants, rating tables) a
+    quoted cell running over several lines is refused too. The separator is ``,``, or
+    ``;`` / tab when the header line has those and no comma (a spreadsheet saved with a
+    European list separator).
     """
-    return list(iter_csv_rows(text, file, error))
+    return list(iter_csv_rows(text, file, error, one_line))
 
 
-def iter_csv_rows(text: str, file: str | Path,
-                  error: type[InputError] = InputError) -> Iterator[tuple[int, list[str]]]:
+def csv_delimiter(text: str) -> str:
+    """The separator of a CSV text, judged from its header line: ``,`` unless the header
+    has no comma and has ``;`` (then ``;``) or a tab (then tab)."""
+    header = next((m.group() for m in _LINE.finditer(text) if m.group().strip()), "")
+    if "," in header:
+        return ","
+    if ";" in header:
+        return ";"
+    return "\t" if "\t" in header else ","
+
+
+def _quote_left_open(record: str, delimiter: str) -> bool:
+    try:
+        for _ in csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def iter_csv_rows(text: str, file: str | Path, error: type[InputError] = InputError,
+                  one_line: bool = False) -> Iterator[tuple[int, list[str]]]:
     """:func:`csv_rows` one row at a time (a reader that keeps only what it needs of each row)."""
-    # Lines split at "\n" only, as io.StringIO would, without copying the whole text.
-    reader = csv.reader(m.group() for m in _LINE.finditer(text))
+    delimiter = csv_delimiter(text)
+    taken: list[str] = []  # the raw lines of the record being read
+
+    def lines() -> Iterator[str]:
+        # Lines split at "\n" only, as io.StringIO would, without copying the whole text.
+        for m in _LINE.finditer(text):
+            taken.append(m.group())
+            yield m.group()
+
+    reader = csv.reader(lines(), delimiter=delimiter)
     start = 1
     try:
         for row in reader:
+            end = reader.line_num
+            if end > start or (row and row[-1].endswith("\n")) or (taken and not taken[-1].endswith("\n")):
+                record = "".join(taken)
+                if '"' in record and _quote_left_open(record, delimiter):
+                    raise error(file, "every quoted cell closed by a second '\"'",
+                                f"a quote opened on line {start} and never closed (the rest of the file, "
+                                f"{end - start + 1} line{'s' if end > start else ''}, would become one cell)", line=start)
+                if one_line and end > start:
+                    raise error(file, "one row per line (a line break inside a cell here is usually "
+                                "a quote left open)", f"a quoted cell running from line {start} to line {end}",
+                                line=start)
+            taken.clear()
             yield start, row
-            start = reader.line_num + 1
+            start = end + 1
     except csv.Error as exc:
         msg = str(exc)
         if "field larger than field limit" in msg:
@@ -420,6 +466,6 @@ def iter_csv_rows(text: str, file: str | Path,
 __all__ = [
     "MAX_CELL_CHARS", "MAX_CODES", "MAX_FILE_BYTES", "MAX_LINE_CHARS", "MAX_NESTING", "MAX_SECONDS",
     "MAX_XML_BYTES", "MAX_XML_ELEMENTS", "MAX_ZIP_MEMBERS", "MAX_ZIP_RATIO", "check_code_count",
-    "check_lines", "check_size", "csv_rows", "iter_xml", "iter_zip_member", "load_yaml", "open_zip",
+    "check_lines", "check_size", "csv_delimiter", "csv_rows", "iter_xml", "iter_zip_member", "load_yaml", "open_zip",
     "parse_xml", "read_bytes", "read_zip_member", "safe_member_name",
 ]

@@ -26,7 +26,7 @@ MAX_MAGNITUDE = 1e100
 def read_rating_table(path: str | Path, numeric: bool = False) -> tuple[list[str], list[str], list[list]]:
     """→ (coder names, unit ids, rows of values with None for missing)."""
     path = Path(path)
-    numbered = [(n, r) for n, r in csv_rows(read_text(path, "a readable CSV table"), path)
+    numbered = [(n, r) for n, r in csv_rows(read_text(path, "a readable CSV table"), path, one_line=True)
                 if any(c.strip() for c in r)]
     if not numbered:
         raise InputError(path, "a header row: unit,coder1,coder2,…", "an empty file", line=1)

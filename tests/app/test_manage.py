@@ -26,6 +26,7 @@ def test_upload_imports_transcripts_and_participants_in_one_go(app_study):
     button(at, key="u_import").click().run()
     assert not at.exception and not at.error
     assert {"n01", "n02"} <= {t.name for t in app_study.transcripts()}
+    assert at.success[0].value.replace("\\", "").startswith("Imported 2 transcripts (2 segments), 1 participant added")
     seg = next(s for s in app_study.segments() if s.transcript == "n01")
     assert (seg.text, seg.participant_id) == ("I rang at eight *twice*.", "N01")
     entry = next(a for a in app_study.audit_log() if a.action == "import" and a.after["name"] == "n01")

@@ -41,3 +41,21 @@ def test_bad_sheets(tmp_path, text, words):
     with pytest.raises(InputError) as err:
         read_participants(path)
     assert str(path) in str(err.value) and words in str(err.value)
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_or_tab_separated_sheet_is_read(tmp_path, sep):
+    text = sep.join(["participant_id", "group", "role", "site", "age"]) + "\n" + sep.join(
+        ["P1", "professional", "GP", "A", "40s, or so"]) + "\n"
+    people = read_participants(write(tmp_path / "p.csv", text))
+    assert [(p.participant_id, p.group, p.site, p.attributes["age"]) for p in people] == [
+        ("P1", "professional", "A", "40s, or so")]
+
+
+def test_header_mixing_separators_is_named(tmp_path):
+    path = write(tmp_path / "p.csv", "participant_id;group;role;site,notes\nP1;a;b;c,x\n")
+    with pytest.raises(InputError) as err:
+        read_participants(path)
+    assert str(err.value) == (f"{path}:1: expected columns participant_id, group, role, site (and optionally "
+                              "speaker), got no column 'participant_id', 'group', 'role', 'site' (the header "
+                              "seems to use ';' as separator: save the sheet as comma-separated CSV)")

@@ -210,3 +210,52 @@ def test_warnings_a_coder_can_act_on(tmp_path: Path) -> None:
     t = read_transcript(tmp_path / "b.srt")
     assert t.warnings == (CUE_BACKWARDS.format(line=2, start="00:00:05,000", end="00:00:01,000"),)
     assert t.turns[0].start_time == t.turns[0].end_time == 5.0
+
+
+UNCLOSED = ('participant_id,group,role,site\nS05,service user,Patient,A\n'
+            'S06,"service user,Patient,B\nS07,professional ,professional,GP,C\n,x,y,z\n')
+
+
+def test_unclosed_quote_in_participants_is_refused_naming_its_line(tmp_path: Path) -> None:
+    # Python's csv module reads the rest of the file into S06's group: S07 and the blank id vanish.
+    (tmp_path / "p.csv").write_text(UNCLOSED)
+    with pytest.raises(InputError) as err:
+        read_participants(tmp_path / "p.csv")
+    assert str(err.value) == (f"{tmp_path / 'p.csv'}:3: expected every quoted cell closed by a second '\"', "
+                              "got a quote opened on line 3 and never closed (the rest of the file, 3 lines, "
+                              "would become one cell)")
+
+
+@pytest.mark.parametrize(("reader", "name", "text"), [
+    (read_transcript, "t.csv", 'speaker,text\nAnna,hello\nBen,"yes\nAnna,so\n'),
+    (read_participants, "p.csv", 'participant_id,group,role,site\nP1,a,b,"c\n'),
+    (read_rating_table, "r.csv", 'unit,a,b\n1,"1,1\n2,1,1\n'),
+    (load_codebook, "c.csv", 'code,definition\na,"open\nb,closed\n'),
+])
+def test_unclosed_quote_in_every_csv_reader(tmp_path: Path, reader, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(InputError, match="expected every quoted cell closed") as err:
+        reader(tmp_path / name)
+    assert f"{name}:" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_cell_over_several_lines_where_one_row_per_line(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text('participant_id,group,role,site\nP1,"a\nb",c,d\nP2,a,b,c\n')
+    with pytest.raises(InputError) as err:
+        read_participants(tmp_path / "p.csv")
+    assert str(err.value) == (f"{tmp_path / 'p.csv'}:2: expected one row per line (a line break inside a cell "
+                              "here is usually a quote left open), got a quoted cell running from line 2 to line 3")
+    (tmp_path / "r.csv").write_text('unit,a,b\n1,"1\n",1\n')
+    with pytest.raises(InputError, match="r.csv:2: expected one row per line"):
+        read_rating_table(tmp_path / "r.csv")
+    # A transcript's utterance may hold a line break when quoted: still read.
+    (tmp_path / "t.csv").write_text('speaker,text\nAnna,"two\nlines"\nBen,yes\n')
+    assert [t.text for t in read_transcript(tmp_path / "t.csv").turns] == ["two lines", "yes"]
+
+
+def test_semicolon_csv_in_other_readers(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("speaker;text\nAnna;hello, there\n")
+    assert [(t.speaker, t.text) for t in read_transcript(tmp_path / "t.csv").turns] == [("Anna", "hello, there")]
+    (tmp_path / "r.csv").write_text("unit;a;b\n1;yes;no\n")
+    assert read_rating_table(tmp_path / "r.csv") == (["a", "b"], ["1"], [["yes", "no"]])
+    assert safe.csv_delimiter("\n\na,b;c\n") == "," and safe.csv_delimiter("a\tb\n") == "\t"
