@@ -171,7 +171,7 @@ def render() -> None:
     if people:
         st.dataframe([{"participant": p.participant_id, "group": p.group, "role": p.role, "site": p.site,
                        "speakers": "; ".join(p.speakers), **p.attributes} for p in people],
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, width="stretch")
         by_id = {p.participant_id: p for p in people}
         pid = st.selectbox("Edit participant", list(by_id), key="p_pick")
         participant_form(study, me, by_id[pid], prefix=f"p_{pid}_")

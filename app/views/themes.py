@@ -155,7 +155,7 @@ def _clusters(study, coder: str) -> None:  # noqa: ANN001
                 if sid in texts:
                     st.markdown(f"> “{md_escape(texts[sid].text)}” ({md_escape(texts[sid].attribution())})")
     st.page_link("views/discover.py", label="Promote a cluster to a code, or merge it into one: Discover page",
-                 icon="🧭")
+                 icon=":material/explore:")
 
 
 def _downloads(study, data, coder, source, threshold, by, redactor) -> None:  # noqa: ANN001, PLR0913
