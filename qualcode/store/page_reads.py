@@ -13,12 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from qualcode.records import FIXED_SHOW_FROM
 from qualcode.store.core import StudyCore
-from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, TranscriptRow
+from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 
 
 def shown_condition():  # noqa: ANN201 - a SQL condition
@@ -79,6 +79,8 @@ class PageReads(StudyCore):
         the suggestions coders are shown, :func:`qualcode.records.engine_showed`, or with
         ``min_confidence`` every one from that confidence instead), as ``viewer`` sees them."""
         with self._read() as s:
+            if source in ("human", "final"):
+                return self._coding_counts(s, viewer, source)
             query = (self._applications_query(s, viewer, CodeApplicationRow.code_id, func.count())
                      .where(CodeApplicationRow.source == source, CodeApplicationRow.present.is_(True))
                      .group_by(CodeApplicationRow.code_id))
@@ -86,6 +88,26 @@ class PageReads(StudyCore):
                 query = query.where(shown_condition() if min_confidence is None else
                                     func.coalesce(CodeApplicationRow.confidence, 0.0) >= min_confidence)
             return {code: n for code, n in s.execute(query)}
+
+    def _coding_counts(self, s: Session, viewer: str, source: str) -> dict[str, int]:
+        """Code id → (segment, coder) pairs coded with it by ``source`` (human or final): a
+        decision on the segment, or a span coding overlapping it (the overlap rule: a span
+        counts for every codeable segment it overlaps; a pair with both counts once)."""
+        decisions = (self._applications_query(s, viewer, CodeApplicationRow.segment_id.label("sid"),
+                                              CodeApplicationRow.code_id.label("code"),
+                                              CodeApplicationRow.coder_id.label("who"))
+                     .where(CodeApplicationRow.source == source, CodeApplicationRow.present.is_(True)))
+        blind = self.blind_transcripts(viewer)
+        visible = true() if not blind else or_(SegmentRow.transcript_id.not_in(sorted(blind)),
+                                               and_(SpanCodingRow.source == "human", CoderRow.name == viewer))
+        spans = (select(SegmentRow.id, SpanCodingRow.code_id, SpanCodingRow.coder_id).select_from(SpanCodingRow)
+                 .join(SegmentRow, and_(SegmentRow.transcript_id == SpanCodingRow.transcript_id,
+                                        SegmentRow.start < SpanCodingRow.end, SpanCodingRow.start < SegmentRow.end))
+                 .join(CoderRow, SpanCodingRow.coder_id == CoderRow.id)
+                 .where(SpanCodingRow.source == source, SegmentRow.is_interviewer.is_(False),
+                        SegmentRow.procedural.is_(False), visible))
+        pairs = union(decisions, spans).subquery()  # UNION: a pair coded both ways counts once
+        return {code: n for code, n in s.execute(select(pairs.c.code, func.count()).group_by(pairs.c.code))}
 
     def decided_segment_ids(self, viewer: str) -> set[int]:
         """Segments with a human or final decision that ``viewer`` may see."""

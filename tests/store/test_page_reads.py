@@ -68,6 +68,21 @@ def test_blind_rule_applies_in_the_query(coded):
     assert coded.decided_counts("alice") == {"alice": 1, "bob": 1}
 
 
+def test_span_codings_count_for_the_segments_they_overlap_once_per_coder(coded):
+    segs = coded.segments(codeable_only=True)
+    a, b = segs[0], segs[1]
+    coded.decide(a.id, "phones", "alice")
+    coded.code_span(a.transcript_id, a.start + 1, a.start + 5, "phones", "alice")  # the same pair: counted once
+    coded.code_span(a.transcript_id, a.start + 1, a.start + 5, "phones", "bob")  # another coder: counted
+    coded.code_span(b.transcript_id, b.start, b.start + 3, "money", "alice")  # a span alone counts too
+    assert coded.code_counts("alice", "human") == {"phones": 2, "money": 1}
+    [name] = coded.assign(["alice", "bob"], 0.5, seed=3)
+    blind = coded.segments(transcript_id=coded.transcript_id(name), codeable_only=True)[0]
+    coded.code_span(blind.transcript_id, blind.start, blind.start + 3, "access", "bob")  # blind to alice
+    assert "access" not in coded.code_counts("alice", "human")
+    assert coded.code_counts("bob", "human")["access"] == 1
+
+
 def test_change_counter_grows_with_every_change_and_reads_are_declared(coded):
     before = coded.change_counter()
     assert coded.change_counter() == before  # a read changes nothing
