@@ -59,7 +59,8 @@ def codes(study, me: str) -> None:  # noqa: ANN001
     final = study.code_counts(me, "final")
     machine = study.code_counts(me, "machine")  # the ones the engine decided to show, as on the cards
     st.subheader("Codes")
-    st.caption("Coded by coders (human): segments × coders who applied the code; final: after adjudication; "
+    st.caption("Coded by coders (human): segments × coders who applied the code (a span coding counts for every "
+               "segment it overlaps); final: after adjudication; "
                "machine suggestions shown: the model's guesses the engine decided to show coders on the Code "
                "page, not anyone's decision.")
     st.dataframe([{"code": ("    " if c.parent else "") + c.name, "coded by coders (human)": human.get(c.id, 0),
