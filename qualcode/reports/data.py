@@ -281,7 +281,7 @@ def summarise(codebook: Codebook, segments: Sequence[Segment], participants: Seq
                           cid, c.kind, c.score, c.marker(), redactor.text(" ".join(seg.text.split())))
                  for seg in sorted(segments, key=lambda s: (s.transcript, s.start)) if seg.id in coding
                  for cid, c in sorted(coding[seg.id].items()) if cid in known)
-    codes_only = {i: set(c) for i, c in coding.items() if i in segs}
+    codes_only = {i: {cid for cid in c if cid in known} for i, c in coding.items() if i in segs}  # retired codes left out
     first = by[0]
     sat = saturation(segments, codes_only, None, saturation_threshold)
     if len(groups) > 1:
@@ -344,4 +344,6 @@ def collect_saturation(study: Study, by: str | None = None, threshold: float = 0
 
     segments = [replace(s, transcript=redactor.text(s.transcript)) for s in study.segments(codeable_only=True)]
     coding = study_coding(study, source, confidence, segments)
-    return saturation(segments, {i: set(c) for i, c in coding.items()}, group_of, threshold, orders, seed)
+    known = set(study.codebook().ids())  # a code merged or split away is not a code found
+    return saturation(segments, {i: {cid for cid in c if cid in known} for i, c in coding.items()}, group_of,
+                      threshold, orders, seed)

@@ -86,3 +86,15 @@ def test_saturation_command_on_a_study(sat_study, capsys):
     assert stop.value.code == 2 and "expected a number between 0 and 1, got 2.0" in capsys.readouterr().err
     assert main(["saturation", str(sat_study.folder), "--by", "shoe"]) == 2
     assert "--by shoe: expected a participant attribute" in capsys.readouterr().err
+
+
+def test_a_code_merged_away_is_not_counted_as_a_code_found(sat_study, capsys):
+    from qualcode.records import Suggestion
+
+    seg = sat_study.segments(codeable_only=True)[0]
+    sat_study.replace_suggestions([Suggestion(seg.id, "e", 0.9, "r", True)], [seg.id], "hash")  # a machine row for e
+    sat_study.merge_codes("e", "d", "alice")
+    assert "e" not in sat_study.codebook().ids()
+    assert main(["saturation", str(sat_study.folder), "--json"]) == 0  # best: coders' codes, else suggestions
+    [all_] = json.loads(capsys.readouterr().out)
+    assert all_["cumulative"][-1] == 4  # access, phones, money, d: e's codings are d's now, e is no code
