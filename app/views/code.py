@@ -44,6 +44,28 @@ def remember(name: str) -> None:
     st.session_state[f"_{name}"] = st.session_state[name]
 
 
+TRANSCRIPT_PARAM, PAGE_PARAM = "transcript", "page"  # the coder's place, kept in the address for a reload
+
+
+def from_address(names: list[str]) -> None:
+    """After a reload (a new session: widgets and session state are gone), take the coder's
+    place back from the address: the transcript and page last shown. A name the coder may
+    not see, or a page that is no number, is ignored."""
+    if "transcript" in st.session_state or "_transcript" in st.session_state:
+        return
+    name = st.query_params.get(TRANSCRIPT_PARAM)
+    if name in names:
+        st.session_state["_transcript"] = name
+        page = st.query_params.get(PAGE_PARAM, "")
+        if page.isdigit() and "_page" not in st.session_state:
+            st.session_state["_page"] = int(page)
+
+
+def keep_in_address(param: str, value: str) -> None:
+    if st.query_params.get(param) != value:
+        st.query_params[param] = value
+
+
 def restore(name: str, default: object) -> None:
     """Give a widget back the value it had before the coder left the page (widgets forget)."""
     if name not in st.session_state:
@@ -160,6 +182,7 @@ def section(study, transcript, codebook, coder: str, blind: bool, min_conf: floa
     pages = max(1, -(-len(visible) // size))
     restore("page", 1)
     st.session_state["page"] = min(max(1, st.session_state["page"]), pages)
+    keep_in_address(PAGE_PARAM, str(st.session_state["page"]))
     c1, c2 = st.columns([2, 3])
     said = sum(not s.is_interviewer for s in visible)
     c1.number_input(f"Page (of {pages}, {size} segments a page; {said} participant segments to code in all)",
@@ -270,6 +293,7 @@ def render() -> None:
         st.warning("No transcript matches the group and site filters.")
         return
     names = [t.name for t in shown]
+    from_address(names)
     restore("transcript", names[0])
     if st.session_state["transcript"] not in names:
         st.session_state["transcript"] = names[0]
@@ -279,6 +303,7 @@ def render() -> None:
     with read:
         st.selectbox("Transcript", names, key="transcript", on_change=new_transcript)
         transcript = shown[names.index(st.session_state["transcript"])]
+        keep_in_address(TRANSCRIPT_PARAM, transcript.name)
         blind = transcript.id in study.blind_transcripts(coder)
         if blind:
             st.info("Blind double-coding: you see only your own codes on this transcript until every "
