@@ -226,3 +226,12 @@ def saved(message: str, later: bool = False) -> None:
 def show_saved() -> None:
     for message in st.session_state.pop("_saved", []):
         st.toast(message, icon=":material/check_circle:")
+
+
+def excerpt(text: str, chars: int = 80) -> str:
+    """The start of ``text`` on one line, cut between words with "…" where it is cut."""
+    flat = " ".join(text.split())
+    if len(flat) <= chars:
+        return flat
+    cut = flat.rfind(" ", 0, chars + 1)
+    return flat[:cut if cut > chars // 2 else chars].rstrip() + "…"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from app.goto import open_code, open_place
-from app.state import code_label, md_escape, require_coder, saved
+from app.state import code_label, excerpt, md_escape, require_coder, saved
 from qualcode.errors import QualcodeError
 
 if TYPE_CHECKING:
@@ -27,16 +27,29 @@ def keep_draft(key: str) -> None:
     st.session_state[f"_{key}"] = st.session_state.get(key, "")
 
 
-def act(fn, *args, message: str, drop: str | None = None, **kwargs) -> None:  # noqa: ANN001
+def act(fn, *args, message: str, drop: str | None = None, **kwargs) -> bool:  # noqa: ANN001
+    """Make the Study call; on success forget the draft ``drop`` and say so; on a refusal keep
+    every word and show why."""
     try:
         fn(*args, **kwargs)
     except QualcodeError as exc:
         st.session_state["memo_error"] = str(exc)
-        return
+        return False
     if drop:
         st.session_state.pop(f"_{drop}", None)
         st.session_state.pop(drop, None)
     saved(message, later=True)
+    return True
+
+
+def ask_delete(memo_id: int) -> None:
+    st.session_state["m_confirm"] = memo_id
+
+
+def delete(study, memo: Memo, me: str) -> None:  # noqa: ANN001
+    st.session_state.pop("m_confirm", None)
+    act(study.delete_memo, memo.id, me, expected_version=memo.version,
+        message="Memo deleted (Undo on the Code page or Search takes it back)")
 
 
 def save_edit(study, memo: Memo, me: str, key: str) -> None:  # noqa: ANN001
@@ -46,7 +59,8 @@ def save_edit(study, memo: Memo, me: str, key: str) -> None:  # noqa: ANN001
 
 def add_new(study, me: str, kind: str, place) -> None:  # noqa: ANN001
     where = {"transcript": {"transcript_id": place}, "code": {"code_id": place}}.get(kind, {})
-    act(study.add_memo, me, st.session_state.get("m_new", ""), message="Memo added", drop="m_new", **where)
+    if act(study.add_memo, me, st.session_state.get("m_new", ""), message="Memo added", drop="m_new", **where):
+        st.session_state["m_new"] = ""  # the box empties once the memo is saved (a second click adds nothing twice)
 
 
 def places(study, memos: list[Memo], codebook) -> dict[int, tuple[str, dict | None]]:  # noqa: ANN001
@@ -60,11 +74,11 @@ def places(study, memos: list[Memo], codebook) -> dict[int, tuple[str, dict | No
         kind = m.kind
         if kind == "span" and m.span_id in spans:
             x = spans[m.span_id]
-            out[m.id] = (f"{x.transcript}: “{x.text[:80]}” ({code_label(codebook, x.code_id)})",
+            out[m.id] = (f"{x.transcript}: “{excerpt(x.text)}” ({code_label(codebook, x.code_id)})",
                             {"transcript_id": x.transcript_id, "segment_id": None, "start": x.start, "end": x.end})
         elif kind == "segment" and m.segment_id in segs:
             s = segs[m.segment_id]
-            out[m.id] = (f"{s.transcript}, {s.attribution()}: “{s.text[:80]}”",
+            out[m.id] = (f"{s.transcript}, {s.attribution()}: “{excerpt(s.text)}”",
                             {"transcript_id": s.transcript_id, "segment_id": s.id})
         elif kind == "code":
             out[m.id] = (f"code {code_label(codebook, m.code_id)}", None)
@@ -137,10 +151,13 @@ def render() -> None:
                 open_place(**place)
             if m.kind == "code" and b1.button("Open", key=f"m_openc-{m.id}", help="Open the code"):
                 open_code(m.code_id)
-            b2.button("Delete", key=f"m_del-{m.id}", on_click=act,
-                      args=(study.delete_memo, m.id, me), kwargs={"expected_version": m.version,
-                                                                   "message": "Memo deleted"})
+            b2.button("Delete", key=f"m_del-{m.id}", on_click=ask_delete, args=(m.id,))
             st.text(m.text)
+            if st.session_state.get("m_confirm") == m.id:
+                st.warning(f"Delete this memo (version {m.version})?")
+                y, n, _ = st.columns([1, 1, 4])
+                y.button("Yes, delete it", key=f"m_yes-{m.id}", type="primary", on_click=delete, args=(study, m, me))
+                n.button("Keep it", key=f"m_keep-{m.id}", on_click=st.session_state.pop, args=("m_confirm", None))
             key = f"m_edit-{m.id}"
             with st.expander("Edit"):
                 if key not in st.session_state:

@@ -42,5 +42,22 @@ def test_memos_page_adds_project_memo_and_keeps_a_draft(app_study):
     button(at, key="m_add").click().run()
     [memo] = app_study.memos()
     assert (memo.kind, memo.text, memo.coder) == ("project", "a draft not saved yet", "alice")
+    assert at.text_area(key="m_new").value == ""  # saved: the box is empty, a second click adds nothing
     button(at, key=f"m_del-{memo.id}").click().run()
+    assert len(app_study.memos()) == 1  # Delete asks first
+    assert any("Delete this memo" in w.value for w in at.warning)
+    button(at, key=f"m_keep-{memo.id}").click().run()
+    assert len(app_study.memos()) == 1 and not at.warning
+    button(at, key=f"m_del-{memo.id}").click().run()
+    button(at, key=f"m_yes-{memo.id}").click().run()
     assert app_study.memos() == []
+
+
+def test_a_memo_place_is_cut_between_words():
+    from app.state import excerpt
+
+    text = "The practice manager said that the new booking system takes you away from the patient entirely."
+    short = excerpt(text, 60)
+    assert short.endswith("…") and text.startswith(short[:-1]) and len(short) <= 61
+    assert text[len(short) - 1] == " "  # cut at a space, not inside a word
+    assert excerpt("Short\nand sweet.", 60) == "Short and sweet."
