@@ -10,7 +10,8 @@ split, the segments coded with the old code are listed and offered as a re-codin
 from __future__ import annotations
 
 import inspect
-from dataclasses import asdict, replace
+import re
+from dataclasses import replace
 
 import streamlit as st
 
@@ -135,7 +136,7 @@ def render() -> None:
             for root in codebook.roots():
                 show(root, 0)
         with history:
-            st.dataframe([asdict(v) for v in study.codebook_versions()], hide_index=True)
+            versions_table(study)
         return
     browse, edit, add, merge, split, history = st.tabs(["Browse", "Edit", "Add", "Merge", "Split", "Versions"])
     with browse:
@@ -174,19 +175,24 @@ def render() -> None:
                 st.rerun()  # draw the result: a message next to its field, or the new version
             field_error("edit", "form")
     with add:
+        if st.session_state.pop("cb_add_clear", False):  # the code was added: an empty form for the next
+            for key in ("cb_add_id", "cb_add_name", "cb_add_def"):
+                st.session_state[key] = ""
         with st.form("add"):
-            new_id = st.text_input("Id (letters, digits, _ - .)")
-            field_error("add", "id")
-            new_name = st.text_input("Name")
+            new_name = st.text_input("Name", key="cb_add_name")
             field_error("add", "name")
+            new_id = st.text_input("Id (letters, digits, _ - .; left empty: made from the name)", key="cb_add_id")
+            field_error("add", "id")
             new_parent = st.selectbox("Parent", [None] + codebook.ids(),
                                       format_func=lambda c: "(none: a new theme)" if c is None else label(c))
             field_error("add", "parent")
-            new_def = st.text_area("Definition")
+            new_def = st.text_area("Definition", key="cb_add_def")
             field_error("add", "definition")
             if st.form_submit_button("Add code", type="primary"):
-                submit(study, "add", study.add_code, Code(new_id.strip(), new_name, new_def, parent=new_parent),
-                       coder, message="Code added")
+                code_id = new_id.strip() or id_from(new_name)
+                if submit(study, "add", study.add_code, Code(code_id, new_name, new_def, parent=new_parent),
+                          coder, message=f"Code added: {new_name.strip() or code_id} ({code_id})"):
+                    st.session_state["cb_add_clear"] = True  # kept on a refusal: nothing typed is lost
                 st.rerun()  # draw the result: a message next to its field, or the new version
             field_error("add", "form")
     with merge:
@@ -204,7 +210,18 @@ def render() -> None:
     with split:
         split_tab(study, codebook, coder, label)
     with history:
-        st.dataframe([asdict(v) for v in study.codebook_versions()], hide_index=True)
+        versions_table(study)
+
+
+def id_from(name: str) -> str:
+    """A code id made from its name, for a coder who leaves the id empty: lower case, every run of
+    other characters as one ``_`` ("Access & waiting" → ``access_waiting``); "" from no name."""
+    return re.sub(r"[^a-z0-9_.-]+", "_", name.strip().lower()).strip("_.-")
+
+
+def versions_table(study) -> None:  # noqa: ANN001
+    st.dataframe([{"version": v.version, "codebook": v.name, "why": v.note, "by": v.created_by,
+                   "when": v.created_at[:16].replace("T", " ")} for v in study.codebook_versions()], hide_index=True)
 
 
 def split_tab(study, codebook, coder: str, label) -> None:  # noqa: ANN001

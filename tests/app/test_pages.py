@@ -113,11 +113,19 @@ def test_codebook_forms_refuse_bad_input_and_save_good(app_study):
     button(at, label="Save as a new version").click().run()
     assert any("name" in e.value for e in at.error)
     assert len(app_study.codebook_versions()) == before
-    at.tabs[2].text_input[0].set_value("pivotal_gp")
-    at.tabs[2].text_input[1].set_value("Dup")
-    at.tabs[2].text_area[0].set_value("Something")
+    at.text_input(key="cb_add_id").set_value("pivotal_gp")
+    at.text_input(key="cb_add_name").set_value("Dup")
+    at.text_area(key="cb_add_def").set_value("Something")
     button(at, label="Add code").click().run()
     assert any("already has" in e.value for e in at.error)
+    assert at.text_input(key="cb_add_name").value == "Dup"  # refused: every word kept
+    at.text_input(key="cb_add_id").set_value("")  # no id typed: made from the name
+    at.text_input(key="cb_add_name").set_value("Out-of-hours & weekends")
+    button(at, label="Add code").click().run()
+    assert app_study.codebook().get("out-of-hours_weekends").name == "Out-of-hours & weekends"
+    assert at.text_input(key="cb_add_name").value == "" and at.text_area(key="cb_add_def").value == ""  # added: empty
+    assert [t.value for t in at.toast][-1] == "Code added: Out-of-hours & weekends (out-of-hours_weekends)"
+    before += 1
     merge = at.tabs[3]
     merge.selectbox[0].set_value("equity")
     merge.selectbox[1].set_value("equity")
