@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -23,6 +25,14 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
 
 def have_chromium() -> bool:
     return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+def need_chromium() -> None:
+    """Fail in CI without Chromium (`.ci/run` installs it); elsewhere skip with how to install it."""
+    if not have_chromium():
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Debian's chromium and chromium-driver (see .ci/run)")
+        pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
 
 
 def free_port() -> int:

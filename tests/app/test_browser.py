@@ -11,8 +11,6 @@ and this is not CI (`.ci/run` installs it).
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from qualcode.io.codebook import load_codebook
@@ -27,7 +25,7 @@ from tests.app.browser_helpers import (
     click,
     find,
     foreign_requests,
-    have_chromium,
+    need_chromium,
     settle,
     start_server,
     stop_server,
@@ -41,10 +39,7 @@ SHOTS = ROOT / "test-output" / "browser"
 
 @pytest.fixture
 def server(tmp_path):
-    if not have_chromium():
-        if os.environ.get("CI"):
-            pytest.fail("CI must have Debian's chromium and chromium-driver (see .ci/run)")
-        pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
+    need_chromium()
     study = Study.init(tmp_path / "study", codebook=load_codebook(ROOT / "codebooks" / "gp_commissioning.yaml"))
     files = sorted((EXAMPLE / "transcripts").iterdir())
     study.import_transcripts([read_transcript(p) for p in files], read_participants(EXAMPLE / "participants.csv"))

@@ -8,8 +8,6 @@ A screenshot of every page goes to test-output/browser/offline/.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from qualcode.io.codebook import load_codebook
@@ -22,8 +20,8 @@ from tests.app.browser_helpers import (
     chrome,
     click,
     find,
-    have_chromium,
     is_local,
+    need_chromium,
     requested_urls,
     settle,
     start_server,
@@ -39,10 +37,7 @@ PAGES = ("Code", "Codebook", "Agreement", "Themes", "Framework matrix", "Discove
 
 @pytest.fixture
 def served(tmp_path):
-    if not have_chromium():
-        if os.environ.get("CI"):
-            pytest.fail("CI must have Debian's chromium and chromium-driver (see .ci/run)")
-        pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
+    need_chromium()
     study = Study.init(tmp_path / "study", codebook=load_codebook(ROOT / "codebooks" / "gp_commissioning.yaml"))
     files = sorted((EXAMPLE / "transcripts").iterdir())[:2]
     study.import_transcripts([read_transcript(p) for p in files], read_participants(EXAMPLE / "participants.csv"))
