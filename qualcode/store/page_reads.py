@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from qualcode.records import FIXED_SHOW_FROM
 from qualcode.store.core import StudyCore
 from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
+from qualcode.store.spans import _codeable as codeable
+from qualcode.store.spans import _overlaps as overlaps
 
 
 def shown_condition():  # noqa: ANN201 - a SQL condition
@@ -101,11 +103,8 @@ class PageReads(StudyCore):
         visible = true() if not blind else or_(SegmentRow.transcript_id.not_in(sorted(blind)),
                                                and_(SpanCodingRow.source == "human", CoderRow.name == viewer))
         spans = (select(SegmentRow.id, SpanCodingRow.code_id, SpanCodingRow.coder_id).select_from(SpanCodingRow)
-                 .join(SegmentRow, and_(SegmentRow.transcript_id == SpanCodingRow.transcript_id,
-                                        SegmentRow.start < SpanCodingRow.end, SpanCodingRow.start < SegmentRow.end))
-                 .join(CoderRow, SpanCodingRow.coder_id == CoderRow.id)
-                 .where(SpanCodingRow.source == source, SegmentRow.is_interviewer.is_(False),
-                        SegmentRow.procedural.is_(False), visible))
+                 .join(SegmentRow, overlaps()).join(CoderRow, SpanCodingRow.coder_id == CoderRow.id)
+                 .where(SpanCodingRow.source == source, codeable(), visible))
         pairs = union(decisions, spans).subquery()  # UNION: a pair coded both ways counts once
         return {code: n for code, n in s.execute(select(pairs.c.code, func.count()).group_by(pairs.c.code))}
 
