@@ -200,6 +200,12 @@ def engine_showed(shown: bool | None, confidence: float | None) -> bool:
     return shown if shown is not None else (confidence or 0.0) >= FIXED_SHOW_FROM
 
 
+def machine_counted(shown: bool | None, confidence: float | None, threshold: float | None = None) -> bool:
+    """Whether a count of machine suggestions counts this one: those coders are shown
+    (:func:`engine_showed`), or with ``threshold`` every one from that confidence instead."""
+    return engine_showed(shown, confidence) if threshold is None else (confidence or 0.0) >= threshold
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """A machine suggestion: code, confidence in [0, 1], why, and whether the engine shows

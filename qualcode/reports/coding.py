@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from qualcode.errors import UsageError
-from qualcode.records import CodeApplication, Segment, engine_showed
+from qualcode.records import CodeApplication, Segment, machine_counted
 
 SOURCES = ("best", "final", "human", "machine")
 ALIASES = {"auto": "best"}
@@ -82,7 +82,7 @@ def short_words(source: str, threshold: float | None = None) -> str:
 
 def counted_suggestion(app: CodeApplication, threshold: float | None = None) -> bool:
     """Whether machine suggestion ``app`` is counted (see the module doc)."""
-    return engine_showed(app.shown, app.confidence) if threshold is None else (app.confidence or 0.0) >= threshold
+    return machine_counted(app.shown, app.confidence, threshold)
 
 
 def spans_as_applications(spans: Iterable[object], segments: Iterable[Segment]) -> list[CodeApplication]:

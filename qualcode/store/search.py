@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import StoreError
-from qualcode.records import CodeApplication, Hit, SearchPage, Segment, TextHit, engine_showed
+from qualcode.records import CodeApplication, Hit, SearchPage, Segment, TextHit, machine_counted
 from qualcode.store.core import StudyCore
 from qualcode.store.models import AuditRow, CodeApplicationRow, CoderRow, SegmentRow, SpanCodingRow, TranscriptRow
 from qualcode.store.spans import _overlaps
@@ -87,8 +87,7 @@ class Search(StudyCore):
             if include_children:
                 todo += [c.id for c in codebook.children(current)]
         apps = [a for a in self._present_applications(codes, source) if (coder is None or a.coder == coder)
-                and (a.source != "machine" or (engine_showed(a.shown, a.confidence) if min_confidence is None
-                                               else (a.confidence or 0) >= min_confidence))]
+                and (a.source != "machine" or machine_counted(a.shown, a.confidence, min_confidence))]
         spans = [] if source == "machine" else [
             x for x in self.span_codings(code_ids=codes, source=source) if coder is None or x.coder == coder]
         span_segment = self._span_home_segments([x.id for x in spans])
